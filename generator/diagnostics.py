@@ -1,0 +1,82 @@
+"""What the checks tell a user, and the one exception family for problems a user must fix.
+
+Every message names a file and line, says in Chinese what is wrong with the figures involved, and what to do
+(MkDocs' and Jinja's habit). The CLI turns these into exit codes; nothing else does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Level = Literal["error", "warning", "note"]
+
+LEVEL_WORDS: dict[str, str] = {"error": "错误", "warning": "警告", "note": "提示"}
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Loc:
+    """A place in a source file: a path relative to the site folder, and a 1-based line (0: the whole file)."""
+
+    path: str
+    line: int = 0
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}" if self.line else self.path
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    level: Level
+    loc: Loc
+    message: str
+    code: str  # a stable id for the kind of problem, e.g. "sum", "unknown-key"; shown as the annotation title
+
+    def format(self) -> str:
+        return f"{self.loc}: {LEVEL_WORDS[self.level]}：{self.message}"
+
+    def sort_key(self) -> tuple:
+        return (("error", "warning", "note").index(self.level), self.loc.path, self.loc.line, self.message)
+
+
+class Diagnostics:
+    """Collects problems as they are found: every check runs, nothing stops at the first error."""
+
+    def __init__(self) -> None:
+        self.items: list[Diagnostic] = []
+
+    def error(self, loc: Loc, message: str, code: str) -> None:
+        self.items.append(Diagnostic("error", loc, message, code))
+
+    def warning(self, loc: Loc, message: str, code: str) -> None:
+        self.items.append(Diagnostic("warning", loc, message, code))
+
+    def note(self, loc: Loc, message: str, code: str) -> None:
+        self.items.append(Diagnostic("note", loc, message, code))
+
+    def extend(self, other: Diagnostics | list[Diagnostic]) -> None:
+        self.items.extend(other.items if isinstance(other, Diagnostics) else other)
+
+    def count(self, level: Level) -> int:
+        return sum(1 for d in self.items if d.level == level)
+
+    @property
+    def has_errors(self) -> bool:
+        return any(d.level == "error" for d in self.items)
+
+    def sorted(self) -> list[Diagnostic]:
+        # Sorted by severity then place, and de-duplicated: one problem is reported once.
+        return sorted(set(self.items), key=Diagnostic.sort_key)
+
+
+class UserError(Exception):
+    """A problem in the user's input or command. Carries the diagnostics that explain it."""
+
+    def __init__(self, message: str, diagnostics: list[Diagnostic] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.diagnostics = diagnostics or []
+
+
+class CheckFailed(UserError):
+    """The data has errors; the build wrote nothing."""

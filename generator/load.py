@@ -1,0 +1,683 @@
+"""load: files → source records. Each value keeps its file and line; every problem becomes a diagnostic.
+
+Reading goes on past a broken file, so one run reports every problem (nothing stops at the first error).
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from pathlib import Path
+
+from . import yamlsrc
+from .config import SiteConfig
+from .diagnostics import Diagnostics, Loc, UserError
+from .formats import Format, Part, TableFormat, load_format, norm
+from .money import WITHHELD, AmountError, decimals, is_unknown_mark, parse_decimal
+from .sources import (
+    Cell,
+    ClassRow,
+    ContentPage,
+    DepartmentSource,
+    Duties,
+    FigureRef,
+    FundRow,
+    GlossaryEntry,
+    Indicator,
+    Narrative,
+    Overview,
+    ProjectSource,
+    SiteSource,
+    TableSource,
+    TermUse,
+    YearSource,
+)
+from .yamlsrc import Map, Scalar, Seq, line_of
+
+DEPARTMENTS = "departments"
+DEPARTMENT_FILE = "部门.yaml"
+OVERVIEW_FILE = "概况.yaml"
+NARRATIVE_FILE = "情况说明.md"
+TERMS_FILE = "名词解释.yaml"
+PROJECTS_DIR = "项目"
+SOURCE_NOTES = "原件备注"
+SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+CLASS_CODE = re.compile(r"^(\d{3}|\d{5}|\d{7})$")
+# [printed figure](表N/… or 项目/编码/…) followed by the unit as printed.
+FIGURE_LINK = re.compile(r"\[(?P<text>[^\]\n]+)\]\((?P<target>(?:表\d+|项目)/[^)\s]*)\)\s*(?P<unit>万元|亿元|元|%|％)?")
+
+
+def suggest(key: str, candidates: list[str]) -> str:
+    """“是否应为「…」？” for the closest candidate, and the full list when it is short."""
+    normalised = {norm(c): c for c in candidates}
+    close = difflib.get_close_matches(norm(key), list(normalised), n=1, cutoff=0.4)
+    text = f"是否应为「{normalised[close[0]]}」？" if close else ""
+    if len(candidates) <= 12:
+        text += f"可用的名称：{'、'.join(candidates)}。"
+    return text
+
+
+class FileReader:
+    """Reads one file against its schema, reporting each problem at its line."""
+
+    def __init__(self, rel: str, diags: Diagnostics) -> None:
+        self.rel = rel
+        self.diags = diags
+
+    def loc(self, line: int) -> Loc:
+        return Loc(self.rel, line)
+
+    def error(self, line: int, message: str, code: str) -> None:
+        self.diags.error(self.loc(line), message, code)
+
+    def warning(self, line: int, message: str, code: str) -> None:
+        self.diags.warning(self.loc(line), message, code)
+
+    def mapping(self, value, line: int, what: str) -> Map | None:
+        if isinstance(value, Map):
+            return value
+        self.error(line_of(value, line), f"{what}应是“名称: 值”的映射，这里却是{_kind(value)}。", "type")
+        return None
+
+    def sequence(self, value, line: int, what: str) -> Seq | None:
+        if isinstance(value, Seq):
+            return value
+        self.error(line_of(value, line), f"{what}应是以“- ”开头的列表，这里却是{_kind(value)}。", "type")
+        return None
+
+    def only_keys(self, m: Map, allowed: list[str], context: str) -> None:
+        for key in m:
+            if key not in allowed:
+                self.error(m.key_lines[key], f"{context}里没有“{key}”这一项。{suggest(key, allowed)}", "unknown-key")
+
+    def require(self, m: Map, keys: list[str], context: str) -> None:
+        for key in keys:
+            if m.get(key) is None:
+                self.error(m.line, f"{context}缺少“{key}”。请补上“{key}: …”。", "missing")
+
+    def text(self, m: Map, key: str) -> str:
+        value = m.get(key)
+        if value is None:
+            return ""
+        if isinstance(value, Scalar):
+            return str(value)
+        self.error(m.key_lines[key], f"“{key}”应是一段文字，这里却是{_kind(value)}。", "type")
+        return ""
+
+    def texts(self, m: Map, key: str) -> tuple[str, ...]:
+        value = m.get(key)
+        if value is None:
+            return ()
+        seq = self.sequence(value, m.key_lines[key], f"“{key}”")
+        if seq is None:
+            return ()
+        out = []
+        for item, line in zip(seq, seq.item_lines, strict=True):
+            if isinstance(item, Scalar):
+                out.append(str(item))
+            else:
+                self.error(line, f"“{key}”的每一项应是一段文字。", "type")
+        return tuple(out)
+
+    def amount(self, value, line: int, what: str, max_places: int | None = None) -> Cell | None:
+        """A figure: Decimal from its text; ##### and blanks are unknown (a warning); other text is an error."""
+        if value is None:
+            self.warning(line, f"{what}尚未填写（待填写）。填上印刷的金额后此提示消失。", "blank")
+            return Cell(None, "", self.loc(line))
+        if not isinstance(value, Scalar):
+            self.error(line_of(value, line), f"{what}应是一个金额，这里却是{_kind(value)}。", "type")
+            return None
+        line = value.line
+        if is_unknown_mark(value):
+            self.warning(
+                line,
+                f"{what}在原件中印作“{value}”（表格列宽不足，数值未显示），按未知值处理；依赖它的合计也显示为未知。",
+                "unknown-value",
+            )
+            return Cell(None, str(value), self.loc(line))
+        try:
+            number = parse_decimal(value)
+        except AmountError as exc:
+            self.error(line, f"{what}应是金额，{exc}。请填写数字，如 4,272.71。", "not-amount")
+            return None
+        if max_places is not None and decimals(number) > max_places:
+            self.error(line, f"{what}“{value}”有 {decimals(number)} 位小数；本表金额以万元计，最多两位小数。", "places")
+        return Cell(number, str(value), self.loc(line))
+
+
+def _kind(value) -> str:
+    if isinstance(value, Map):
+        return "多层结构"
+    if isinstance(value, Seq):
+        return "列表"
+    if value is None:
+        return "空白"
+    return f"文字“{value}”"
+
+
+# ------------------------------------------------------------------------------------------- tables
+
+
+def read_table(path: Path, root: Path, fmt: TableFormat, diags: Diagnostics) -> TableSource | None:
+    rel = path.relative_to(root).as_posix()
+    r = FileReader(rel, diags)
+    try:
+        raw = yamlsrc.load(path, root)
+    except UserError as exc:
+        diags.extend(exc.diagnostics)
+        return None
+    table = TableSource(fmt, rel)
+    if raw is None:
+        r.error(1, f"{fmt.name}是空文件。没有发生额的表也要写出合计行，各栏为 0.00。", "missing")
+        return table
+    top = r.mapping(raw, 1, fmt.name)
+    if top is None:
+        return table
+    if SOURCE_NOTES in top:
+        table.notes = list(r.texts(top, SOURCE_NOTES))
+    body = Map({k: v for k, v in top.items() if k != SOURCE_NOTES})
+    body.line, body.key_lines = top.line, {k: v for k, v in top.key_lines.items() if k != SOURCE_NOTES}
+    if len(fmt.parts) == 1:
+        _read_part(r, table, fmt.parts[0], body, fmt.name)
+    else:
+        r.only_keys(body, [p.key for p in fmt.parts], fmt.name)
+        for part in fmt.parts:
+            if part.key not in body:
+                r.error(1, f"{fmt.name}缺少“{part.key}”部分。请补上“{part.key}:”及其下各行。", "missing")
+                continue
+            table.part_lines[part.key] = body.key_lines[part.key]
+            rows = r.mapping(body[part.key], body.key_lines[part.key], f"“{part.key}”部分")
+            if rows is not None:
+                _read_part(r, table, part, rows, f"{fmt.name}「{part.key}」")
+    _require_totals(r, table)
+    return table
+
+
+def _read_part(r: FileReader, table: TableSource, part: Part, rows: Map, context: str) -> None:
+    if len(part.rows) == 1 and not part.classified:  # one unnamed row: the mapping is the column tree
+        row = part.rows[0]
+        table.row_lines[(part.key, row.key)] = rows.line
+        _read_columns(r, table, part, row.key, rows, context, ())
+        return
+    seen: dict[str, int] = {}
+    for key, value in rows.items():
+        line = rows.key_lines[key]
+        if part.classified:
+            row_key = _classified_row(r, table, part, key, line, context)
+        else:
+            row = part.find_row(key)
+            if row is None:
+                names = [x.key for x in part.data_rows]
+                r.error(line, f"{context}里没有“{key}”这一行。{suggest(key, names)}", "unknown-row")
+                continue
+            row_key = row.key
+        if row_key is None:
+            continue
+        if row_key in seen:
+            r.error(line, f"“{key}”与第 {seen[row_key]} 行是同一行，重复了。请删去其中一处。", "duplicate-row")
+            continue
+        seen[row_key] = line
+        table.row_lines[(part.key, row_key)] = line
+        label = f"{context}「{key}」"
+        if len(part.columns) == 1 and not isinstance(value, Map):
+            cell = r.amount(value, line, label, 2)
+            if cell:
+                table.cells[(part.key, row_key, part.columns[0].key)] = cell
+        elif isinstance(value, Map):
+            _read_columns(r, table, part, row_key, value, label, ())
+        else:
+            names = "、".join(c.key for c in part.columns)
+            r.error(line, f"{label}有多栏（{names}），请在它下面分行写出各栏金额。", "type")
+
+
+def _classified_row(r: FileReader, table: TableSource, part: Part, key: str, line: int, context: str) -> str | None:
+    if norm(key) == "合计":
+        return "合计"
+    m = re.match(r"^(\d+)\s*(.*)$", key.strip())
+    if not m:
+        r.error(line, f"{context}的每一行应写成“科目编码 科目名称”（如“2010301 行政运行”）或“合计”，“{key}”不是。", "unknown-row")
+        return None
+    code, name = m.group(1), m.group(2).strip()
+    if not CLASS_CODE.match(code):
+        r.error(line, f"科目编码“{code}”应为 3 位（类）、5 位（款）或 7 位（项）数字。", "code")
+        return None
+    if not name:
+        r.error(line, f"科目编码 {code} 后缺少科目名称。请写成“{code} 名称”。", "code")
+    table.class_rows.append(ClassRow(code, name, r.loc(line)))
+    return code
+
+
+def _read_columns(r, table: TableSource, part: Part, row_key: str, value: Map, context: str, prefix: tuple) -> None:
+    for key, item in value.items():
+        line = value.key_lines[key]
+        path = (*prefix, key)
+        if isinstance(item, Map):
+            _read_columns(r, table, part, row_key, item, context, path)
+            continue
+        column = part.find_column("/".join(path))
+        if column is None:
+            r.error(line, f"{context}没有“{'/'.join(path)}”这一栏。{suggest(key, [c.key for c in part.columns])}", "unknown-column")
+            continue
+        if (part.key, row_key, column.key) in table.cells:
+            r.error(line, f"{context}的“{column.full_label}”栏写了两次。请删去其中一处。", "duplicate-key")
+            continue
+        cell = r.amount(item, line, f"{context}「{column.full_label}」", 2)
+        if cell:
+            table.cells[(part.key, row_key, column.key)] = cell
+
+
+def _require_totals(r: FileReader, table: TableSource) -> None:
+    """A table must state its totals; other rows may be left out when they are zero."""
+    for part in table.fmt.parts:
+        if part.classified:
+            required = ["合计"]
+        elif len(part.rows) == 1:
+            continue
+        else:
+            required = [row.key for row in part.rows if row.total]
+        present = {row for (p, row) in table.row_lines if p == part.key}
+        for key in required:
+            if key not in present:
+                where = f"「{part.key}」部分" if part.key else ""
+                r.error(
+                    table.part_lines.get(part.key, 1),
+                    f"{table.fmt.name}{where}缺少合计行“{key}”。合计行必须填写（为零时写 0.00）。",
+                    "missing-total",
+                )
+
+
+# ----------------------------------------------------------------------------------- other year files
+
+
+def read_overview(path: Path, root: Path, diags: Diagnostics) -> Overview | None:
+    rel = path.relative_to(root).as_posix()
+    r = FileReader(rel, diags)
+    try:
+        raw = yamlsrc.load(path, root)
+    except UserError as exc:
+        diags.extend(exc.diagnostics)
+        return None
+    m = r.mapping(raw, 1, "概况")
+    if m is None:
+        return None
+    keys = ["主要职责", "机构设置", "决算单位构成"]
+    r.only_keys(m, keys, "概况")
+    r.require(m, keys, "概况")
+    duties = []
+    seq = r.sequence(m["主要职责"], m.key_lines["主要职责"], "主要职责") if m.get("主要职责") is not None else None
+    for item, line in zip(seq or [], (seq.item_lines if seq else []), strict=False):
+        d = r.mapping(item, line, "主要职责的每一项")
+        if d is None:
+            continue
+        r.only_keys(d, ["单位", "引言", "职责"], "主要职责")
+        r.require(d, ["单位", "职责"], "主要职责的这一项")
+        duties.append(Duties(r.text(d, "单位"), r.text(d, "引言"), r.texts(d, "职责")))
+    composition, units = "", ()
+    if m.get("决算单位构成") is not None:
+        c = r.mapping(m["决算单位构成"], m.key_lines["决算单位构成"], "决算单位构成")
+        if c is not None:
+            r.only_keys(c, ["说明", "单位"], "决算单位构成")
+            composition, units = r.text(c, "说明"), r.texts(c, "单位")
+    return Overview(rel, tuple(duties), r.text(m, "机构设置"), composition, units)
+
+
+def read_narrative(path: Path, root: Path, diags: Diagnostics) -> Narrative | None:
+    rel = path.relative_to(root).as_posix()
+    try:
+        text = yamlsrc.read_text(path, rel)
+    except UserError as exc:
+        diags.extend(exc.diagnostics)
+        return None
+    refs = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        for m in FIGURE_LINK.finditer(line):
+            unit = (m.group("unit") or "").replace("％", "%")
+            refs.append(FigureRef(m.group("text"), m.group("target"), unit, Loc(rel, number)))
+    return Narrative(rel, text, tuple(refs))
+
+
+def read_terms(path: Path, root: Path, diags: Diagnostics) -> tuple[TermUse, ...] | None:
+    rel = path.relative_to(root).as_posix()
+    r = FileReader(rel, diags)
+    try:
+        raw = yamlsrc.load(path, root)
+    except UserError as exc:
+        diags.extend(exc.diagnostics)
+        return None
+    m = r.mapping(raw, 1, "名词解释")
+    if m is None:
+        return None
+    r.only_keys(m, ["名词"], "名词解释")
+    r.require(m, ["名词"], "名词解释")
+    seq = r.sequence(m.get("名词"), m.key_lines.get("名词", 1), "名词") if m.get("名词") is not None else None
+    uses = []
+    for item, line in zip(seq or [], (seq.item_lines if seq else []), strict=False):
+        if isinstance(item, Scalar):
+            uses.append(TermUse(str(item), None, r.loc(line)))
+        elif (d := r.mapping(item, line, "名词的每一项")) is not None:
+            r.only_keys(d, ["名词", "解释"], "名词解释的这一项")
+            r.require(d, ["名词", "解释"], "名词解释的这一项")
+            uses.append(TermUse(r.text(d, "名词"), r.text(d, "解释") or None, r.loc(line)))
+    return tuple(uses)
+
+
+# ------------------------------------------------------------------------------------------ projects
+
+PROJECT_KEYS = [
+    "序号", "项目编码", "项目名称", "绩效自评年度", "实施单位", "一级预算单位",
+    "资金使用情况", "年度总体目标", "年度绩效指标", "总分", SOURCE_NOTES, "原件差异",
+]  # fmt: skip
+# A printed text where a score belongs, meaning "not scored" (the row's 分值 is then 0): kept as printed.
+NOT_SCORED = {"无", "不适用", "—", "-", "/"}
+# Checks a project file may acknowledge as printed so in the original (`原件差异:`), after checking the original.
+SOURCE_DISCREPANCIES = ["资金合计", "执行率", "资金得分", "指标得分", "分值合计", "得分合计"]
+FUND_ROWS = ["年度资金总额", "当年财政拨款", "上年结转资金", "其他资金"]
+FUND_COLUMNS = ["年初预算数", "全年预算数", "全年执行数"]
+INDICATOR_KEYS = ["一级指标", "二级指标", "三级指标", "年度指标值", "实际完成值", "分值", "得分", "偏差原因分析及改进措施"]
+
+
+def read_project(path: Path, root: Path, diags: Diagnostics) -> ProjectSource | None:
+    rel = path.relative_to(root).as_posix()
+    r = FileReader(rel, diags)
+    try:
+        raw = yamlsrc.load(path, root)
+    except UserError as exc:
+        diags.extend(exc.diagnostics)
+        return None
+    m = r.mapping(raw, 1, "项目支出绩效自评表")
+    if m is None:
+        return None
+    r.only_keys(m, PROJECT_KEYS, "项目支出绩效自评表")
+    r.require(m, ["项目编码", "项目名称", "绩效自评年度", "实施单位", "一级预算单位", "资金使用情况"], "项目支出绩效自评表")
+
+    def score(container: Map, key: str, what: str) -> Cell | None:
+        if key not in container:
+            return None
+        value = container[key]
+        if isinstance(value, Scalar) and (norm(value) == norm(WITHHELD) or str(value).strip() in NOT_SCORED):
+            return Cell(None, str(value), r.loc(value.line))
+        return r.amount(value, container.key_lines[key], what)
+
+    funds: list[FundRow] = []
+    fund_weight = rate = fund_score = None
+    if (f := m.get("资金使用情况")) is not None and (fm := r.mapping(f, m.key_lines["资金使用情况"], "资金使用情况")):
+        # The form prints "其中：当年财政拨款"; either spelling names the row.
+        names = {norm(k): k for k in FUND_ROWS} | {norm("其中：当年财政拨款"): "当年财政拨款"}
+        for key in fm:
+            name = names.get(norm(key))
+            if name is None:
+                if key not in ("分值", "执行率", "得分"):
+                    r.error(fm.key_lines[key], f"资金使用情况里没有“{key}”这一项。{suggest(key, FUND_ROWS + ['分值', '执行率', '得分'])}", "unknown-key")
+                continue
+            row = r.mapping(fm[key], fm.key_lines[key], f"资金使用情况「{name}」")
+            if row is None:
+                continue
+            r.only_keys(row, FUND_COLUMNS, f"资金使用情况「{name}」")
+            cells = [score(row, c, f"资金使用情况「{name}」「{c}」") for c in FUND_COLUMNS]
+            funds.append(FundRow(name, *cells, r.loc(fm.key_lines[key])))
+        if not any(x.name == "年度资金总额" for x in funds):
+            r.error(fm.line, "资金使用情况缺少“年度资金总额”。", "missing")
+        fund_weight = score(fm, "分值", "资金使用情况「分值」")
+        rate = score(fm, "执行率", "资金使用情况「执行率」")
+        fund_score = score(fm, "得分", "资金使用情况「得分」")
+
+    goal = achieved = ""
+    if (g := m.get("年度总体目标")) is not None and (gm := r.mapping(g, m.key_lines["年度总体目标"], "年度总体目标")):
+        r.only_keys(gm, ["预期目标", "实际完成情况"], "年度总体目标")
+        goal, achieved = r.text(gm, "预期目标"), r.text(gm, "实际完成情况")
+
+    indicators = []
+    seq = m.get("年度绩效指标")
+    if seq is not None and (seq := r.sequence(seq, m.key_lines["年度绩效指标"], "年度绩效指标")) is not None:
+        for item, line in zip(seq, seq.item_lines, strict=True):
+            row = r.mapping(item, line, "年度绩效指标的每一行")
+            if row is None:
+                continue
+            r.only_keys(row, INDICATOR_KEYS, "年度绩效指标")
+            r.require(row, ["一级指标", "二级指标"], f"年度绩效指标（第 {line} 行）")
+            indicators.append(
+                Indicator(
+                    level1=r.text(row, "一级指标"),
+                    level2=r.text(row, "二级指标"),
+                    name=r.text(row, "三级指标"),
+                    target=r.text(row, "年度指标值"),
+                    actual=r.text(row, "实际完成值"),
+                    weight=score(row, "分值", f"指标“{r.text(row, '三级指标') or r.text(row, '二级指标')}”的分值"),
+                    score=score(row, "得分", f"指标“{r.text(row, '三级指标') or r.text(row, '二级指标')}”的得分"),
+                    deviation=r.text(row, "偏差原因分析及改进措施"),
+                    loc=r.loc(line),
+                )
+            )
+
+    total_weight = total_score = None
+    if (t := m.get("总分")) is not None and (tm := r.mapping(t, m.key_lines["总分"], "总分")):
+        r.only_keys(tm, ["分值", "得分"], "总分")
+        total_weight, total_score = score(tm, "分值", "总分「分值」"), score(tm, "得分", "总分「得分」")
+
+    order = None
+    if (o := m.get("序号")) is not None:
+        if isinstance(o, Scalar) and o.isdigit():
+            order = int(o)
+        else:
+            r.error(m.key_lines["序号"], f"序号应是整数（本表在原件中的次序），而不是“{o}”。", "type")
+    code = r.text(m, "项目编码")
+    if code and path.stem != code:
+        r.error(m.key_lines["项目编码"], f"文件名应与项目编码一致：项目编码是 {code}，文件却叫 {path.name}。请把文件改名为 {code}.yaml。", "file-name")
+    return ProjectSource(
+        rel=rel,
+        order=order,
+        code=code,
+        name=r.text(m, "项目名称"),
+        year=r.text(m, "绩效自评年度"),
+        implementer=r.text(m, "实施单位"),
+        budget_unit=r.text(m, "一级预算单位"),
+        funds=tuple(funds),
+        fund_weight=fund_weight,
+        rate=rate,
+        fund_score=fund_score,
+        goal=goal,
+        achieved=achieved,
+        indicators=tuple(indicators),
+        total_weight=total_weight,
+        total_score=total_score,
+        notes=r.texts(m, SOURCE_NOTES),
+        acknowledged=_acknowledged(r, m),
+        loc=r.loc(1),
+        lines=dict(m.key_lines),
+    )
+
+
+def _acknowledged(r: FileReader, m: Map) -> tuple[str, ...]:
+    names = r.texts(m, "原件差异")
+    for name in names:
+        if name not in SOURCE_DISCREPANCIES:
+            r.error(m.key_lines["原件差异"], f"原件差异里的“{name}”不是可注明的核对项。{suggest(name, SOURCE_DISCREPANCIES)}", "unknown-key")
+    return names
+
+
+# ------------------------------------------------------------------------------------- departments
+
+
+def read_year(folder: Path, root: Path, dept: str, year: int, fmt: Format | None, diags: Diagnostics) -> YearSource:
+    rel = folder.relative_to(root).as_posix()
+    ys = YearSource(dept, year, rel, fmt)
+    table_files = {t.file: t for t in fmt.tables.values()} if fmt else {}
+    known = [*table_files, OVERVIEW_FILE, NARRATIVE_FILE, TERMS_FILE, PROJECTS_DIR]
+    for entry in sorted(folder.iterdir()):
+        name = entry.name
+        if name.startswith("."):
+            continue
+        if name in table_files and entry.is_file():
+            table = read_table(entry, root, table_files[name], diags)
+            if table:
+                ys.tables[table.fmt.no] = table
+        elif name == OVERVIEW_FILE:
+            ys.overview = read_overview(entry, root, diags)
+        elif name == NARRATIVE_FILE:
+            ys.narrative = read_narrative(entry, root, diags)
+        elif name == TERMS_FILE:
+            ys.terms_rel = entry.relative_to(root).as_posix()
+            ys.terms = read_terms(entry, root, diags)
+        elif name == PROJECTS_DIR and entry.is_dir():
+            for p in sorted(entry.iterdir()):
+                if p.suffix in (".yaml", ".yml") and p.is_file():
+                    project = read_project(p, root, diags)
+                    if project:
+                        ys.projects.append(project)
+                elif not p.name.startswith("."):
+                    diags.error(Loc(p.relative_to(root).as_posix()), "项目文件夹里只能放 .yaml 文件（每个项目一个，文件名为项目编码）。", "unknown-file")
+        else:
+            diags.error(
+                Loc(entry.relative_to(root).as_posix()),
+                f"不认识的文件“{name}”。{suggest(name, known)}年度文件夹里的文件名必须与格式规定的一致。",
+                "unknown-file",
+            )
+    if fmt and ys.tables and len(ys.tables) < len(fmt.tables):
+        # A department publishes all nine tables or none; a partial set means a file is missing or misnamed.
+        for no, t in sorted(fmt.tables.items()):
+            if no not in ys.tables and not (folder / t.file).exists():
+                diags.error(
+                    Loc(rel), f"缺少 {t.file}：公开决算表时九张表都要有（没有发生额的表写出合计行，各栏为 0.00）。", "missing-table"
+                )
+    return ys
+
+
+def read_department(folder: Path, root: Path, config: SiteConfig, formats: dict[str, Format], diags: Diagnostics):
+    rel = folder.relative_to(root).as_posix()
+    slug = folder.name
+    if not SLUG.match(slug):
+        diags.error(
+            Loc(rel),
+            f"部门文件夹名“{slug}”只能由小写字母、数字和连字符组成（如 luohu-quweiban），因为它会成为网址的一部分。",
+            "slug",
+        )
+        return None
+    info = folder / DEPARTMENT_FILE
+    name = region = ""
+    if not info.is_file():
+        diags.error(Loc(rel), f"缺少 {DEPARTMENT_FILE}：请写明部门全称，例如“名称: 中共深圳市罗湖区委办公室”。", "missing")
+    else:
+        r = FileReader(info.relative_to(root).as_posix(), diags)
+        try:
+            raw = yamlsrc.load(info, root)
+            m = r.mapping(raw, 1, "部门信息")
+            if m is not None:
+                r.only_keys(m, ["名称", "地区"], "部门信息")
+                r.require(m, ["名称"], "部门信息")
+                name, region = r.text(m, "名称"), r.text(m, "地区")
+        except UserError as exc:
+            diags.extend(exc.diagnostics)
+    dept = DepartmentSource(slug, name or slug, region, rel)
+    for entry in sorted(folder.iterdir()):
+        if entry.name == DEPARTMENT_FILE or entry.name.startswith("."):
+            continue
+        if not (entry.is_dir() and re.fullmatch(r"\d{4}", entry.name)):
+            diags.error(Loc(entry.relative_to(root).as_posix()), f"部门文件夹里只能有 {DEPARTMENT_FILE} 和年度文件夹（如 2023）。", "unknown-file")
+            continue
+        year = int(entry.name)
+        fmt_id = config.formats.get(year)
+        if fmt_id is None:
+            diags.error(Loc(entry.relative_to(root).as_posix()), f"site.toml 没有为 {year} 年度指定表格格式。请在 [formats] 下加一行 {year} = \"…\"。", "year")
+            continue
+        dept.years[year] = read_year(entry, root, slug, year, formats.get(fmt_id), diags)
+    return dept
+
+
+# ------------------------------------------------------------------------------------------- content
+
+
+def read_front_matter(path: Path, root: Path, diags: Diagnostics) -> tuple[Map, str, int] | None:
+    """`---` YAML front matter, then Markdown. Returns (front matter, body, line where the body starts)."""
+    rel = path.relative_to(root).as_posix()
+    try:
+        text = yamlsrc.read_text(path, rel)
+    except UserError as exc:
+        diags.extend(exc.diagnostics)
+        return None
+    lines = text.splitlines(keepends=True)
+    if not lines or lines[0].strip() != "---":
+        diags.error(Loc(rel, 1), "文件开头应是以“---”包围的说明（如 术语: …），再写正文。", "front-matter")
+        return None
+    try:
+        end = next(i for i in range(1, len(lines)) if lines[i].strip() == "---")
+    except StopIteration:
+        diags.error(Loc(rel, 1), "开头的“---”没有配对的结束行“---”。", "front-matter")
+        return None
+    try:
+        meta = yamlsrc.parse("\n" + "".join(lines[1:end]), rel)
+    except UserError as exc:
+        diags.extend(exc.diagnostics)
+        return None
+    if not isinstance(meta, Map):
+        diags.error(Loc(rel, 2), "开头的说明应是“名称: 值”的形式。", "front-matter")
+        return None
+    return meta, "".join(lines[end + 1 :]), end + 2
+
+
+def read_glossary(folder: Path, root: Path, diags: Diagnostics) -> dict[str, GlossaryEntry]:
+    entries: dict[str, GlossaryEntry] = {}
+    if not folder.is_dir():
+        return entries
+    for path in sorted(folder.glob("*.md")):
+        rel = path.relative_to(root).as_posix()
+        if not SLUG.match(path.stem):
+            diags.error(Loc(rel), f"文件名“{path.name}”只能由小写字母、数字和连字符组成（拼音，如 jiben-zhichu.md），它会成为网址。", "slug")
+            continue
+        parsed = read_front_matter(path, root, diags)
+        if parsed is None:
+            continue
+        meta, body, _ = parsed
+        r = FileReader(rel, diags)
+        r.only_keys(meta, ["术语", "别名"], "名词说明")
+        r.require(meta, ["术语"], "名词说明")
+        if not body.strip():
+            r.error(1, "名词解释的正文（定义）是空的。", "missing")
+        entries[path.stem] = GlossaryEntry(path.stem, r.text(meta, "术语"), r.texts(meta, "别名"), body.strip(), rel)
+    return entries
+
+
+def read_pages(folder: Path, root: Path, diags: Diagnostics) -> dict[str, ContentPage]:
+    pages: dict[str, ContentPage] = {}
+    if not folder.is_dir():
+        return pages
+    for path in sorted(folder.glob("*.md")):
+        rel = path.relative_to(root).as_posix()
+        if not SLUG.match(path.stem):
+            diags.error(Loc(rel), f"文件名“{path.name}”只能由小写字母、数字和连字符组成，它会成为网址。", "slug")
+            continue
+        parsed = read_front_matter(path, root, diags)
+        if parsed is None:
+            continue
+        meta, body, _ = parsed
+        r = FileReader(rel, diags)
+        r.only_keys(meta, ["标题"], "页面说明")
+        r.require(meta, ["标题"], "页面说明")
+        pages[path.stem] = ContentPage(path.stem, r.text(meta, "标题"), body, rel)
+    return pages
+
+
+def load_site(config: SiteConfig, diags: Diagnostics) -> SiteSource:
+    root = config.root
+    formats: dict[str, Format] = {}
+    for fmt_id in sorted(set(config.formats.values())):
+        try:
+            formats[fmt_id] = load_format(config.data_dir, root, fmt_id)
+        except UserError as exc:
+            diags.extend(exc.diagnostics)
+    departments: dict[str, DepartmentSource] = {}
+    dept_root = config.data_dir / DEPARTMENTS
+    if not dept_root.is_dir():
+        diags.error(Loc("data"), f"缺少部门数据文件夹 data/{DEPARTMENTS}/。", "missing")
+    else:
+        for folder in sorted(dept_root.iterdir()):
+            if folder.name.startswith("."):
+                continue
+            if not folder.is_dir():
+                diags.error(Loc(folder.relative_to(root).as_posix()), f"data/{DEPARTMENTS}/ 里只能放部门文件夹。", "unknown-file")
+                continue
+            dept = read_department(folder, root, config, formats, diags)
+            if dept:
+                departments[dept.slug] = dept
+    glossary = read_glossary(config.content_dir / "glossary", root, diags)
+    pages = read_pages(config.content_dir, root, diags)
+    return SiteSource(formats, departments, glossary, pages)

@@ -1,0 +1,207 @@
+"""Text from YAML and Markdown made safe to show, with glossary terms and quoted figures linked.
+
+Raw HTML in Markdown is shown as text (department staff never need it), and the HTML Markdown produces is
+sanitised with nh3 (ammonia) before it reaches a page: text from the data never becomes script.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import markdown
+import nh3
+from markupsafe import Markup, escape
+
+ALLOWED_TAGS = {
+    "p", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "strong", "em", "b", "i", "a", "blockquote",
+    "code", "pre", "br", "hr", "table", "thead", "tbody", "tr", "th", "td", "span", "sup", "sub",
+}  # fmt: skip
+ALLOWED_ATTRIBUTES = {
+    "a": {"href", "class", "data-term", "title"},
+    "span": {"class"},
+    "h2": {"id"},
+    "h3": {"id"},
+    "h4": {"id"},
+    "th": {"scope"},
+    "ol": {"start"},
+}
+
+
+def sanitise(html: str) -> Markup:
+    return Markup(
+        nh3.clean(
+            html,
+            tags=ALLOWED_TAGS,
+            attributes=ALLOWED_ATTRIBUTES,
+            url_schemes={"http", "https", "mailto"},
+            link_rel=None,
+            strip_comments=True,
+        )
+    )
+
+
+@dataclass
+class TermLinker:
+    """Finds glossary terms in text (longest match first) and links them to their page.
+
+    `used` collects the slugs linked on the page being rendered, so the page can carry their definitions
+    for the hover/focus tooltip, and the glossary can list the pages each term appears on.
+    """
+
+    terms: dict[str, str]  # text as it appears → slug
+    href: Callable[[str], str] = lambda slug: slug
+    used: set[str] = field(default_factory=set)
+    pattern: re.Pattern | None = None
+
+    def __post_init__(self) -> None:
+        if self.terms:
+            alternatives = sorted(self.terms, key=len, reverse=True)
+            self.pattern = re.compile("|".join(re.escape(t) for t in alternatives))
+
+    def link(self, text: str, first_only: bool = False) -> Markup:
+        """Escaped text with its terms as <a class="term">. In tables every occurrence links."""
+        if not self.pattern or not text:
+            return escape(text)
+        out, pos, seen = [], 0, set()
+        for m in self.pattern.finditer(text):
+            slug = self.terms[m.group(0)]
+            if first_only and slug in seen:
+                continue
+            seen.add(slug)
+            out.append(escape(text[pos : m.start()]))
+            out.append(self.anchor(m.group(0), slug))
+            pos = m.end()
+        out.append(escape(text[pos:]))
+        return Markup("").join(out)
+
+    def anchor(self, text: str, slug: str) -> Markup:
+        self.used.add(slug)
+        return Markup('<a class="term" href="{}" data-term="{}">{}</a>').format(self.href(slug), slug, text)
+
+
+class _Figures(markdown.treeprocessors.Treeprocessor):
+    """Links to 表N/… and 项目/… become links to the cell's row, marked with the check's result."""
+
+    def __init__(self, md, resolve: Callable[[str, str], tuple[str, str] | None]) -> None:
+        super().__init__(md)
+        self.resolve = resolve
+
+    def run(self, root: ET.Element) -> None:
+        for a in root.iter("a"):
+            href = a.get("href", "")
+            if re.match(r"^(表\d+|项目)/", href):
+                found = self.resolve(href, "".join(a.itertext()))
+                if found is None:
+                    a.tag = "span"
+                    a.attrib.clear()
+                    a.set("class", "fig fig-unresolved")
+                else:
+                    url, status = found
+                    a.set("href", url)
+                    a.set("class", f"fig fig-{status}")
+                    a.set("title", "点击查看表中的这个数字")
+
+
+class _Terms(markdown.treeprocessors.Treeprocessor):
+    """Glossary terms in running text link to their page: the first occurrence in each block."""
+
+    BLOCKS = {"p", "li", "h2", "h3", "h4", "td", "th", "blockquote"}
+
+    def __init__(self, md, linker: TermLinker) -> None:
+        super().__init__(md)
+        self.linker = linker
+
+    def run(self, root: ET.Element) -> None:
+        for block in list(root.iter()):
+            if block.tag in self.BLOCKS:
+                self._block(block)
+
+    def _block(self, block: ET.Element) -> None:
+        seen: set[str] = set()
+        self._text(block, "text", seen)
+        for child in list(block):
+            if child.tag not in ("a", "code") and child.tag not in self.BLOCKS:
+                self._text(child, "text", seen)
+            self._tail(block, child, seen)
+
+    def _split(self, text: str, seen: set[str]) -> list[tuple[str, str | None]]:
+        pieces: list[tuple[str, str | None]] = []
+        pos = 0
+        for m in self.linker.pattern.finditer(text) if self.linker.pattern else ():
+            slug = self.linker.terms[m.group(0)]
+            if slug in seen:
+                continue
+            seen.add(slug)
+            pieces.append((text[pos : m.start()], None))
+            pieces.append((m.group(0), slug))
+            pos = m.end()
+        pieces.append((text[pos:], None))
+        return pieces
+
+    def _text(self, element: ET.Element, _attr: str, seen: set[str]) -> None:
+        if not element.text:
+            return
+        pieces = self._split(element.text, seen)
+        if len(pieces) == 1:
+            return
+        element.text = pieces[0][0]
+        anchors = self._anchors(pieces[1:])
+        for i, a in enumerate(anchors):
+            element.insert(i, a)
+
+    def _tail(self, parent: ET.Element, child: ET.Element, seen: set[str]) -> None:
+        if not child.tail:
+            return
+        pieces = self._split(child.tail, seen)
+        if len(pieces) == 1:
+            return
+        child.tail = pieces[0][0]
+        index = list(parent).index(child)
+        for i, a in enumerate(self._anchors(pieces[1:])):
+            parent.insert(index + 1 + i, a)
+
+    def _anchors(self, pieces: list[tuple[str, str | None]]) -> list[ET.Element]:
+        """(term, slug), (text, None), (term, slug), … → <a> elements whose tails carry the plain text."""
+        out: list[ET.Element] = []
+        for text, slug in pieces:
+            if slug is None:
+                out[-1].tail = (out[-1].tail or "") + text
+                continue
+            a = ET.Element("a", {"class": "term", "href": self.linker.href(slug), "data-term": slug})
+            a.text = text
+            self.linker.used.add(slug)
+            out.append(a)
+        return out
+
+
+class _Extension(markdown.Extension):
+    def __init__(self, linker: TermLinker | None, resolve) -> None:
+        super().__init__()
+        self.linker, self.resolve = linker, resolve
+
+    def extendMarkdown(self, md) -> None:  # noqa: N802 - Python-Markdown's API
+        # Raw HTML is shown as text: department text never carries markup of its own.
+        md.preprocessors.deregister("html_block")
+        md.inlinePatterns.deregister("html")
+        if self.resolve is not None:
+            md.treeprocessors.register(_Figures(md, self.resolve), "figures", 5)
+        if self.linker is not None:
+            md.treeprocessors.register(_Terms(md, self.linker), "terms", 4)
+
+
+def render_markdown(text: str, linker: TermLinker | None = None, resolve=None) -> Markup:
+    md = markdown.Markdown(extensions=["tables", "sane_lists", _Extension(linker, resolve)], output_format="html")
+    return sanitise(md.convert(text))
+
+
+def paragraphs(text: str, linker: TermLinker | None = None) -> Markup:
+    """Plain text from YAML (line breaks kept) as safe HTML paragraphs, terms linked once per paragraph."""
+    blocks = [b for b in re.split(r"\n\s*\n", text.strip()) if b.strip()]
+    out = []
+    for block in blocks:
+        lines = [linker.link(line, first_only=True) if linker else escape(line) for line in block.splitlines()]
+        out.append(Markup("<p>") + Markup("<br>").join(lines) + Markup("</p>"))
+    return Markup("\n").join(out)

@@ -1,0 +1,174 @@
+"""YAML that remembers where each value came from, and never guesses a type.
+
+Department staff write amounts like `4,272.71` or `0.00`; YAML 1.1 would turn `0.00` into a float, `1` into an
+int and `no` into False. Here every scalar stays the text that was written (a `Scalar`, a `str` with its line),
+and the schema of each file decides what it means: money goes straight from that text to `Decimal`.
+Mappings keep each key's line, duplicate keys are an error (YAML libraries silently keep the last one), and a
+syntax error becomes a Chinese message naming the line.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from .diagnostics import Diagnostic, Loc, UserError
+
+try:  # libyaml's parser is several times faster on large sites; the node tree it builds is the same.
+    from yaml import CSafeLoader as _Loader
+except ImportError:  # pragma: no cover - depends on how PyYAML was built
+    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+
+
+class Scalar(str):
+    """The text of a YAML scalar, with the line it is on. `quoted` is True for '…' and "…" scalars."""
+
+    line: int
+    quoted: bool
+
+    def __new__(cls, text: str, line: int, quoted: bool = False) -> Scalar:
+        obj = super().__new__(cls, text)
+        obj.line = line
+        obj.quoted = quoted
+        return obj
+
+
+class Map(dict):
+    """A mapping from key text to value, remembering the line of every key and of the mapping itself."""
+
+    line: int
+    key_lines: dict[str, int]
+
+
+class Seq(list):
+    """A sequence, remembering the line of every item and of the sequence itself."""
+
+    line: int
+    item_lines: list[int]
+
+
+NULLS = {"", "~", "null", "Null", "NULL"}
+
+# PyYAML's problem texts, in Chinese, with what to do. Matched by prefix.
+_PROBLEMS = [
+    ("mapping values are not allowed", "这里不能出现“冒号加空格”。可能是缩进不对，或文字里含有“: ”——含冒号的文字请用引号括起来。"),
+    ("could not find expected ':'", "缺少“冒号加空格”。每行应写成“名称: 值”，冒号为半角“:”，后面要有一个空格。"),
+    ("did not find expected key", "缩进不一致：同一层的各行应左端对齐。"),
+    ("expected <block end>", "缩进不一致：这一行比同一层的其他行多了或少了空格。"),
+    ("did not find expected '-' indicator", "列表缩进不一致：同一列表的各项“- ”应左端对齐。"),
+    ("found unexpected end of stream", "文件在一个未写完的结构中结束：可能少了引号或括号。"),
+    ("found unknown escape character", "双引号里的反斜杠“\\”需要写成“\\\\”，或改用单引号。"),
+    ("found undefined alias", "“*”开头的文字在 YAML 里有特殊含义，请用引号括起来。"),
+    ("found character that cannot start any token", "这一行以 YAML 的特殊符号开头（如 @、`、%），请把整段文字用引号括起来。"),
+    ("expected alphabetic or numeric character", "“*”或“&”开头的文字在 YAML 里有特殊含义，请用引号括起来。"),
+]
+
+
+def _explain(exc: yaml.MarkedYAMLError, text: str) -> tuple[int, str]:
+    """The line a person should look at, and what to do there, in Chinese.
+
+    libyaml (the fast C parser) and PyYAML word their problems differently, and both often point one line past
+    the real cause, so the source lines themselves are consulted: a tab in the indentation, a full-width colon
+    “：” where “: ” was meant, a quote opened and never closed.
+    """
+    problem = exc.problem or str(exc)
+    mark = exc.problem_mark or exc.context_mark
+    line = mark.line + 1 if mark else 0
+    lines = text.splitlines()
+
+    def source(n: int) -> str:
+        return lines[n - 1] if 0 < n <= len(lines) else ""
+
+    if exc.context and "quoted scalar" in exc.context and exc.context_mark:
+        return exc.context_mark.line + 1, "这一行的引号没有成对闭合。"
+    for n in (line, line - 1):
+        code = source(n).split(" #", 1)[0]
+        if "：" in code and ": " not in code and not code.strip().startswith("#"):
+            return n, "这一行用了全角冒号“：”。名称和值之间应为半角冒号加空格“: ”，例如“本年收入合计: 135.00”。"
+    indent = source(line)[: len(source(line)) - len(source(line).lstrip())]
+    if "\t" in indent or "\t" in problem:
+        return line, "不能用 Tab 键缩进，请改用空格。"
+    for prefix, message in _PROBLEMS:
+        if problem.startswith(prefix):
+            return line, message
+    return line, f"YAML 格式错误（{problem}）。请检查这一行及上一行的缩进、冒号和引号。"
+
+
+def read_text(path: Path, rel: str) -> str:
+    """A source file's text. Not UTF-8 is a user error naming the file and the line of the first bad byte."""
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise UserError(
+            "编码错误",
+            [_diag(Loc(rel, line), "文件不是 UTF-8 编码（可能以 GBK 保存）。请用编辑器“另存为 UTF-8”后再提交。", "encoding")],
+        ) from None
+
+
+def _diag(loc: Loc, message: str, code: str) -> Diagnostic:
+    return Diagnostic("error", loc, message, code)
+
+
+def parse(text: str, rel: str) -> Map | Seq | Scalar | None:
+    """Parse YAML text into Map / Seq / Scalar values. Raises UserError with every problem found."""
+    try:
+        node = yaml.compose(text, Loader=_Loader)
+    except yaml.MarkedYAMLError as exc:
+        line, message = _explain(exc, text)
+        raise UserError("YAML 格式错误", [_diag(Loc(rel, line), message, "yaml")]) from None
+    except yaml.YAMLError as exc:  # e.g. a reader error on a control character
+        raise UserError("YAML 格式错误", [_diag(Loc(rel, 0), f"YAML 格式错误：{exc}", "yaml")]) from None
+    if node is None:
+        return None
+    problems: list = []
+    value = _convert(node, rel, problems)
+    if problems:
+        raise UserError("YAML 格式错误", problems)
+    return value
+
+
+def _convert(node: yaml.Node, rel: str, problems: list):
+    line = node.start_mark.line + 1
+    if isinstance(node, yaml.ScalarNode):
+        quoted = node.style in ("'", '"')
+        if not quoted and node.value in NULLS:
+            return None
+        return Scalar(node.value, line, quoted)
+    if isinstance(node, yaml.SequenceNode):
+        seq = Seq(_convert(item, rel, problems) for item in node.value)
+        seq.line = line
+        seq.item_lines = [item.start_mark.line + 1 for item in node.value]
+        return seq
+    mapping = Map()
+    mapping.line = line
+    mapping.key_lines = {}
+    for key_node, value_node in node.value:
+        key_line = key_node.start_mark.line + 1
+        if not isinstance(key_node, yaml.ScalarNode):
+            problems.append(_diag(Loc(rel, key_line), "名称（冒号前的部分）必须是一段文字，不能是列表或多层结构。", "yaml"))
+            continue
+        key = key_node.value.strip()
+        if key in mapping.key_lines:
+            problems.append(
+                _diag(
+                    Loc(rel, key_line),
+                    f"“{key}”出现了两次（第 {mapping.key_lines[key]} 行已有）。同一层里每个名称只能写一次，请删去或合并其中一处。",
+                    "duplicate-key",
+                )
+            )
+            continue
+        mapping.key_lines[key] = key_line
+        mapping[key] = _convert(value_node, rel, problems)
+    return mapping
+
+
+def load(path: Path, root: Path) -> Map | Seq | Scalar | None:
+    rel = path.relative_to(root).as_posix()
+    return parse(read_text(path, rel), rel)
+
+
+def line_of(value, default: int = 0) -> int:
+    return getattr(value, "line", default)
