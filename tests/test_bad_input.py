@@ -1,0 +1,246 @@
+"""Bad input: a clear Chinese message naming the file and line and what to fix, exit code 1, no traceback,
+and nothing lost (no source file is ever rewritten)."""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import sys
+
+import pytest
+from conftest import DEPT, REPO, YEAR, TinySite
+
+from generator.cli import main
+
+
+def run(site: TinySite, *args: str, capsys) -> tuple[int, str]:
+    code = main([*args, "--site", str(site.root)])
+    out = capsys.readouterr()
+    text = out.out + out.err
+    assert "Traceback" not in text
+    return code, text
+
+
+def lines(text: str) -> list[str]:
+    return text.splitlines()
+
+
+def test_misspelt_row_name(site: TinySite, tables, capsys):
+    tables[1]["收入"]["一般公共预算财政拨款收人"] = tables[1]["收入"].pop("一般公共预算财政拨款收入")
+    site.write_tables(tables)
+    code, text = run(site, "validate", capsys=capsys)
+    rel = site.table_rel(1)
+    line = site.line_of(rel, "收人")
+    assert code == 1
+    expected = f"{rel}:{line}: 错误：表1 收入支出决算总表「收入」里没有“一般公共预算财政拨款收人”这一行。是否应为「一般公共预算财政拨款收入」？"
+    assert any(x.startswith(expected) for x in lines(text)), text
+
+
+def test_misspelt_column_name(site: TinySite, tables, capsys):
+    row = tables[3]["2010301 行政运行"]
+    row["基本支付"] = row.pop("基本支出")
+    site.write_tables(tables)
+    code, text = run(site, "validate", capsys=capsys)
+    rel = site.table_rel(3)
+    line = site.line_of(rel, "基本支付")
+    assert code == 1
+    expected = f"{rel}:{line}: 错误：表3 支出决算表「2010301 行政运行」没有“基本支付”这一栏。是否应为「基本支出」？"
+    assert any(x.startswith(expected) for x in lines(text)), text
+
+
+def test_text_where_an_amount_belongs(site: TinySite, tables, capsys):
+    tables[9]["决算数"]["公务接待费"] = "两万元"
+    site.write_tables(tables)
+    code, text = run(site, "validate", capsys=capsys)
+    rel = site.table_rel(9)
+    assert code == 1
+    assert (
+        f"{rel}:{site.line_of(rel, '两万元')}: 错误：表9 财政拨款“三公”经费支出决算表「决算数·公务接待费」应是金额，“两万元”不是金额。请填写数字，如 4,272.71。"
+        in lines(text)
+    )
+
+
+@pytest.mark.parametrize(
+    "value,why",
+    [("4,27.71", "“4,27.71”的千分位逗号位置不对（应每三位一个，如 4,272.71）"), ("1.005", "有 3 位小数")],
+)
+def test_malformed_amounts(site: TinySite, tables, capsys, value, why):
+    tables[1]["收入"]["年初结转和结余"] = value
+    site.write_tables(tables)
+    code, text = run(site, "validate", capsys=capsys)
+    rel = site.table_rel(1)
+    assert code == 1
+    assert any(x.startswith(f"{rel}:{site.line_of(rel, value)}: 错误：") and why in x for x in lines(text)), text
+
+
+@pytest.mark.parametrize(
+    "broken,needle,message",
+    [
+        ("收入:\n  本年收入合计: 135.00\n 总计: 140.00\n", " 总计", "缩进不一致"),
+        ("收入:\n  本年收入合计：135.00\n  总计: 140.00\n", "本年收入合计", "全角冒号"),
+        ("收入:\n\t本年收入合计: 135.00\n", "本年收入合计", "不能用 Tab 键缩进，请改用空格。"),
+        ("收入:\n  本年收入合计: \"135.00\n支出:\n", "本年收入合计", "这一行的引号没有成对闭合。"),
+    ],
+    ids=["indentation", "full-width-colon", "tab", "unclosed-quote"],
+)
+def test_malformed_yaml(site: TinySite, tables, capsys, broken, needle, message):
+    site.write_tables(tables)
+    rel = site.table_rel(1)
+    site.write(rel, broken)
+    code, text = run(site, "validate", capsys=capsys)
+    assert code == 1
+    mine = [x for x in lines(text) if x.startswith(f"{rel}:")]
+    assert mine and "错误：" in mine[0] and message in mine[0], text
+    assert int(mine[0].split(":")[1]) == site.line_of(rel, needle)
+
+
+def test_duplicate_key(site: TinySite, tables, capsys):
+    site.write_tables(tables)
+    rel = site.table_rel(1)
+    text = (site.root / rel).read_text(encoding="utf-8").replace("  总计: 140.00\n", "  总计: 140.00\n  总计: 150.00\n", 1)
+    site.write(rel, text)
+    code, out = run(site, "validate", capsys=capsys)
+    second = site.line_of(rel, "总计: 150.00")
+    assert code == 1
+    assert f"{rel}:{second}: 错误：“总计”出现了两次（第 {second - 1} 行已有）。同一层里每个名称只能写一次，请删去或合并其中一处。" in lines(out)
+
+
+def test_two_names_for_the_same_row(site: TinySite, tables, capsys):
+    tables[1]["支出"]["一、一般公共服务支出"] = "100.00"  # the printed label and the short name are one row
+    site.write_tables(tables)
+    code, out = run(site, "validate", capsys=capsys)
+    rel = site.table_rel(1)
+    assert code == 1
+    assert f"{rel}:{site.line_of(rel, '一、一般公共服务支出')}: 错误：“一、一般公共服务支出”与第 {site.line_of(rel, '  一般公共服务支出')} 行是同一行，重复了。请删去其中一处。" in lines(out)
+
+
+def test_missing_total_row(site: TinySite, tables, capsys):
+    del tables[1]["支出"]["总计"]
+    site.write_tables(tables)
+    code, out = run(site, "validate", capsys=capsys)
+    rel = site.table_rel(1)
+    assert code == 1
+    assert f"{rel}:{site.line_of(rel, '支出:')}: 错误：表1 收入支出决算总表「支出」部分缺少合计行“总计”。合计行必须填写（为零时写 0.00）。" in lines(out)
+
+
+def test_missing_part(site: TinySite, tables, capsys):
+    del tables[6]["公用经费"]
+    site.write_tables(tables)
+    code, out = run(site, "validate", capsys=capsys)
+    assert code == 1
+    assert f"{site.table_rel(6)}:1: 错误：表6 一般公共预算财政拨款基本支出决算明细表缺少“公用经费”部分。请补上“公用经费:”及其下各行。" in lines(out)
+
+
+def test_missing_table_file(site: TinySite, tables, capsys):
+    del tables[8]
+    site.write_tables(tables)
+    code, out = run(site, "validate", capsys=capsys)
+    assert code == 1
+    assert (
+        f"data/departments/{DEPT}/{YEAR}: 错误：缺少 表8-国有资本经营预算财政拨款支出决算表.yaml：公开决算表时九张表都要有（没有发生额的表写出合计行，各栏为 0.00）。"
+        in lines(out)
+    )
+
+
+def test_misnamed_file(site: TinySite, tables, capsys):
+    site.write_tables(tables)
+    old = site.root / site.table_rel(2)
+    old.rename(old.with_name("表2-收入决算.yaml"))
+    code, out = run(site, "validate", capsys=capsys)
+    assert code == 1
+    assert any(
+        x.startswith(f"data/departments/{DEPT}/{YEAR}/表2-收入决算.yaml: 错误：不认识的文件“表2-收入决算.yaml”。是否应为「表2-收入决算表.yaml」？")
+        for x in lines(out)
+    ), out
+
+
+def test_overview_missing_a_required_part(site: TinySite, tables, capsys):
+    site.write_tables(tables)
+    rel = f"data/departments/{DEPT}/{YEAR}/概况.yaml"
+    site.write(rel, "主要职责:\n  - 单位: 测试部门\n    职责:\n      - 测试。\n决算单位构成:\n  说明: 一个单位。\n")
+    code, out = run(site, "validate", capsys=capsys)
+    assert code == 1
+    assert f"{rel}:1: 错误：概况缺少“机构设置”。请补上“机构设置: …”。" in lines(out)
+
+
+def test_file_not_utf8(site: TinySite, tables, capsys):
+    site.write_tables(tables)
+    rel = site.table_rel(9)
+    (site.root / rel).write_bytes("预算数:\n  合计: 10.00\n  公务接待费: 两元\n".encode("gbk"))
+    code, out = run(site, "validate", capsys=capsys)
+    assert code == 1
+    assert f"{rel}:1: 错误：文件不是 UTF-8 编码（可能以 GBK 保存）。请用编辑器“另存为 UTF-8”后再提交。" in lines(out)
+
+
+def test_department_folder_name_must_be_a_url_slug(site: TinySite, tables, capsys):
+    site.write_tables(tables)
+    site.write("data/departments/区委办/部门.yaml", "名称: 区委办\n")
+    code, out = run(site, "validate", capsys=capsys)
+    assert code == 1
+    assert "data/departments/区委办: 错误：部门文件夹名“区委办”只能由小写字母、数字和连字符组成（如 luohu-quweiban），因为它会成为网址的一部分。" in lines(out)
+
+
+def test_year_without_a_format(site: TinySite, tables, capsys):
+    site.write_tables(tables)
+    site.write(f"data/departments/{DEPT}/2031/概况.yaml", "机构设置: 无\n")
+    code, out = run(site, "validate", capsys=capsys)
+    assert code == 1
+    assert f'data/departments/{DEPT}/2031: 错误：site.toml 没有为 2031 年度指定表格格式。请在 [formats] 下加一行 2031 = "…"。' in lines(out)
+
+
+def test_unknown_key_in_department_info(site: TinySite, tables, capsys):
+    site.write_tables(tables)
+    site.write(f"data/departments/{DEPT}/部门.yaml", "名称: 测试部门\n地域: 测试区\n")
+    code, out = run(site, "validate", capsys=capsys)
+    assert code == 1
+    assert f"data/departments/{DEPT}/部门.yaml:2: 错误：部门信息里没有“地域”这一项。是否应为「地区」？可用的名称：名称、地区。" in lines(out)
+
+
+def test_bad_site_toml(site: TinySite, capsys):
+    site.write("site.toml", 'title = "x\n')
+    code, out = run(site, "validate", capsys=capsys)
+    assert code == 1
+    assert lines(out)[0].startswith("site.toml:1: 错误：TOML 格式错误")
+
+
+def test_build_with_errors_writes_nothing_and_never_touches_sources(site: TinySite, tables, capsys):
+    tables[1]["收入"]["总计"] = "999.00"
+    site.write_tables(tables)
+    before = {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in site.root.rglob("*") if p.is_file()}
+    code, out = run(site, "build", capsys=capsys)
+    assert code == 1
+    assert "数据有误，未生成网站：" in out
+    assert not (site.root / "public").exists()
+    after = {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in site.root.rglob("*") if p.is_file()}
+    assert before == after
+
+
+def test_command_line_entry_point_reports_without_traceback(site: TinySite, tables):
+    tables[1]["收入"]["总计"] = "abc"
+    site.write_tables(tables)
+    proc = subprocess.run(
+        [sys.executable, "-m", "generator", "validate", "--site", str(site.root)],
+        capture_output=True, text=True, cwd=REPO, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 1
+    assert "Traceback" not in proc.stdout + proc.stderr
+    assert "“abc”不是金额" in proc.stdout
+
+
+def test_usage_error_exit_code(capsys):
+    assert pytest.raises(SystemExit, main, ["frobnicate"]).value.code == 2
+    assert "命令有误" in capsys.readouterr().err
+
+
+def test_internal_error_is_reported_without_traceback_unless_verbose(site: TinySite, tables, capsys, monkeypatch):
+    site.write_tables(tables)
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("simulated bug")
+
+    monkeypatch.setattr("generator.build.run_checks", boom)
+    assert main(["validate", "--site", str(site.root)]) == 3
+    err = capsys.readouterr().err
+    assert "内部错误" in err and "Traceback" not in err
+    assert main(["validate", "--site", str(site.root), "--verbose"]) == 3
+    assert "Traceback" in capsys.readouterr().err

@@ -1,0 +1,186 @@
+"""Building the site: atomic, deterministic, relative links only, text never becomes markup."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import subprocess
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from conftest import DEPT, REPO, YEAR, TinySite
+
+from generator.build import build
+from generator.cli import main
+from generator.diagnostics import UserError
+
+
+def tree(folder: Path) -> dict[str, str]:
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+class Links(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.urls: list[str] = []
+        self.ids: set[str] = set()
+        self.scripts: list[tuple[dict, str]] = []
+        self._script: dict | None = None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        for key in ("href", "src"):
+            if a.get(key):
+                self.urls.append(a[key])
+        if a.get("id"):
+            self.ids.add(a["id"])
+        if tag == "script":
+            self._script = a
+
+    def handle_data(self, data):
+        if self._script is not None:
+            self.scripts.append((self._script, data))
+            self._script = None
+
+    def handle_endtag(self, tag):
+        if tag == "script" and self._script is not None:
+            self.scripts.append((self._script, ""))
+            self._script = None
+
+
+def parse(path: Path) -> Links:
+    p = Links()
+    p.feed(path.read_text(encoding="utf-8"))
+    return p
+
+
+@pytest.fixture
+def built(site: TinySite, tables) -> Path:
+    site.write_tables(tables)
+    build(site.root)
+    return site.root / "public"
+
+
+def test_build_writes_every_page(built: Path):
+    base = built / DEPT / str(YEAR)
+    assert (built / "index.html").is_file()
+    assert (built / "glossary" / "index.html").is_file()
+    for no in range(1, 10):
+        assert (base / f"table-{no}.html").is_file()
+    assert (built / "assets" / "site.css").is_file() and (built / "assets" / "site.js").is_file()
+
+
+def test_all_links_are_relative_and_resolve(built: Path):
+    """Every href/src is relative (works from file:// and under any base path) and points at a file that exists."""
+    for page in built.rglob("*.html"):
+        links = parse(page)
+        for url in links.urls:
+            assert not re.match(r"^[a-z]+:|^//|^/", url), f"{page}: {url}"
+            target, _, fragment = url.partition("#")
+            resolved = (page.parent / target).resolve() if target else page
+            assert resolved.is_file(), f"{page.relative_to(built)} links to missing {url}"
+            if fragment and resolved.suffix == ".html":
+                assert fragment in parse(resolved).ids, f"{page.relative_to(built)} links to missing anchor {url}"
+
+
+def test_no_inline_script_and_a_strict_csp_on_every_page(built: Path):
+    for page in built.rglob("*.html"):
+        html = page.read_text(encoding="utf-8")
+        csp = re.search(r'http-equiv="Content-Security-Policy" content="([^"]+)"', html).group(1)
+        assert "unsafe-inline" not in csp and "unsafe-eval" not in csp and "script-src 'self'" in csp
+        for attrs, _body in parse(page).scripts:
+            assert attrs.get("src") or attrs.get("type") == "application/json", f"inline script in {page}"
+        assert " style=" not in html and " onclick=" not in html
+
+
+def test_two_builds_are_byte_identical(site: TinySite, tables, tmp_path: Path):
+    site.write_tables(tables)
+    outs = []
+    for seed in ("1", "2"):
+        out = tmp_path / f"out{seed}"
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        subprocess.run([sys.executable, "-m", "generator", "build", "--site", str(site.root), "--out", str(out)], cwd=REPO, env=env, check=True, capture_output=True)  # fmt: skip
+        outs.append(tree(out))
+    assert outs[0] == outs[1] and len(outs[0]) > 20
+
+
+def test_failed_build_leaves_previous_site_untouched(site: TinySite, tables):
+    site.write_tables(tables)
+    build(site.root)
+    before = tree(site.root / "public")
+    tables[3]["合计"]["基本支出"] = "91.00"
+    site.write_tables(tables)
+    with pytest.raises(UserError):
+        build(site.root)
+    assert tree(site.root / "public") == before
+    assert not [p for p in site.root.iterdir() if p.name.startswith(".public")]
+
+
+def test_allow_errors_publishes_with_the_failed_check_shown_on_the_table(site: TinySite, tables, capsys):
+    tables[3]["合计"]["基本支出"] = "91.00"
+    site.write_tables(tables)
+    assert main(["build", "--site", str(site.root), "--allow-errors"]) == 1
+    assert "--allow-errors" in capsys.readouterr().err
+    page = (site.root / "public" / DEPT / str(YEAR) / "table-3.html").read_text(encoding="utf-8")
+    assert "本表有核对未通过" in page
+    assert re.search(r'<td class="num st-error">91\.00<a class="mark st-error" href="#check-\d+"', page)
+    assert "印刷为 91.00" in page
+    other = (site.root / "public" / DEPT / str(YEAR) / "table-9.html").read_text(encoding="utf-8")
+    assert "本表有核对未通过" not in other and "生成时使用了 --allow-errors" in other
+
+
+def test_output_folder_that_holds_sources_is_refused(site: TinySite, tables, capsys):
+    site.write_tables(tables)
+    for out in (site.root, site.root / "data", site.root / "data" / "x"):
+        assert main(["build", "--site", str(site.root), "--out", str(out)]) == 1
+        assert "会覆盖源文件" in capsys.readouterr().err
+    assert (site.root / "data" / "departments").is_dir()
+
+
+def test_html_in_yaml_and_markdown_is_shown_as_text(site: TinySite, tables):
+    site.write_tables(tables)
+    site.write(f"data/departments/{DEPT}/部门.yaml", '名称: "<script>alert(1)</script>测试部门"\n')
+    site.write(
+        f"data/departments/{DEPT}/{YEAR}/情况说明.md",
+        "正文<script>alert(2)</script><img src=x onerror=alert(3)> [点我](javascript:alert(4))\n\n<b onmouseover=alert(5)>粗</b>\n",
+    )
+    build(site.root)
+    for page in (site.root / "public").rglob("*.html"):
+        html = page.read_text(encoding="utf-8")
+        assert "<script>alert" not in html and "<img" not in html and "javascript:" not in html
+        assert "<b onmouseover" not in html
+    narrative = (site.root / "public" / DEPT / str(YEAR) / "narrative.html").read_text(encoding="utf-8")
+    # Shown as text, not removed silently: a reader sees exactly what the file says.
+    assert "&lt;script&gt;alert(2)&lt;/script&gt;&lt;img src=x onerror=alert(3)&gt;" in narrative
+    assert "&lt;b onmouseover=alert(5)&gt;粗&lt;/b&gt;" in narrative
+    home = (site.root / "public" / "index.html").read_text(encoding="utf-8")
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;测试部门" in home
+
+
+def test_glossary_terms_link_from_tables_and_list_where_they_appear(built: Path):
+    table3 = (built / DEPT / str(YEAR) / "table-3.html").read_text(encoding="utf-8")
+    assert '<a class="term" href="../../glossary/jiben-zhichu.html" data-term="jiben-zhichu">基本支出</a>' in table3
+    data = re.search(r'<script type="application/json" id="term-data">(.*?)</script>', table3).group(1)
+    assert '"jiben-zhichu":{"def":"指为保障机构正常运转' in data
+    term = (built / "glossary" / "jiben-zhichu.html").read_text(encoding="utf-8")
+    assert f'href="../{DEPT}/{YEAR}/table-3.html"' in term
+
+
+def test_bundled_site_builds_and_shows_empty_tables_and_its_parts(tmp_path: Path):
+    out = tmp_path / "public"
+    build(REPO, out)
+    base = out / "luohu-quweiban" / "2023"
+    for no in (7, 8):
+        assert "注：本表反映部门本年度" in (base / f"table-{no}.html").read_text(encoding="utf-8")
+        assert "本表本年度无发生额" in (base / f"table-{no}.html").read_text(encoding="utf-8")
+    overview = (base / "index.html").read_text(encoding="utf-8")
+    for text in ("第一部分 中共深圳市罗湖区委办公室概况", "深圳市罗湖区政务公开中心的主要职责是", "秘书科、督查科", "纳入本单位 2023 年度部门决算编报范围的单位共 2 个"):
+        assert text in overview
+    assert "第三部分" in (base / "narrative.html").read_text(encoding="utf-8")
+    terms = (base / "terms.html").read_text(encoding="utf-8")
+    assert terms.count("<dt") == 15
+    other = (out / "luohu-zhengshuju" / "2023" / "index.html").read_text(encoding="utf-8")
+    assert "第二部分 部门决算表（九张表）" in other and "不代表相关数字为零" in other
