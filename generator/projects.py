@@ -304,6 +304,48 @@ def project_views(ys: YearSource, base: str, form: ProjectForm | None) -> list[P
     return views
 
 
+@dataclass(frozen=True)
+class Measure:
+    """A target or actual value parsed from its printed text: ≥200人次 → (≥, 200, 人次). The text stays the record."""
+
+    comparator: str  # "≥", "≤", ">", "<" or "="
+    number: Decimal
+    unit: str
+
+    def __str__(self) -> str:
+        return f"{self.comparator}{self.number}{self.unit}"
+
+
+_MEASURE = re.compile(
+    r"^(?P<hedge>预计|约)?(?P<words>不超过|不高于|不少于|不低于|大于|小于|高于|低于)?"
+    r"(?P<sign>≥|≤|>=|<=|＞=|＜=|>|<|＞|＜|=)?(?P<number>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
+    r"(?P<unit>[^\d\s；;/，,、（）()]*?)(?P<suffix>以上|以下|以内)?$"
+)
+_WORDS = {"不超过": "≤", "不高于": "≤", "不少于": "≥", "不低于": "≥", "大于": ">", "高于": ">", "小于": "<", "低于": "<"}
+_SIGNS = {">=": "≥", "<=": "≤", "＞=": "≥", "＜=": "≤", "＞": ">", "＜": "<"}
+_SUFFIX = {"以上": "≥", "以下": "≤", "以内": "≤"}
+
+
+def parse_measure(text: str) -> Measure | None:
+    """The comparator, number and unit a printed value states, or None when it states none (第四季度前完成)."""
+    m = _MEASURE.match(re.sub(r"\s+", "", text or ""))
+    if not m:
+        return None
+    comparator = _WORDS.get(m["words"] or "") or _SIGNS.get(m["sign"] or "", m["sign"]) or _SUFFIX.get(m["suffix"] or "") or "="
+    return Measure(comparator, Decimal(m["number"].replace(",", "")), m["unit"])
+
+
+def attainment(target: Measure | None, actual: Measure | None) -> str | None:
+    """"met", "below" or "above" when both values are numbers in the same unit; None when they cannot be compared."""
+    if target is None or actual is None or actual.comparator != "=" or target.unit != actual.unit:
+        return None
+    a, t = actual.number, target.number
+    ok = {"≥": a >= t, ">": a > t, "≤": a <= t, "<": a < t, "=": a == t}[target.comparator]
+    if ok:
+        return "met"
+    return "below" if a < t else "above"
+
+
 @dataclass
 class IndicatorRow:
     """One printed indicator row, with the rowspans the form prints for 一级 and 二级 (0: inside a span)."""
@@ -313,6 +355,9 @@ class IndicatorRow:
     span2: int
     weight1: int | None  # the national weight printed beside the 一级 label: 产出指标（50分）
     deducted: Decimal | None  # 分值 − 得分 where the row lost points
+    target: Measure | None
+    actual: Measure | None
+    attainment: str | None
 
 
 def indicator_rows(indicators, form: ProjectForm | None) -> list[IndicatorRow]:
@@ -331,5 +376,6 @@ def indicator_rows(indicators, form: ProjectForm | None) -> list[IndicatorRow]:
             span2 = end - i
         w, s = ind.weight, ind.score
         lost = w.value - s.value if (w and s and w.value is not None and s.value is not None and s.value < w.value) else None
-        rows.append(IndicatorRow(ind, span1, span2, weights.get(norm(ind.level1)), lost))
+        target, actual = parse_measure(ind.target), parse_measure(ind.actual)
+        rows.append(IndicatorRow(ind, span1, span2, weights.get(norm(ind.level1)), lost, target, actual, attainment(target, actual)))
     return rows

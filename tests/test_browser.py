@@ -1,0 +1,129 @@
+"""The built site in a real Chromium (Debian's /usr/bin/chromium, driven by Playwright), opened from file://.
+
+Without Chromium these tests skip with the reason printed at the end of the run; under CI=true they fail.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import REPO, in_ci
+
+from generator.build import build
+
+pytestmark = pytest.mark.browser
+# Debian's Chromium; CHROMIUM=… points elsewhere (and shows what happens on a machine without it).
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--no-first-run", "--disable-sync", "--disable-quic"]  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is None:
+        message = f"Chromium not found at {CHROMIUM}: install Debian's chromium package (apt-get install chromium fonts-noto-cjk)"
+        if in_ci():
+            pytest.fail(message)
+        pytest.skip(message)
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError as exc:  # pragma: no cover - playwright is in requirements.txt
+        if in_ci():
+            pytest.fail(f"playwright is not installed: {exc}")
+        pytest.skip(f"playwright is not installed: {exc}")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="session")
+def public(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("browser") / "public"
+    build(REPO, out)
+    return out
+
+
+class Visit:
+    """A page opened from file://, with every console message, page error and request recorded."""
+
+    def __init__(self, browser, width: int = 1280) -> None:
+        self.context = browser.new_context(viewport={"width": width, "height": 900})
+        self.page = self.context.new_page()
+        self.problems: list[str] = []
+        self.requests: list[str] = []
+        self.page.on("console", lambda m: self.problems.append(f"console {m.type}: {m.text}") if m.type in ("error", "warning") else None)
+        self.page.on("pageerror", lambda e: self.problems.append(f"page error: {e}"))
+        self.page.on("requestfailed", lambda r: self.problems.append(f"failed request: {r.url}"))
+        self.page.on("request", lambda r: self.requests.append(r.url))
+
+    def open(self, path: Path):
+        self.page.goto(path.as_uri())
+        self.page.wait_for_load_state("load")
+        return self.page
+
+    def close(self) -> None:
+        self.context.close()
+
+
+def test_every_page_loads_from_file_without_errors_or_outside_requests(browser, public: Path):
+    visit = Visit(browser)
+    pages = sorted(public.rglob("*.html"))
+    assert len(pages) > 50
+    for path in pages:
+        visit.open(path)
+        outside = [u for u in visit.requests if not u.startswith(public.as_uri() + "/")]
+        assert not outside, f"{path.relative_to(public)} requested {outside}"
+        assert not visit.problems, f"{path.relative_to(public)}: {visit.problems}"
+        visit.requests.clear()
+    visit.close()
+
+
+def test_glossary_definition_on_keyboard_focus(browser, public: Path):
+    visit = Visit(browser)
+    page = visit.open(public / "luohu-quweiban" / "2023" / "table-3.html")
+    term = page.locator('a.term[data-term="jiben-zhichu"]').first
+    term.focus()
+    tip = page.locator("#term-tip")
+    assert tip.is_visible()
+    assert tip.inner_text().startswith("基本支出")
+    assert "指为保障机构正常运转" in tip.inner_text()
+    assert term.get_attribute("aria-describedby") == "term-tip"
+    page.keyboard.press("Escape")
+    assert not tip.is_visible()
+    visit.close()
+
+
+def test_narrative_figure_leads_to_its_table_row(browser, public: Path):
+    visit = Visit(browser)
+    page = visit.open(public / "luohu-quweiban" / "2023" / "narrative.html")
+    page.locator('a.fig[href$="table-1.html#row-30"]').first.click()
+    page.wait_for_load_state("load")
+    assert page.url.endswith("table-1.html#row-30")
+    row = page.locator("#row-30")
+    assert "总计" in row.inner_text() and "4,285.39" in row.inner_text()
+    visit.close()
+
+
+def test_project_list_sorts_by_score(browser, public: Path):
+    visit = Visit(browser)
+    page = visit.open(public / "luohu-quweiban" / "2023" / "projects" / "index.html")
+    page.get_by_role("button", name="自评得分").click()
+    first = page.locator("#project-list tbody tr").first.inner_text()
+    assert "其他管理事务" in first  # 95.61, the lowest of the eighteen
+    assert page.locator("th[aria-sort=ascending]").inner_text().startswith("自评得分")
+    visit.close()
+
+
+@pytest.mark.parametrize("width", [375, 1280])
+def test_no_page_scrolls_sideways(browser, public: Path, width: int):
+    """At phone width only the table containers scroll; the page itself never does."""
+    visit = Visit(browser, width)
+    for path in sorted(public.rglob("*.html")):
+        page = visit.open(path)
+        overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        assert overflow <= 0, f"{path.relative_to(public)} is {overflow}px wider than the screen at {width}px"
+    visit.close()

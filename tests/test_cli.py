@@ -1,0 +1,84 @@
+"""The command line: every command explains itself, and `serve` rebuilds when a source file changes."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+from conftest import REPO, TinySite
+
+from generator.cli import main
+
+
+@pytest.mark.parametrize(
+    "command,says",
+    [
+        ("build", "核对全部数据；没有错误时生成网站"),
+        ("validate", "核对全部数据并列出每个问题"),
+        ("serve", "有改动就重新生成"),
+    ],
+)
+def test_every_command_has_help(command, says, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main([command, "--help"])
+    assert exit_.value.code == 0
+    assert says in capsys.readouterr().out
+
+
+def test_top_level_help_lists_the_commands(capsys):
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    out = capsys.readouterr().out
+    assert "build" in out and "validate" in out and "serve" in out and "部门决算公开网站生成器" in out
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _get(url: str) -> str:
+    with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - a local test server
+        return response.read().decode("utf-8")
+
+
+def test_serve_rebuilds_when_a_source_changes(site: TinySite, tables):
+    site.write_tables(tables)
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "generator", "serve", "--site", str(site.root), "--port", str(port)],
+        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    try:
+        assert "预览地址" in _wait_for_line(proc, "预览地址")
+        assert "<title>测试站</title>" in _get(f"http://127.0.0.1:{port}/index.html")
+        toml = site.root / "site.toml"
+        toml.write_text(toml.read_text(encoding="utf-8").replace('title = "测试站"', 'title = "改过的站"'), encoding="utf-8")
+        _wait_for_line(proc, "已重新生成")
+        assert "<title>改过的站</title>" in _get(f"http://127.0.0.1:{port}/index.html")
+        # A mistake keeps the last good site and says what is wrong.
+        tables[1]["收入"]["总计"] = "1.00"
+        site.write_tables(tables)
+        assert "仍显示上一次成功生成的版本" in _wait_for_line(proc, "仍显示上一次成功生成的版本")
+        assert "<title>改过的站</title>" in _get(f"http://127.0.0.1:{port}/index.html")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def _wait_for_line(proc: subprocess.Popen, needle: str, seconds: float = 30) -> str:
+    deadline = time.monotonic() + seconds
+    seen = []
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line and proc.poll() is not None:
+            break
+        seen.append(line)
+        if needle in line:
+            return line
+    raise AssertionError(f"serve never said {needle!r}; it said: {''.join(seen)}")
