@@ -54,7 +54,9 @@ def validate(root: Path) -> BuildReport:
 def read_assets(folder: Path) -> dict[str, bytes]:
     if not folder.is_dir():
         return {}
-    return {f"assets/{p.relative_to(folder).as_posix()}": p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        f"assets/{p.relative_to(folder).as_posix()}": p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()
+    }
 
 
 def build(root: Path, out: Path | None = None, *, allow_errors: bool = False, strict: bool = False) -> BuildReport:

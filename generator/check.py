@@ -90,9 +90,6 @@ class YearChecker:
 
     # -- reading cells ------------------------------------------------------------------------------
 
-    def table(self, no: int) -> TableSource | None:
-        return self.ys.tables.get(no)
-
     def term(self, ref: CellRef, sign: int = 1) -> Term:
         table = self.ys.tables[ref.table]
         fmt_table = self.fmt.tables[ref.table]
@@ -133,10 +130,7 @@ class YearChecker:
         total = self.term(total_ref)
         parts = [self.term(ref, sign) for sign, ref in part_refs]
         names = " + ".join(("−" if p.sign < 0 else "") + p.label for p in parts).replace("+ −", "− ")
-        if len(parts) == 1:
-            rule = f"{total.label}应等于{parts[0].label}"
-        else:
-            rule = f"{total.label}应等于 {names}"
+        rule = f"{total.label}应等于{parts[0].label}" if len(parts) == 1 else f"{total.label}应等于 {names}"
         fix = "请核对这几个数字，改正抄录有误的一处。"
         self.evaluate(f"{scope}核对：{rule}", total, parts, fix, tables)
 
@@ -145,7 +139,9 @@ class YearChecker:
             for rule in part.sums:
                 total_row = part.find_row(rule.total)
                 total = self.term(CellRef(fmt_table.no, part.key, total_row.key, col.key))
-                parts = [self.term(CellRef(fmt_table.no, part.key, part.find_row(k).key, col.key), s) for s, k in rule.parts]
+                parts = [
+                    self.term(CellRef(fmt_table.no, part.key, part.find_row(k).key, col.key), s) for s, k in rule.parts
+                ]
                 where = _column_phrase(part, col)
                 self.evaluate(
                     f"{total.label}应等于{_rows_phrase(part, rule.parts)}之和{where}",
@@ -161,18 +157,20 @@ class YearChecker:
     def column_sums(self, table: TableSource, fmt_table: TableFormat, part: Part) -> None:
         if not part.column_sums:
             return
-        if part.classified:
-            row_keys = ["合计", *(r.code for r in table.class_rows)]
-        else:
-            row_keys = [r.key for r in part.data_rows]
+        row_keys = ["合计", *(r.code for r in table.class_rows)] if part.classified else [r.key for r in part.data_rows]
         for row_key in row_keys:
             present = any((part.key, row_key, c.key) in table.cells for c in part.columns)
             if not present:
                 continue  # a row the data leaves out is zero in every column
             for rule in part.column_sums:
                 total = self.term(CellRef(fmt_table.no, part.key, row_key, part.find_column(rule.total).key))
-                parts = [self.term(CellRef(fmt_table.no, part.key, row_key, part.find_column(k).key), s) for s, k in rule.parts]
-                names = " + ".join(("−" if s < 0 else "") + f"「{part.find_column(k).full_label}」" for s, k in rule.parts)
+                parts = [
+                    self.term(CellRef(fmt_table.no, part.key, row_key, part.find_column(k).key), s)
+                    for s, k in rule.parts
+                ]
+                names = " + ".join(
+                    ("−" if s < 0 else "") + f"「{part.find_column(k).full_label}」" for s, k in rule.parts
+                )
                 self.evaluate(
                     f"{total.label}应等于同一行的 {names}".replace("+ −", "− "),
                     total,
@@ -301,7 +299,8 @@ def explain(result: CheckResult) -> str:
     t = result.total
     shown = [p for p in result.parts if p.value]
     listing = " + ".join(
-        f"{_short(p.label, t.label)} {p.text}" if p.sign > 0 else f"− {_short(p.label, t.label)} {p.text}" for p in shown
+        f"{_short(p.label, t.label)} {p.text}" if p.sign > 0 else f"− {_short(p.label, t.label)} {p.text}"
+        for p in shown
     )
     listing = listing.replace("+ −", "−")
     zeros = len(result.parts) - len(shown)
@@ -314,7 +313,10 @@ def explain(result: CheckResult) -> str:
     else:
         head += f"各项合计为 {format_amount(computed)}（{listing or '各项均为 0'}），"
     if result.status == "rounding":
-        return head + f"相差 {format_diff(result.diff)}，在尾数误差允许范围（±{result.bound}）内：各数字分别四舍五入所致，不是错误。"
+        return (
+            head
+            + f"相差 {format_diff(result.diff)}，在尾数误差允许范围（±{result.bound}）内：各数字分别四舍五入所致，不是错误。"
+        )
     if result.status == "source":
         return head + f"相差 {format_diff(result.diff)}。原件即如此印刷（数据中已注明），照录，页面上标明。"
     return head + f"相差 {format_diff(result.diff)}，超出尾数误差允许范围（±{result.bound}）。{result.fix}"
@@ -329,7 +331,7 @@ def check_code_names(site: SiteSource, diags: Diagnostics) -> None:
     for dept in site.departments.values():
         for ys in dept.years.values():
             catalogue = ys.fmt.classification if ys.fmt else {}
-            for no, table in sorted(ys.tables.items()):
+            for _, table in sorted(ys.tables.items()):
                 for row in table.class_rows:
                     expected = catalogue.get(row.code)
                     if expected is not None and norm(expected) != norm(row.name):
@@ -362,7 +364,9 @@ def check_narrative(ys: YearSource, fmt: Format, diags: Diagnostics, project_loo
         try:
             printed = parse_decimal(ref.text)
         except ValueError:
-            diags.error(ref.loc, f"链接文字“{ref.text}”应是印刷的数字（如 4,272.71），才能与表中数字核对。", "narrative-ref")
+            diags.error(
+                ref.loc, f"链接文字“{ref.text}”应是印刷的数字（如 4,272.71），才能与表中数字核对。", "narrative-ref"
+            )
             continue
         if target.startswith("项目/"):
             found = project_lookup(ys, target, ref)
@@ -446,4 +450,3 @@ def check_year(ys: YearSource, rounding: Decimal, diags: Diagnostics) -> list[Ch
     if ys.fmt is None or not ys.tables:
         return []
     return YearChecker(ys, ys.fmt, rounding, diags).run()
-

@@ -34,19 +34,33 @@ def make_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser, metavar="命令")
 
-    b = sub.add_parser("build", help="核对数据并生成网站到 public/", description="核对全部数据；没有错误时生成网站（默认写入 public/，原子替换：失败时保留旧网站）。")
+    b = sub.add_parser(
+        "build",
+        help="核对数据并生成网站到 public/",
+        description="核对全部数据；没有错误时生成网站（默认写入 public/，原子替换：失败时保留旧网站）。",
+    )
     _common(b)
     b.add_argument("--out", type=Path, help="输出文件夹，默认为站点文件夹下的 public/")
     b.add_argument("--strict", action="store_true", help="有警告也视为失败")
-    b.add_argument("--allow-errors", action="store_true", help="即使核对有错误也生成网站，并在相关表格上标明未通过的核对")
+    b.add_argument(
+        "--allow-errors", action="store_true", help="即使核对有错误也生成网站，并在相关表格上标明未通过的核对"
+    )
     b.add_argument("--quiet", action="store_true", help="只显示错误")
 
-    v = sub.add_parser("validate", help="只核对数据，列出全部问题", description="核对全部数据并列出每个问题（文件:行号: 问题、涉及的数字、如何改正）。有错误时退出码为 1。")
+    v = sub.add_parser(
+        "validate",
+        help="只核对数据，列出全部问题",
+        description="核对全部数据并列出每个问题（文件:行号: 问题、涉及的数字、如何改正）。有错误时退出码为 1。",
+    )
     _common(v)
     v.add_argument("--strict", action="store_true", help="有警告也视为失败")
     v.add_argument("--notes", action="store_true", help="同时列出尾数差异等提示")
 
-    s = sub.add_parser("serve", help="本地预览：生成网站并在本机提供访问，数据或模板改动后自动重新生成", description="在 http://127.0.0.1:端口/ 提供网站；每秒检查一次源文件，有改动就重新生成。按 Ctrl+C 结束。")
+    s = sub.add_parser(
+        "serve",
+        help="本地预览：生成网站并在本机提供访问，数据或模板改动后自动重新生成",
+        description="在 http://127.0.0.1:端口/ 提供网站；每秒检查一次源文件，有改动就重新生成。按 Ctrl+C 结束。",
+    )
     _common(s)
     s.add_argument("--port", type=int, default=8000, help="端口，默认 8000")
     s.add_argument("--out", type=Path, help="输出文件夹，默认为站点文件夹下的 public/")
@@ -111,5 +125,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.verbose:
             traceback.print_exc()
         else:
-            print("内部错误：生成器自身出了问题（不是您的数据的问题）。请加上 --verbose 重新运行，并把输出报告给维护者。", file=sys.stderr)
+            print(
+                "内部错误：生成器自身出了问题（不是您的数据的问题）。请加上 --verbose 重新运行，并把输出报告给维护者。",
+                file=sys.stderr,
+            )
         return EXIT_INTERNAL

@@ -55,7 +55,7 @@ def load_config(root: Path) -> SiteConfig:
     def text(key: str, default: str | None = None) -> str:
         value = raw.get(key, default)
         if not isinstance(value, str):
-            raise _fail(f"缺少 {key}（一段文字），例如 {key} = \"…\"。")
+            raise _fail(f'缺少 {key}（一段文字），例如 {key} = "…"。')
         return value
 
     formats_raw = raw.get("formats")
@@ -71,7 +71,7 @@ def load_config(root: Path) -> SiteConfig:
     try:
         rounding = Decimal(str(checks.get("rounding", "0.005")))
     except InvalidOperation:
-        raise _fail("[checks] rounding 应是一个数，例如 \"0.005\"。") from None
+        raise _fail('[checks] rounding 应是一个数，例如 "0.005"。') from None
 
     base_url = text("base_url", "")
     if base_url and not base_url.endswith("/"):

@@ -475,12 +475,18 @@ def load_format(data_dir: Path, root: Path, format_id: str) -> Format:
     if not path.is_file():
         raise UserError(
             "找不到表格格式",
-            [Diagnostic("error", Loc("site.toml"), f"site.toml 指定的格式“{format_id}”不存在：没有文件 {rel}。", "format")],
+            [
+                Diagnostic(
+                    "error", Loc("site.toml"), f"site.toml 指定的格式“{format_id}”不存在：没有文件 {rel}。", "format"
+                )
+            ],
         )
     raw = load(path, root)
     reader = _FormatReader(rel)
     if not isinstance(raw, Map):
-        raise UserError("格式文件有误", [Diagnostic("error", Loc(rel, 1), "格式文件应为一个映射（名称: 值）", "format")])
+        raise UserError(
+            "格式文件有误", [Diagnostic("error", Loc(rel, 1), "格式文件应为一个映射（名称: 值）", "format")]
+        )
 
     tables: dict[int, TableFormat] = {}
     for t in reader.seq(raw, "tables"):

@@ -145,6 +145,16 @@ class FileReader:
         return Cell(number, str(value), self.loc(line))
 
 
+def read_yaml(path: Path, root: Path, diags: Diagnostics) -> tuple[FileReader, object] | None:
+    """A YAML file's values and a reader for it; None when it cannot be parsed (its problems are recorded)."""
+    reader = FileReader(path.relative_to(root).as_posix(), diags)
+    try:
+        return reader, yamlsrc.load(path, root)
+    except UserError as exc:
+        diags.extend(exc.diagnostics)
+        return None
+
+
 def _kind(value) -> str:
     if isinstance(value, Map):
         return "多层结构"
@@ -159,14 +169,11 @@ def _kind(value) -> str:
 
 
 def read_table(path: Path, root: Path, fmt: TableFormat, diags: Diagnostics) -> TableSource | None:
-    rel = path.relative_to(root).as_posix()
-    r = FileReader(rel, diags)
-    try:
-        raw = yamlsrc.load(path, root)
-    except UserError as exc:
-        diags.extend(exc.diagnostics)
+    opened = read_yaml(path, root, diags)
+    if opened is None:
         return None
-    table = TableSource(fmt, rel)
+    r, raw = opened
+    table = TableSource(fmt, r.rel)
     if raw is None:
         r.error(1, f"{fmt.name}是空文件。没有发生额的表也要写出合计行，各栏为 0.00。", "missing")
         return table
@@ -203,7 +210,8 @@ def _read_part(r: FileReader, table: TableSource, part: Part, rows: Map, context
     for key, value in rows.items():
         line = rows.key_lines[key]
         if part.classified:
-            row_key = _classified_row(r, table, part, key, line, context)
+            classified = _classified_row(r, key, line, context)
+            row_key = classified[0] if classified else None
         else:
             row = part.find_row(key)
             if row is None:
@@ -217,6 +225,8 @@ def _read_part(r: FileReader, table: TableSource, part: Part, rows: Map, context
             r.error(line, f"“{key}”与第 {seen[row_key]} 行是同一行，重复了。请删去其中一处。", "duplicate-row")
             continue
         seen[row_key] = line
+        if part.classified and row_key != "合计":
+            table.class_rows.append(ClassRow(row_key, classified[1], r.loc(line)))
         table.row_lines[(part.key, row_key)] = line
         label = f"{context}「{key}」"
         if len(part.columns) == 1 and not isinstance(value, Map):
@@ -230,12 +240,17 @@ def _read_part(r: FileReader, table: TableSource, part: Part, rows: Map, context
             r.error(line, f"{label}有多栏（{names}），请在它下面分行写出各栏金额。", "type")
 
 
-def _classified_row(r: FileReader, table: TableSource, part: Part, key: str, line: int, context: str) -> str | None:
+def _classified_row(r: FileReader, key: str, line: int, context: str) -> tuple[str, str] | None:
+    """“2010301 行政运行” → (code, name); “合计” → ("合计", ""); anything else is reported."""
     if norm(key) == "合计":
-        return "合计"
+        return "合计", ""
     m = re.match(r"^(\d+)\s*(.*)$", key.strip())
     if not m:
-        r.error(line, f"{context}的每一行应写成“科目编码 科目名称”（如“2010301 行政运行”）或“合计”，“{key}”不是。", "unknown-row")
+        r.error(
+            line,
+            f"{context}的每一行应写成“科目编码 科目名称”（如“2010301 行政运行”）或“合计”，“{key}”不是。",
+            "unknown-row",
+        )
         return None
     code, name = m.group(1), m.group(2).strip()
     if not CLASS_CODE.match(code):
@@ -243,8 +258,7 @@ def _classified_row(r: FileReader, table: TableSource, part: Part, key: str, lin
         return None
     if not name:
         r.error(line, f"科目编码 {code} 后缺少科目名称。请写成“{code} 名称”。", "code")
-    table.class_rows.append(ClassRow(code, name, r.loc(line)))
-    return code
+    return code, name
 
 
 def _read_columns(r, table: TableSource, part: Part, row_key: str, value: Map, context: str, prefix: tuple) -> None:
@@ -256,7 +270,11 @@ def _read_columns(r, table: TableSource, part: Part, row_key: str, value: Map, c
             continue
         column = part.find_column("/".join(path))
         if column is None:
-            r.error(line, f"{context}没有“{'/'.join(path)}”这一栏。{suggest(key, [c.key for c in part.columns])}", "unknown-column")
+            r.error(
+                line,
+                f"{context}没有“{'/'.join(path)}”这一栏。{suggest(key, [c.key for c in part.columns])}",
+                "unknown-column",
+            )
             continue
         if (part.key, row_key, column.key) in table.cells:
             r.error(line, f"{context}的“{column.full_label}”栏写了两次。请删去其中一处。", "duplicate-key")
@@ -290,13 +308,10 @@ def _require_totals(r: FileReader, table: TableSource) -> None:
 
 
 def read_overview(path: Path, root: Path, diags: Diagnostics) -> Overview | None:
-    rel = path.relative_to(root).as_posix()
-    r = FileReader(rel, diags)
-    try:
-        raw = yamlsrc.load(path, root)
-    except UserError as exc:
-        diags.extend(exc.diagnostics)
+    opened = read_yaml(path, root, diags)
+    if opened is None:
         return None
+    r, raw = opened
     m = r.mapping(raw, 1, "概况")
     if m is None:
         return None
@@ -318,7 +333,7 @@ def read_overview(path: Path, root: Path, diags: Diagnostics) -> Overview | None
         if c is not None:
             r.only_keys(c, ["说明", "单位"], "决算单位构成")
             composition, units = r.text(c, "说明"), r.texts(c, "单位")
-    return Overview(rel, tuple(duties), r.text(m, "机构设置"), composition, units)
+    return Overview(r.rel, tuple(duties), r.text(m, "机构设置"), composition, units)
 
 
 def read_narrative(path: Path, root: Path, diags: Diagnostics) -> Narrative | None:
@@ -337,13 +352,10 @@ def read_narrative(path: Path, root: Path, diags: Diagnostics) -> Narrative | No
 
 
 def read_terms(path: Path, root: Path, diags: Diagnostics) -> tuple[TermUse, ...] | None:
-    rel = path.relative_to(root).as_posix()
-    r = FileReader(rel, diags)
-    try:
-        raw = yamlsrc.load(path, root)
-    except UserError as exc:
-        diags.extend(exc.diagnostics)
+    opened = read_yaml(path, root, diags)
+    if opened is None:
         return None
+    r, raw = opened
     m = r.mapping(raw, 1, "名词解释")
     if m is None:
         return None
@@ -373,22 +385,30 @@ NOT_SCORED = {"无", "不适用", "—", "-", "/"}
 SOURCE_DISCREPANCIES = ["资金合计", "执行率", "资金得分", "指标得分", "分值合计", "得分合计"]
 FUND_ROWS = ["年度资金总额", "当年财政拨款", "上年结转资金", "其他资金"]
 FUND_COLUMNS = ["年初预算数", "全年预算数", "全年执行数"]
-INDICATOR_KEYS = ["一级指标", "二级指标", "三级指标", "年度指标值", "实际完成值", "分值", "得分", "偏差原因分析及改进措施"]
+INDICATOR_KEYS = [
+    "一级指标",
+    "二级指标",
+    "三级指标",
+    "年度指标值",
+    "实际完成值",
+    "分值",
+    "得分",
+    "偏差原因分析及改进措施",
+]
 
 
 def read_project(path: Path, root: Path, diags: Diagnostics) -> ProjectSource | None:
-    rel = path.relative_to(root).as_posix()
-    r = FileReader(rel, diags)
-    try:
-        raw = yamlsrc.load(path, root)
-    except UserError as exc:
-        diags.extend(exc.diagnostics)
+    opened = read_yaml(path, root, diags)
+    if opened is None:
         return None
+    r, raw = opened
     m = r.mapping(raw, 1, "项目支出绩效自评表")
     if m is None:
         return None
     r.only_keys(m, PROJECT_KEYS, "项目支出绩效自评表")
-    r.require(m, ["项目编码", "项目名称", "绩效自评年度", "实施单位", "一级预算单位", "资金使用情况"], "项目支出绩效自评表")
+    r.require(
+        m, ["项目编码", "项目名称", "绩效自评年度", "实施单位", "一级预算单位", "资金使用情况"], "项目支出绩效自评表"
+    )
 
     def score(container: Map, key: str, what: str) -> Cell | None:
         if key not in container:
@@ -407,7 +427,11 @@ def read_project(path: Path, root: Path, diags: Diagnostics) -> ProjectSource | 
             name = names.get(norm(key))
             if name is None:
                 if key not in ("分值", "执行率", "得分"):
-                    r.error(fm.key_lines[key], f"资金使用情况里没有“{key}”这一项。{suggest(key, FUND_ROWS + ['分值', '执行率', '得分'])}", "unknown-key")
+                    r.error(
+                        fm.key_lines[key],
+                        f"资金使用情况里没有“{key}”这一项。{suggest(key, [*FUND_ROWS, '分值', '执行率', '得分'])}",
+                        "unknown-key",
+                    )
                 continue
             row = r.mapping(fm[key], fm.key_lines[key], f"资金使用情况「{name}」")
             if row is None:
@@ -462,9 +486,13 @@ def read_project(path: Path, root: Path, diags: Diagnostics) -> ProjectSource | 
             r.error(m.key_lines["序号"], f"序号应是整数（本表在原件中的次序），而不是“{o}”。", "type")
     code = r.text(m, "项目编码")
     if code and path.stem != code:
-        r.error(m.key_lines["项目编码"], f"文件名应与项目编码一致：项目编码是 {code}，文件却叫 {path.name}。请把文件改名为 {code}.yaml。", "file-name")
+        r.error(
+            m.key_lines["项目编码"],
+            f"文件名应与项目编码一致：项目编码是 {code}，文件却叫 {path.name}。请把文件改名为 {code}.yaml。",
+            "file-name",
+        )
     return ProjectSource(
-        rel=rel,
+        rel=r.rel,
         order=order,
         code=code,
         name=r.text(m, "项目名称"),
@@ -491,7 +519,11 @@ def _acknowledged(r: FileReader, m: Map) -> tuple[str, ...]:
     names = r.texts(m, "原件差异")
     for name in names:
         if name not in SOURCE_DISCREPANCIES:
-            r.error(m.key_lines["原件差异"], f"原件差异里的“{name}”不是可注明的核对项。{suggest(name, SOURCE_DISCREPANCIES)}", "unknown-key")
+            r.error(
+                m.key_lines["原件差异"],
+                f"原件差异里的“{name}”不是可注明的核对项。{suggest(name, SOURCE_DISCREPANCIES)}",
+                "unknown-key",
+            )
     return names
 
 
@@ -525,7 +557,11 @@ def read_year(folder: Path, root: Path, dept: str, year: int, fmt: Format | None
                     if project:
                         ys.projects.append(project)
                 elif not p.name.startswith("."):
-                    diags.error(Loc(p.relative_to(root).as_posix()), "项目文件夹里只能放 .yaml 文件（每个项目一个，文件名为项目编码）。", "unknown-file")
+                    diags.error(
+                        Loc(p.relative_to(root).as_posix()),
+                        "项目文件夹里只能放 .yaml 文件（每个项目一个，文件名为项目编码）。",
+                        "unknown-file",
+                    )
         else:
             diags.error(
                 Loc(entry.relative_to(root).as_posix()),
@@ -537,7 +573,9 @@ def read_year(folder: Path, root: Path, dept: str, year: int, fmt: Format | None
         for no, t in sorted(fmt.tables.items()):
             if no not in ys.tables and not (folder / t.file).exists():
                 diags.error(
-                    Loc(rel), f"缺少 {t.file}：公开决算表时九张表都要有（没有发生额的表写出合计行，各栏为 0.00）。", "missing-table"
+                    Loc(rel),
+                    f"缺少 {t.file}：公开决算表时九张表都要有（没有发生额的表写出合计行，各栏为 0.00）。",
+                    "missing-table",
                 )
     return ys
 
@@ -555,29 +593,37 @@ def read_department(folder: Path, root: Path, config: SiteConfig, formats: dict[
     info = folder / DEPARTMENT_FILE
     name = region = ""
     if not info.is_file():
-        diags.error(Loc(rel), f"缺少 {DEPARTMENT_FILE}：请写明部门全称，例如“名称: 中共深圳市罗湖区委办公室”。", "missing")
+        diags.error(
+            Loc(rel), f"缺少 {DEPARTMENT_FILE}：请写明部门全称，例如“名称: 中共深圳市罗湖区委办公室”。", "missing"
+        )
     else:
-        r = FileReader(info.relative_to(root).as_posix(), diags)
-        try:
-            raw = yamlsrc.load(info, root)
+        opened = read_yaml(info, root, diags)
+        if opened is not None:
+            r, raw = opened
             m = r.mapping(raw, 1, "部门信息")
             if m is not None:
                 r.only_keys(m, ["名称", "地区"], "部门信息")
                 r.require(m, ["名称"], "部门信息")
                 name, region = r.text(m, "名称"), r.text(m, "地区")
-        except UserError as exc:
-            diags.extend(exc.diagnostics)
     dept = DepartmentSource(slug, name or slug, region, rel)
     for entry in sorted(folder.iterdir()):
         if entry.name == DEPARTMENT_FILE or entry.name.startswith("."):
             continue
         if not (entry.is_dir() and re.fullmatch(r"\d{4}", entry.name)):
-            diags.error(Loc(entry.relative_to(root).as_posix()), f"部门文件夹里只能有 {DEPARTMENT_FILE} 和年度文件夹（如 2023）。", "unknown-file")
+            diags.error(
+                Loc(entry.relative_to(root).as_posix()),
+                f"部门文件夹里只能有 {DEPARTMENT_FILE} 和年度文件夹（如 2023）。",
+                "unknown-file",
+            )
             continue
         year = int(entry.name)
         fmt_id = config.formats.get(year)
         if fmt_id is None:
-            diags.error(Loc(entry.relative_to(root).as_posix()), f"site.toml 没有为 {year} 年度指定表格格式。请在 [formats] 下加一行 {year} = \"…\"。", "year")
+            diags.error(
+                Loc(entry.relative_to(root).as_posix()),
+                f'site.toml 没有为 {year} 年度指定表格格式。请在 [formats] 下加一行 {year} = "…"。',
+                "year",
+            )
             continue
         dept.years[year] = read_year(entry, root, slug, year, formats.get(fmt_id), diags)
     return dept
@@ -614,46 +660,43 @@ def read_front_matter(path: Path, root: Path, diags: Diagnostics) -> tuple[Map, 
     return meta, "".join(lines[end + 1 :]), end + 2
 
 
-def read_glossary(folder: Path, root: Path, diags: Diagnostics) -> dict[str, GlossaryEntry]:
-    entries: dict[str, GlossaryEntry] = {}
+def _markdown_files(folder: Path, root: Path, diags: Diagnostics, keys: list[str], what: str):
+    """Each `<slug>.md` with `---` front matter: (slug, reader, front matter, body). Names become URLs."""
     if not folder.is_dir():
-        return entries
+        return
     for path in sorted(folder.glob("*.md")):
         rel = path.relative_to(root).as_posix()
         if not SLUG.match(path.stem):
-            diags.error(Loc(rel), f"文件名“{path.name}”只能由小写字母、数字和连字符组成（拼音，如 jiben-zhichu.md），它会成为网址。", "slug")
+            diags.error(
+                Loc(rel),
+                f"文件名“{path.name}”只能由小写字母、数字和连字符组成（如拼音 jiben-zhichu.md），它会成为网址。",
+                "slug",
+            )
             continue
         parsed = read_front_matter(path, root, diags)
         if parsed is None:
             continue
         meta, body, _ = parsed
         r = FileReader(rel, diags)
-        r.only_keys(meta, ["术语", "别名"], "名词说明")
-        r.require(meta, ["术语"], "名词说明")
+        r.only_keys(meta, keys, what)
+        r.require(meta, keys[:1], what)
+        yield path.stem, r, meta, body
+
+
+def read_glossary(folder: Path, root: Path, diags: Diagnostics) -> dict[str, GlossaryEntry]:
+    entries: dict[str, GlossaryEntry] = {}
+    for slug, r, meta, body in _markdown_files(folder, root, diags, ["术语", "别名"], "名词说明"):
         if not body.strip():
             r.error(1, "名词解释的正文（定义）是空的。", "missing")
-        entries[path.stem] = GlossaryEntry(path.stem, r.text(meta, "术语"), r.texts(meta, "别名"), body.strip(), rel)
+        entries[slug] = GlossaryEntry(slug, r.text(meta, "术语"), r.texts(meta, "别名"), body.strip(), r.rel)
     return entries
 
 
 def read_pages(folder: Path, root: Path, diags: Diagnostics) -> dict[str, ContentPage]:
-    pages: dict[str, ContentPage] = {}
-    if not folder.is_dir():
-        return pages
-    for path in sorted(folder.glob("*.md")):
-        rel = path.relative_to(root).as_posix()
-        if not SLUG.match(path.stem):
-            diags.error(Loc(rel), f"文件名“{path.name}”只能由小写字母、数字和连字符组成，它会成为网址。", "slug")
-            continue
-        parsed = read_front_matter(path, root, diags)
-        if parsed is None:
-            continue
-        meta, body, _ = parsed
-        r = FileReader(rel, diags)
-        r.only_keys(meta, ["标题"], "页面说明")
-        r.require(meta, ["标题"], "页面说明")
-        pages[path.stem] = ContentPage(path.stem, r.text(meta, "标题"), body, rel)
-    return pages
+    return {
+        slug: ContentPage(slug, r.text(meta, "标题"), body, r.rel)
+        for slug, r, meta, body in _markdown_files(folder, root, diags, ["标题"], "页面说明")
+    }
 
 
 def load_site(config: SiteConfig, diags: Diagnostics) -> SiteSource:
@@ -673,7 +716,11 @@ def load_site(config: SiteConfig, diags: Diagnostics) -> SiteSource:
             if folder.name.startswith("."):
                 continue
             if not folder.is_dir():
-                diags.error(Loc(folder.relative_to(root).as_posix()), f"data/{DEPARTMENTS}/ 里只能放部门文件夹。", "unknown-file")
+                diags.error(
+                    Loc(folder.relative_to(root).as_posix()),
+                    f"data/{DEPARTMENTS}/ 里只能放部门文件夹。",
+                    "unknown-file",
+                )
                 continue
             dept = read_department(folder, root, config, formats, diags)
             if dept:

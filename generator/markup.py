@@ -108,7 +108,7 @@ class _Figures(markdown.treeprocessors.Treeprocessor):
 class _Terms(markdown.treeprocessors.Treeprocessor):
     """Glossary terms in running text link to their page: the first occurrence in each block."""
 
-    BLOCKS = {"p", "li", "h2", "h3", "h4", "td", "th", "blockquote"}
+    BLOCKS = frozenset({"p", "li", "h2", "h3", "h4", "td", "th", "blockquote"})
 
     def __init__(self, md, linker: TermLinker) -> None:
         super().__init__(md)
@@ -182,7 +182,7 @@ class _Extension(markdown.Extension):
         super().__init__()
         self.linker, self.resolve = linker, resolve
 
-    def extendMarkdown(self, md) -> None:  # noqa: N802 - Python-Markdown's API
+    def extendMarkdown(self, md) -> None:
         # Raw HTML is shown as text: department text never carries markup of its own.
         md.preprocessors.deregister("html_block")
         md.inlinePatterns.deregister("html")

@@ -7,7 +7,6 @@ link a page prints is made relative to that page, so the site works from file://
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import Decimal
 
 from .check import STATUS_RANK, CheckResult, explain
 from .config import SiteConfig
@@ -140,8 +139,13 @@ def build_table(table: TableSource, fmt: Format, checks: list[CheckResult], url:
                 for r in sorted(table.class_rows, key=lambda r: r.code)
             ]
             for key, label, code, level in keyed:
-                cells = [_mark(_cell_view(table.cells.get((part.key, key, c.key))), marks.get((part.key, key, c.key))) for c in part.columns]
-                rows.append(RowView(row_anchor(index, part, key, None), label, "", code, level, 0, key == "合计", False, cells))
+                cells = [
+                    _mark(_cell_view(table.cells.get((part.key, key, c.key))), marks.get((part.key, key, c.key)))
+                    for c in part.columns
+                ]
+                rows.append(
+                    RowView(row_anchor(index, part, key, None), label, "", code, level, 0, key == "合计", False, cells)
+                )
         else:
             for row in part.rows:
                 if row.filler:
@@ -149,12 +153,24 @@ def build_table(table: TableSource, fmt: Format, checks: list[CheckResult], url:
                     rows.append(RowView(None, "", str(row.no or ""), "", 0, 0, False, True, cells))
                     continue
                 cells = [
-                    _mark(_cell_view(table.cells.get((part.key, row.key, c.key))), marks.get((part.key, row.key, c.key)))
+                    _mark(
+                        _cell_view(table.cells.get((part.key, row.key, c.key))), marks.get((part.key, row.key, c.key))
+                    )
                     for c in part.columns
                 ]
                 level = (1 if len(row.code) == 3 else 2) if (row.code and part.hierarchy) else 0
                 rows.append(
-                    RowView(row_anchor(index, part, row.key, row.no), row.label or "", str(row.no or ""), row.code or "", level, row.indent, row.total, False, cells)
+                    RowView(
+                        row_anchor(index, part, row.key, row.no),
+                        row.label or "",
+                        str(row.no or ""),
+                        row.code or "",
+                        level,
+                        row.indent,
+                        row.total,
+                        False,
+                        cells,
+                    )
                 )
         caption = f"{tf.name}" + (f"（{part.key}）" if part.key else "")
         parts.append(PartView(part.key, caption, part, part.header_rows(with_part_label=len(tf.parts) > 1), rows))
@@ -359,7 +375,10 @@ def build_site(config: SiteConfig, source, checks: list[CheckResult], narrative_
             y.narrative_links = narrative_checks.get((slug, year_no), {})
             dept.years.append(y)
         departments.append(dept)
-    glossary = [GlossaryTerm(e, f"glossary/{slug}.html") for slug, e in sorted(source.glossary.items(), key=lambda kv: kv[1].term)]
+    glossary = [
+        GlossaryTerm(e, f"glossary/{slug}.html")
+        for slug, e in sorted(source.glossary.items(), key=lambda kv: kv[1].term)
+    ]
     pages = [p for _, p in sorted(source.pages.items())]
     return Site(config, departments, glossary, pages, failed)
 

@@ -21,7 +21,14 @@ from .sources import Cell, DepartmentSource, Indicator, ProjectSource, YearSourc
 ZERO = Decimal(0)
 HUNDRED = Decimal(100)
 # Text a spreadsheet template prints around the form; it is never content (DOMAIN.md §4).
-TEMPLATE_DEBRIS = ["导入模板无需填写", "限2000字以内", "限40字以内", "新增项目年度目标为必填项", "多年度项目长期目标为必填项", "Windows 用户"]
+TEMPLATE_DEBRIS = [
+    "导入模板无需填写",
+    "限2000字以内",
+    "限40字以内",
+    "新增项目年度目标为必填项",
+    "多年度项目长期目标为必填项",
+    "Windows 用户",
+]
 _CJK_GAP = re.compile(r"[\u4e00-\u9fff] +[\u4e00-\u9fff]")
 
 
@@ -43,7 +50,15 @@ def _strip_level(name: str) -> str:
 
 
 class ProjectChecker:
-    def __init__(self, p: ProjectSource, ys: YearSource, dept: DepartmentSource, form: ProjectForm, rounding: Decimal, diags: Diagnostics):
+    def __init__(
+        self,
+        p: ProjectSource,
+        ys: YearSource,
+        dept: DepartmentSource,
+        form: ProjectForm,
+        rounding: Decimal,
+        diags: Diagnostics,
+    ):
         self.p, self.ys, self.dept, self.form, self.rounding, self.diags = p, ys, dept, form, rounding, diags
         self.results: list[CheckResult] = []
         self.where = (ys.department, ys.year, (), p.code)
@@ -58,7 +73,9 @@ class ProjectChecker:
         return Term(label, cell.value, cell.text, sign, cell.loc, None)
 
     def check(self, name: str, rule: str, total: Term, parts: list[Term], fix: str, bound: Decimal) -> CheckResult:
-        result = evaluate(self.diags, self.where, f"{self.p.name}：{rule}", total, parts, fix, bound, name in self.p.acknowledged)
+        result = evaluate(
+            self.diags, self.where, f"{self.p.name}：{rule}", total, parts, fix, bound, name in self.p.acknowledged
+        )
         if result.status == "source":
             self.used.add(name)
         self.results.append(result)
@@ -73,7 +90,11 @@ class ProjectChecker:
         self.identity()
         for name in p.acknowledged:
             if name not in self.used:
-                self.diags.warning(p.at("原件差异"), f"{p.name}：原件差异中列出了“{name}”，但这一项核对并无差异。请从“原件差异”中删去。", "acknowledged")
+                self.diags.warning(
+                    p.at("原件差异"),
+                    f"{p.name}：原件差异中列出了“{name}”，但这一项核对并无差异。请从“原件差异”中删去。",
+                    "acknowledged",
+                )
         return self.results
 
     # -- 资金使用情况 -------------------------------------------------------------------------------
@@ -106,12 +127,20 @@ class ProjectChecker:
         if budget is None or executed is None or budget.value in (None, ZERO) or executed.value is None:
             return
         computed = executed.value / budget.value * HUNDRED
-        self._derived("执行率", "执行率：印刷的执行率应等于 全年执行数 ÷ 全年预算数 × 100", p.rate, computed, "全年执行数 ÷ 全年预算数 × 100")
+        self._derived(
+            "执行率",
+            "执行率：印刷的执行率应等于 全年执行数 ÷ 全年预算数 × 100",
+            p.rate,
+            computed,
+            "全年执行数 ÷ 全年预算数 × 100",
+        )
         if p.fund_score is None or p.fund_score.value is None or p.fund_weight is None or p.fund_weight.value is None:
             return
         weight = p.fund_weight.value
         expected = min(weight, weight * p.rate.value / HUNDRED)
-        self._derived("资金得分", "资金得分：资金得分应等于 分值 × 执行率（不超过分值）", p.fund_score, expected, "分值 × 执行率")
+        self._derived(
+            "资金得分", "资金得分：资金得分应等于 分值 × 执行率（不超过分值）", p.fund_score, expected, "分值 × 执行率"
+        )
 
     def _derived(self, name: str, rule: str, printed: Cell, computed: Decimal, how: str) -> None:
         # Spreadsheets pad rates with zeros (95.3600): compare at no more than two decimals, and allow one unit
@@ -119,7 +148,9 @@ class ProjectChecker:
         places = min(decimals(printed.value), 2)
         unit = Decimal(1).scaleb(-places)
         rounded = computed.quantize(unit, rounding=ROUND_HALF_UP)
-        t = Term(f"「{name}」", printed.value.quantize(unit, rounding=ROUND_HALF_UP), printed.text, 1, printed.loc, None)
+        t = Term(
+            f"「{name}」", printed.value.quantize(unit, rounding=ROUND_HALF_UP), printed.text, 1, printed.loc, None
+        )
         part = Term(how, rounded, f"{rounded}", 1, printed.loc, None)
         self.check(name, rule, t, [part], f"请核对{name}或据以计算的金额。", unit)
 
@@ -133,68 +164,149 @@ class ProjectChecker:
             if w is not None and s is not None and w.value is not None and s.value is not None and s.value > w.value:
                 if "指标得分" in p.acknowledged:
                     self.used.add("指标得分")
-                    self.diags.warning(s.loc, f"{p.name}：指标“{label}”得分 {s.text} 超过分值 {w.text}（原件即如此）。", "score")
+                    self.diags.warning(
+                        s.loc, f"{p.name}：指标“{label}”得分 {s.text} 超过分值 {w.text}（原件即如此）。", "score"
+                    )
                 else:
-                    self.diags.error(s.loc, f"{p.name}：指标“{label}”得分 {s.text} 超过了分值 {w.text}。得分不能高于分值，请核对。", "score")
+                    self.diags.error(
+                        s.loc,
+                        f"{p.name}：指标“{label}”得分 {s.text} 超过了分值 {w.text}。得分不能高于分值，请核对。",
+                        "score",
+                    )
             if is_not_scored(s) and w is not None and w.value not in (None, ZERO):
-                self.diags.warning(s.loc, f"{p.name}：指标“{label}”分值为 {w.text}，得分却印作“{s.text}”，按未得分处理。", "score")
+                self.diags.warning(
+                    s.loc, f"{p.name}：指标“{label}”分值为 {w.text}，得分却印作“{s.text}”，按未得分处理。", "score"
+                )
 
         fund_w = self.term("「资金执行率」分值", p.fund_weight)
         weights = [self.term(f"「{i.name or i.level2}」分值", i.weight, fallback=i.loc) for i in p.indicators]
-        if p.total_weight is not None:
-            total_w = self.term("「总分」分值", p.total_weight)
-            self.check("分值合计", "分值合计：总分的分值应等于资金分值与各指标分值之和", total_w, [fund_w, *weights],
-                       "请核对各指标的分值，或注明原件如此（原件差异: [分值合计]）。", rounding_bound(len(weights) + 1, self.rounding))
-            if p.total_weight.value is not None and p.total_weight.value != self.form.total_score:
-                self.diags.warning(p.total_weight.loc, f"{p.name}：总分的分值为 {p.total_weight.text}，全国通用表式为 {self.form.total_score}。", "weights")
+        # Without a printed 总分 row the weights must still add up to the national total.
+        total_w = (
+            self.term("「总分」分值", p.total_weight)
+            if p.total_weight is not None
+            else Term(
+                "全国通用表式的总分",
+                Decimal(self.form.total_score),
+                str(self.form.total_score),
+                1,
+                p.at("年度绩效指标"),
+                None,
+            )
+        )
+        self.check(
+            "分值合计",
+            "分值合计：总分的分值应等于资金分值与各指标分值之和",
+            total_w,
+            [fund_w, *weights],
+            "请核对各指标的分值，或注明原件如此（原件差异: [分值合计]）。",
+            rounding_bound(len(weights) + 1, self.rounding),
+        )
+        if (
+            p.total_weight is not None
+            and p.total_weight.value is not None
+            and p.total_weight.value != self.form.total_score
+        ):
+            self.diags.warning(
+                p.total_weight.loc,
+                f"{p.name}：总分的分值为 {p.total_weight.text}，全国通用表式为 {self.form.total_score}。",
+                "weights",
+            )
         fund_s = self.term("「资金执行率」得分", p.fund_score)
         scores = [self.term(f"「{i.name or i.level2}」得分", i.score, fallback=i.loc) for i in p.indicators]
         if p.total_score is not None:
-            self.check("得分合计", "得分合计：总分应等于资金得分与各指标得分之和", self.term("「总分」得分", p.total_score), [fund_s, *scores],
-                       "请核对各指标的得分，或注明原件如此（原件差异: [得分合计]）。", rounding_bound(len(scores) + 1, self.rounding))
+            self.check(
+                "得分合计",
+                "得分合计：总分应等于资金得分与各指标得分之和",
+                self.term("「总分」得分", p.total_score),
+                [fund_s, *scores],
+                "请核对各指标的得分，或注明原件如此（原件差异: [得分合计]）。",
+                rounding_bound(len(scores) + 1, self.rounding),
+            )
 
     def weights(self) -> None:
         """The national weights: 产出 50, 效益 30, 满意度 10, 资金 10. A table that departs from them is a warning."""
         p, form = self.p, self.form
         if p.fund_weight is not None and p.fund_weight.value is not None and p.fund_weight.value != form.fund_score:
-            self.diags.warning(p.fund_weight.loc, f"{p.name}：资金执行率的分值为 {p.fund_weight.text}，全国通用权重为 {form.fund_score}。", "weights")
+            self.diags.warning(
+                p.fund_weight.loc,
+                f"{p.name}：资金执行率的分值为 {p.fund_weight.text}，全国通用权重为 {form.fund_score}。",
+                "weights",
+            )
         classes = {norm(c.level1): c for c in form.indicators}
         sums: dict[str, Decimal] = {}
         for ind in p.indicators:
             cls = classes.get(norm(ind.level1))
             if cls is None:
-                self.diags.warning(ind.loc, f"{p.name}：一级指标“{ind.level1}”不是全国通用表式中的{'、'.join(c.level1 for c in form.indicators)}之一。", "indicator-class")
+                self.diags.warning(
+                    ind.loc,
+                    f"{p.name}：一级指标“{ind.level1}”不是全国通用表式中的{'、'.join(c.level1 for c in form.indicators)}之一。",
+                    "indicator-class",
+                )
                 continue
             if norm(ind.level2) not in {norm(x) for x in cls.level2}:
-                self.diags.warning(ind.loc, f"{p.name}：二级指标“{ind.level2}”不属于{cls.level1}（应为{'、'.join(cls.level2)}之一）。", "indicator-class")
+                self.diags.warning(
+                    ind.loc,
+                    f"{p.name}：二级指标“{ind.level2}”不属于{cls.level1}（应为{'、'.join(cls.level2)}之一）。",
+                    "indicator-class",
+                )
             if ind.weight is not None and ind.weight.value is not None:
                 sums[cls.level1] = sums.get(cls.level1, ZERO) + ind.weight.value
         for cls in form.indicators:
             got = sums.get(cls.level1, ZERO)
             if p.indicators and got != cls.weight:
-                self.diags.warning(p.at("年度绩效指标"), f"{p.name}：{cls.level1}各行分值合计为 {got}，全国通用权重为 {cls.weight}。", "weights")
+                self.diags.warning(
+                    p.at("年度绩效指标"),
+                    f"{p.name}：{cls.level1}各行分值合计为 {got}，全国通用权重为 {cls.weight}。",
+                    "weights",
+                )
 
     # -- who and when ------------------------------------------------------------------------------
 
     def identity(self) -> None:
         p, dept, ys = self.p, self.dept, self.ys
         if p.year and p.year.strip() != str(ys.year):
-            self.diags.error(p.at("绩效自评年度"), f"{p.name}：绩效自评年度是 {p.year}，却放在 {ys.year} 年度的文件夹里。请移到 {p.year} 年度文件夹，或核对年度。", "project-year")
+            self.diags.error(
+                p.at("绩效自评年度"),
+                f"{p.name}：绩效自评年度是 {p.year}，却放在 {ys.year} 年度的文件夹里。请移到 {p.year} 年度文件夹，或核对年度。",
+                "project-year",
+            )
         if p.budget_unit and _strip_level(p.budget_unit) != norm(dept.name):
-            self.diags.warning(p.at("一级预算单位"), f"{p.name}：一级预算单位印作“{p.budget_unit}”，与所属部门“{dept.name}”不一致（照原件录入时请在原件备注中说明）。", "project-unit")
+            self.diags.warning(
+                p.at("一级预算单位"),
+                f"{p.name}：一级预算单位印作“{p.budget_unit}”，与所属部门“{dept.name}”不一致（照原件录入时请在原件备注中说明）。",
+                "project-unit",
+            )
         units = {norm(dept.name)} | {_strip_level(u) for u in (ys.overview.units if ys.overview else ())}
         if p.implementer and _strip_level(p.implementer) not in units:
             listed = "、".join(ys.overview.units) if ys.overview else dept.name
-            self.diags.warning(p.at("实施单位"), f"{p.name}：实施单位“{p.implementer}”不是本部门的决算单位（{listed}）。", "project-unit")
-        for field, text in (("项目名称", p.name), ("预期目标", p.goal), ("实际完成情况", p.achieved)):
+            self.diags.warning(
+                p.at("实施单位"),
+                f"{p.name}：实施单位“{p.implementer}”不是本部门的决算单位（{listed}）。",
+                "project-unit",
+            )
+        for key, where, text in (
+            ("项目名称", "项目名称", p.name),
+            ("年度总体目标", "预期目标", p.goal),
+            ("年度总体目标", "实际完成情况", p.achieved),
+        ):
             for debris in TEMPLATE_DEBRIS:
                 if debris in text:
-                    self.diags.warning(p.at({"项目名称": "项目名称"}.get(field, "年度总体目标")), f"{p.name}：{field}中含有模板文字“{debris}”，它不是内容，请删去（可在原件备注中说明）。", "debris")
+                    self.diags.warning(
+                        p.at(key),
+                        f"{p.name}：{where}中含有模板文字“{debris}”，它不是内容，请删去（可在原件备注中说明）。",
+                        "debris",
+                    )
         if _CJK_GAP.search(p.name):
-            self.diags.warning(p.at("项目名称"), f"项目名称“{p.name}”的汉字之间有空格，可能是原件换行断字。请连写，并在原件备注中说明。", "line-wrap")
+            self.diags.warning(
+                p.at("项目名称"),
+                f"项目名称“{p.name}”的汉字之间有空格，可能是原件换行断字。请连写，并在原件备注中说明。",
+                "line-wrap",
+            )
 
 
-def check_projects(ys: YearSource, dept: DepartmentSource, fmt: Format | None, rounding: Decimal, diags: Diagnostics) -> list[CheckResult]:
+def check_projects(
+    ys: YearSource, dept: DepartmentSource, fmt: Format | None, rounding: Decimal, diags: Diagnostics
+) -> list[CheckResult]:
     if fmt is None or fmt.project_form is None:
         return []
     results = []
@@ -216,19 +328,31 @@ def project_lookup(ys: YearSource, target: str, ref, diags: Diagnostics):
     """项目/<编码>/<全年预算数|全年执行数|年初预算数|执行率> → (value, label, unit, anchor) or None (reported)."""
     parts = target.split("/")
     if len(parts) != 3:
-        diags.error(ref.loc, f"链接“{target}”应写成“项目/项目编码/全年预算数”（或全年执行数、年初预算数、执行率）。", "narrative-ref")
+        diags.error(
+            ref.loc,
+            f"链接“{target}”应写成“项目/项目编码/全年预算数”（或全年执行数、年初预算数、执行率）。",
+            "narrative-ref",
+        )
         return None
     _, code, field = parts
     project = next((p for p in ys.projects if p.code == code), None)
     if project is None:
-        diags.error(ref.loc, f"链接“{target}”中的项目编码 {code} 在本年度没有项目表（{ys.rel}/项目/{code}.yaml）。", "narrative-ref")
+        diags.error(
+            ref.loc,
+            f"链接“{target}”中的项目编码 {code} 在本年度没有项目表（{ys.rel}/项目/{code}.yaml）。",
+            "narrative-ref",
+        )
         return None
     label = f"项目“{project.name}”的{field}"
     if field == "执行率":
         cell = project.rate
         return (cell.value if cell else None), label, "%", (code, "funds")
     if field not in PROJECT_FIELDS or project.fund_total is None:
-        diags.error(ref.loc, f"链接“{target}”中的“{field}”不是项目的可引用数字（全年预算数、全年执行数、年初预算数、执行率）。", "narrative-ref")
+        diags.error(
+            ref.loc,
+            f"链接“{target}”中的“{field}”不是项目的可引用数字（全年预算数、全年执行数、年初预算数、执行率）。",
+            "narrative-ref",
+        )
         return None
     cell = getattr(project.fund_total, PROJECT_FIELDS[field])
     return (cell.value if cell else None), label, "元", (code, "funds")
@@ -277,7 +401,9 @@ def project_views(ys: YearSource, base: str, form: ProjectForm | None) -> list[P
         cells += [c for i in p.indicators for c in (i.weight, i.score)]
         texts = [p.goal, p.achieved] + [t for i in p.indicators for t in (i.name, i.target, i.actual)]
         withheld = sum(1 for c in cells if is_withheld(c)) + sum(1 for t in texts if norm(WITHHELD) in norm(t))
-        unknown = sum(1 for c in cells if c is not None and c.value is None and not is_withheld(c) and not is_not_scored(c))
+        unknown = sum(
+            1 for c in cells if c is not None and c.value is None and not is_withheld(c) and not is_not_scored(c)
+        )
         deducted = sum(
             1 for i in p.indicators
             if i.weight and i.score and i.weight.value is not None and i.score.value is not None and i.score.value < i.weight.value
@@ -321,7 +447,16 @@ _MEASURE = re.compile(
     r"(?P<sign>≥|≤|>=|<=|＞=|＜=|>|<|＞|＜|=)?(?P<number>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
     r"(?P<unit>[^\d\s；;/，,、（）()]*?)(?P<suffix>以上|以下|以内)?$"
 )
-_WORDS = {"不超过": "≤", "不高于": "≤", "不少于": "≥", "不低于": "≥", "大于": ">", "高于": ">", "小于": "<", "低于": "<"}
+_WORDS = {
+    "不超过": "≤",
+    "不高于": "≤",
+    "不少于": "≥",
+    "不低于": "≥",
+    "大于": ">",
+    "高于": ">",
+    "小于": "<",
+    "低于": "<",
+}
 _SIGNS = {">=": "≥", "<=": "≤", "＞=": "≥", "＜=": "≤", "＞": ">", "＜": "<"}
 _SUFFIX = {"以上": "≥", "以下": "≤", "以内": "≤"}
 
@@ -331,12 +466,14 @@ def parse_measure(text: str) -> Measure | None:
     m = _MEASURE.match(re.sub(r"\s+", "", text or ""))
     if not m:
         return None
-    comparator = _WORDS.get(m["words"] or "") or _SIGNS.get(m["sign"] or "", m["sign"]) or _SUFFIX.get(m["suffix"] or "") or "="
+    comparator = (
+        _WORDS.get(m["words"] or "") or _SIGNS.get(m["sign"] or "", m["sign"]) or _SUFFIX.get(m["suffix"] or "") or "="
+    )
     return Measure(comparator, Decimal(m["number"].replace(",", "")), m["unit"])
 
 
 def attainment(target: Measure | None, actual: Measure | None) -> str | None:
-    """"met", "below" or "above" when both values are numbers in the same unit; None when they cannot be compared."""
+    """ "met", "below" or "above" when both values are numbers in the same unit; None when they cannot be compared."""
     if target is None or actual is None or actual.comparator != "=" or target.unit != actual.unit:
         return None
     a, t = actual.number, target.number
@@ -368,14 +505,32 @@ def indicator_rows(indicators, form: ProjectForm | None) -> list[IndicatorRow]:
         new2 = new1 or norm(indicators[i - 1].level2) != norm(ind.level2)
         span1 = span2 = 0
         if new1:
-            span1 = next((j for j in range(i + 1, len(indicators)) if norm(indicators[j].level1) != norm(ind.level1)), len(indicators)) - i
+            span1 = (
+                next(
+                    (j for j in range(i + 1, len(indicators)) if norm(indicators[j].level1) != norm(ind.level1)),
+                    len(indicators),
+                )
+                - i
+            )
         if new2:
             end = i + 1
-            while end < len(indicators) and norm(indicators[end].level1) == norm(ind.level1) and norm(indicators[end].level2) == norm(ind.level2):
+            while (
+                end < len(indicators)
+                and norm(indicators[end].level1) == norm(ind.level1)
+                and norm(indicators[end].level2) == norm(ind.level2)
+            ):
                 end += 1
             span2 = end - i
         w, s = ind.weight, ind.score
-        lost = w.value - s.value if (w and s and w.value is not None and s.value is not None and s.value < w.value) else None
+        lost = (
+            w.value - s.value
+            if (w and s and w.value is not None and s.value is not None and s.value < w.value)
+            else None
+        )
         target, actual = parse_measure(ind.target), parse_measure(ind.actual)
-        rows.append(IndicatorRow(ind, span1, span2, weights.get(norm(ind.level1)), lost, target, actual, attainment(target, actual)))
+        rows.append(
+            IndicatorRow(
+                ind, span1, span2, weights.get(norm(ind.level1)), lost, target, actual, attainment(target, actual)
+            )
+        )
     return rows

@@ -104,7 +104,9 @@ class Renderer:
         for i, table in enumerate(y.tables):
             prev_t = y.tables[i - 1] if i > 0 else None
             next_t = y.tables[i + 1] if i + 1 < len(y.tables) else None
-            self.page(table.url, "table.html", f"{table.name} · {y.title}", y=y, table=table, prev_t=prev_t, next_t=next_t)
+            self.page(
+                table.url, "table.html", f"{table.name} · {y.title}", y=y, table=table, prev_t=prev_t, next_t=next_t
+            )
         if y.narrative:
             links = y.narrative_links
 

@@ -41,7 +41,7 @@ def rebuild(root: Path, out: Path) -> bool:
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args) -> None:  # noqa: A002 - the standard library's signature
+    def log_message(self, format: str, *args) -> None:
         pass
 
 

@@ -52,7 +52,10 @@ NULLS = {"", "~", "null", "Null", "NULL"}
 
 # PyYAML's problem texts, in Chinese, with what to do. Matched by prefix.
 _PROBLEMS = [
-    ("mapping values are not allowed", "这里不能出现“冒号加空格”。可能是缩进不对，或文字里含有“: ”——含冒号的文字请用引号括起来。"),
+    (
+        "mapping values are not allowed",
+        "这里不能出现“冒号加空格”。可能是缩进不对，或文字里含有“: ”——含冒号的文字请用引号括起来。",
+    ),
     ("could not find expected ':'", "缺少“冒号加空格”。每行应写成“名称: 值”，冒号为半角“:”，后面要有一个空格。"),
     ("did not find expected key", "缩进不一致：同一层的各行应左端对齐。"),
     ("expected <block end>", "缩进不一致：这一行比同一层的其他行多了或少了空格。"),
@@ -60,7 +63,10 @@ _PROBLEMS = [
     ("found unexpected end of stream", "文件在一个未写完的结构中结束：可能少了引号或括号。"),
     ("found unknown escape character", "双引号里的反斜杠“\\”需要写成“\\\\”，或改用单引号。"),
     ("found undefined alias", "“*”开头的文字在 YAML 里有特殊含义，请用引号括起来。"),
-    ("found character that cannot start any token", "这一行以 YAML 的特殊符号开头（如 @、`、%），请把整段文字用引号括起来。"),
+    (
+        "found character that cannot start any token",
+        "这一行以 YAML 的特殊符号开头（如 @、`、%），请把整段文字用引号括起来。",
+    ),
     ("expected alphabetic or numeric character", "“*”或“&”开头的文字在 YAML 里有特殊含义，请用引号括起来。"),
 ]
 
@@ -104,7 +110,13 @@ def read_text(path: Path, rel: str) -> str:
         line = data[: exc.start].count(b"\n") + 1
         raise UserError(
             "编码错误",
-            [_diag(Loc(rel, line), "文件不是 UTF-8 编码（可能以 GBK 保存）。请用编辑器“另存为 UTF-8”后再提交。", "encoding")],
+            [
+                _diag(
+                    Loc(rel, line),
+                    "文件不是 UTF-8 编码（可能以 GBK 保存）。请用编辑器“另存为 UTF-8”后再提交。",
+                    "encoding",
+                )
+            ],
         ) from None
 
 
@@ -148,7 +160,9 @@ def _convert(node: yaml.Node, rel: str, problems: list):
     for key_node, value_node in node.value:
         key_line = key_node.start_mark.line + 1
         if not isinstance(key_node, yaml.ScalarNode):
-            problems.append(_diag(Loc(rel, key_line), "名称（冒号前的部分）必须是一段文字，不能是列表或多层结构。", "yaml"))
+            problems.append(
+                _diag(Loc(rel, key_line), "名称（冒号前的部分）必须是一段文字，不能是列表或多层结构。", "yaml")
+            )
             continue
         key = key_node.value.strip()
         if key in mapping.key_lines:

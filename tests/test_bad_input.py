@@ -79,7 +79,7 @@ def test_malformed_amounts(site: TinySite, tables, capsys, value, why):
         ("收入:\n  本年收入合计: 135.00\n 总计: 140.00\n", " 总计", "缩进不一致"),
         ("收入:\n  本年收入合计：135.00\n  总计: 140.00\n", "本年收入合计", "全角冒号"),
         ("收入:\n\t本年收入合计: 135.00\n", "本年收入合计", "不能用 Tab 键缩进，请改用空格。"),
-        ("收入:\n  本年收入合计: \"135.00\n支出:\n", "本年收入合计", "这一行的引号没有成对闭合。"),
+        ('收入:\n  本年收入合计: "135.00\n支出:\n', "本年收入合计", "这一行的引号没有成对闭合。"),
     ],
     ids=["indentation", "full-width-colon", "tab", "unclosed-quote"],
 )
@@ -97,12 +97,17 @@ def test_malformed_yaml(site: TinySite, tables, capsys, broken, needle, message)
 def test_duplicate_key(site: TinySite, tables, capsys):
     site.write_tables(tables)
     rel = site.table_rel(1)
-    text = (site.root / rel).read_text(encoding="utf-8").replace("  总计: 140.00\n", "  总计: 140.00\n  总计: 150.00\n", 1)
+    text = (
+        (site.root / rel).read_text(encoding="utf-8").replace("  总计: 140.00\n", "  总计: 140.00\n  总计: 150.00\n", 1)
+    )
     site.write(rel, text)
     code, out = run(site, "validate", capsys=capsys)
     second = site.line_of(rel, "总计: 150.00")
     assert code == 1
-    assert f"{rel}:{second}: 错误：“总计”出现了两次（第 {second - 1} 行已有）。同一层里每个名称只能写一次，请删去或合并其中一处。" in lines(out)
+    assert (
+        f"{rel}:{second}: 错误：“总计”出现了两次（第 {second - 1} 行已有）。同一层里每个名称只能写一次，请删去或合并其中一处。"
+        in lines(out)
+    )
 
 
 def test_two_names_for_the_same_row(site: TinySite, tables, capsys):
@@ -111,7 +116,22 @@ def test_two_names_for_the_same_row(site: TinySite, tables, capsys):
     code, out = run(site, "validate", capsys=capsys)
     rel = site.table_rel(1)
     assert code == 1
-    assert f"{rel}:{site.line_of(rel, '一、一般公共服务支出')}: 错误：“一、一般公共服务支出”与第 {site.line_of(rel, '  一般公共服务支出')} 行是同一行，重复了。请删去其中一处。" in lines(out)
+    assert (
+        f"{rel}:{site.line_of(rel, '一、一般公共服务支出')}: 错误：“一、一般公共服务支出”与第 {site.line_of(rel, '  一般公共服务支出')} 行是同一行，重复了。请删去其中一处。"
+        in lines(out)
+    )
+
+
+def test_same_code_twice_is_reported_once_and_not_summed_twice(site: TinySite, tables, capsys):
+    site.write_tables(tables)
+    rel = site.table_rel(3)
+    text = (site.root / rel).read_text(encoding="utf-8")
+    site.write(rel, text + "2010301 行政管理:\n  本年支出合计: 60.00\n  基本支出: 60.00\n")
+    code, out = run(site, "validate", capsys=capsys)
+    first, second = site.line_of(rel, "2010301 行政运行"), site.line_of(rel, "2010301 行政管理")
+    assert code == 1
+    errors = [x for x in lines(out) if ": 错误：" in x]
+    assert errors == [f"{rel}:{second}: 错误：“2010301 行政管理”与第 {first} 行是同一行，重复了。请删去其中一处。"]
 
 
 def test_missing_total_row(site: TinySite, tables, capsys):
@@ -120,7 +140,10 @@ def test_missing_total_row(site: TinySite, tables, capsys):
     code, out = run(site, "validate", capsys=capsys)
     rel = site.table_rel(1)
     assert code == 1
-    assert f"{rel}:{site.line_of(rel, '支出:')}: 错误：表1 收入支出决算总表「支出」部分缺少合计行“总计”。合计行必须填写（为零时写 0.00）。" in lines(out)
+    assert (
+        f"{rel}:{site.line_of(rel, '支出:')}: 错误：表1 收入支出决算总表「支出」部分缺少合计行“总计”。合计行必须填写（为零时写 0.00）。"
+        in lines(out)
+    )
 
 
 def test_missing_part(site: TinySite, tables, capsys):
@@ -128,7 +151,10 @@ def test_missing_part(site: TinySite, tables, capsys):
     site.write_tables(tables)
     code, out = run(site, "validate", capsys=capsys)
     assert code == 1
-    assert f"{site.table_rel(6)}:1: 错误：表6 一般公共预算财政拨款基本支出决算明细表缺少“公用经费”部分。请补上“公用经费:”及其下各行。" in lines(out)
+    assert (
+        f"{site.table_rel(6)}:1: 错误：表6 一般公共预算财政拨款基本支出决算明细表缺少“公用经费”部分。请补上“公用经费:”及其下各行。"
+        in lines(out)
+    )
 
 
 def test_missing_table_file(site: TinySite, tables, capsys):
@@ -149,7 +175,9 @@ def test_misnamed_file(site: TinySite, tables, capsys):
     code, out = run(site, "validate", capsys=capsys)
     assert code == 1
     assert any(
-        x.startswith(f"data/departments/{DEPT}/{YEAR}/表2-收入决算.yaml: 错误：不认识的文件“表2-收入决算.yaml”。是否应为「表2-收入决算表.yaml」？")
+        x.startswith(
+            f"data/departments/{DEPT}/{YEAR}/表2-收入决算.yaml: 错误：不认识的文件“表2-收入决算.yaml”。是否应为「表2-收入决算表.yaml」？"
+        )
         for x in lines(out)
     ), out
 
@@ -177,7 +205,10 @@ def test_department_folder_name_must_be_a_url_slug(site: TinySite, tables, capsy
     site.write("data/departments/区委办/部门.yaml", "名称: 区委办\n")
     code, out = run(site, "validate", capsys=capsys)
     assert code == 1
-    assert "data/departments/区委办: 错误：部门文件夹名“区委办”只能由小写字母、数字和连字符组成（如 luohu-quweiban），因为它会成为网址的一部分。" in lines(out)
+    assert (
+        "data/departments/区委办: 错误：部门文件夹名“区委办”只能由小写字母、数字和连字符组成（如 luohu-quweiban），因为它会成为网址的一部分。"
+        in lines(out)
+    )
 
 
 def test_year_without_a_format(site: TinySite, tables, capsys):
@@ -185,7 +216,10 @@ def test_year_without_a_format(site: TinySite, tables, capsys):
     site.write(f"data/departments/{DEPT}/2031/概况.yaml", "机构设置: 无\n")
     code, out = run(site, "validate", capsys=capsys)
     assert code == 1
-    assert f'data/departments/{DEPT}/2031: 错误：site.toml 没有为 2031 年度指定表格格式。请在 [formats] 下加一行 2031 = "…"。' in lines(out)
+    assert (
+        f'data/departments/{DEPT}/2031: 错误：site.toml 没有为 2031 年度指定表格格式。请在 [formats] 下加一行 2031 = "…"。'
+        in lines(out)
+    )
 
 
 def test_unknown_key_in_department_info(site: TinySite, tables, capsys):
@@ -193,7 +227,10 @@ def test_unknown_key_in_department_info(site: TinySite, tables, capsys):
     site.write(f"data/departments/{DEPT}/部门.yaml", "名称: 测试部门\n地域: 测试区\n")
     code, out = run(site, "validate", capsys=capsys)
     assert code == 1
-    assert f"data/departments/{DEPT}/部门.yaml:2: 错误：部门信息里没有“地域”这一项。是否应为「地区」？可用的名称：名称、地区。" in lines(out)
+    assert (
+        f"data/departments/{DEPT}/部门.yaml:2: 错误：部门信息里没有“地域”这一项。是否应为「地区」？可用的名称：名称、地区。"
+        in lines(out)
+    )
 
 
 def test_bad_site_toml(site: TinySite, capsys):
@@ -228,7 +265,9 @@ def test_command_line_entry_point_reports_without_traceback(site: TinySite, tabl
 
 
 def test_usage_error_exit_code(capsys):
-    assert pytest.raises(SystemExit, main, ["frobnicate"]).value.code == 2
+    with pytest.raises(SystemExit) as exit_:
+        main(["frobnicate"])
+    assert exit_.value.code == 2
     assert "命令有误" in capsys.readouterr().err
 
 

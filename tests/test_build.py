@@ -19,7 +19,11 @@ from generator.diagnostics import UserError
 
 
 def tree(folder: Path) -> dict[str, str]:
-    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 class Links(HTMLParser):
@@ -177,7 +181,12 @@ def test_bundled_site_builds_and_shows_empty_tables_and_its_parts(tmp_path: Path
         assert "注：本表反映部门本年度" in (base / f"table-{no}.html").read_text(encoding="utf-8")
         assert "本表本年度无发生额" in (base / f"table-{no}.html").read_text(encoding="utf-8")
     overview = (base / "index.html").read_text(encoding="utf-8")
-    for text in ("第一部分 中共深圳市罗湖区委办公室概况", "深圳市罗湖区政务公开中心的主要职责是", "秘书科、督查科", "纳入本单位 2023 年度部门决算编报范围的单位共 2 个"):
+    for text in (
+        "第一部分 中共深圳市罗湖区委办公室概况",
+        "深圳市罗湖区政务公开中心的主要职责是",
+        "秘书科、督查科",
+        "纳入本单位 2023 年度部门决算编报范围的单位共 2 个",
+    ):
         assert text in overview
     assert "第三部分" in (base / "narrative.html").read_text(encoding="utf-8")
     terms = (base / "terms.html").read_text(encoding="utf-8")

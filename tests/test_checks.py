@@ -25,9 +25,21 @@ def check(report, rule_part: str, total_label: str):
 HIERARCHY = [
     # (table, row to change, column, the rule's total label, how the rule reads)
     (3, "201 一般公共服务支出", "本年支出合计", "表3「201 一般公共服务支出」「本年支出合计」", "其下各款之和"),
-    (3, "20103 政府办公厅（室）及相关机构事务", "基本支出", "表3「20103 政府办公厅（室）及相关机构事务」「基本支出」", "其下各项之和"),
+    (
+        3,
+        "20103 政府办公厅（室）及相关机构事务",
+        "基本支出",
+        "表3「20103 政府办公厅（室）及相关机构事务」「基本支出」",
+        "其下各项之和",
+    ),
     (3, "合计", "项目支出", "表3「合计」「项目支出」", "各类之和"),
-    (2, "20805 行政事业单位养老支出", "财政拨款收入", "表2「20805 行政事业单位养老支出」「财政拨款收入」", "其下各项之和"),
+    (
+        2,
+        "20805 行政事业单位养老支出",
+        "财政拨款收入",
+        "表2「20805 行政事业单位养老支出」「财政拨款收入」",
+        "其下各项之和",
+    ),
     (5, "合计", "本年支出合计", "表5「合计」「本年支出合计」", "各类之和"),
     (7, "212 城乡社区支出", "本年收入", "表7「212 城乡社区支出」「本年收入」", "其下各款之和"),
 ]
@@ -42,7 +54,9 @@ def test_code_prefix_hierarchy(site: TinySite, tables, table, row, col, label, r
     result = check(validate(site.root), rule, label)
     assert result.status == status
     if status != "ok":
-        assert result.total.loc.line == site.line_of(site.table_rel(table), row) + list(tables[table][row]).index(col) + 1
+        assert (
+            result.total.loc.line == site.line_of(site.table_rel(table), row) + list(tables[table][row]).index(col) + 1
+        )
 
 
 def test_table6_economic_classes_sum_by_code(site: TinySite, tables):
@@ -53,7 +67,11 @@ def test_table6_economic_classes_sum_by_code(site: TinySite, tables):
     assert result.status == "error"
     error = next(d for d in messages(report, "error") if "301 工资福利支出" in d.message and "其下各款" in d.message)
     assert error.loc.line == site.line_of(site.table_rel(6), "301 工资福利支出")
-    assert "印刷为 70.00" in error.message and "各项合计为 71.00" in error.message and "30102 津贴补贴」 21.00" in error.message
+    assert (
+        "印刷为 70.00" in error.message
+        and "各项合计为 71.00" in error.message
+        and "30102 津贴补贴」 21.00" in error.message
+    )
 
 
 def test_missing_parent_code_is_an_error(site: TinySite, tables):
@@ -72,8 +90,14 @@ def test_a_code_has_one_name_against_the_catalogue(site: TinySite, tables):
     report = validate(site.root)
     texts = [d.format() for d in messages(report, "error")]
     rel3, rel5 = site.table_rel(3), site.table_rel(5)
-    assert f"{rel3}:{site.line_of(rel3, '行政运行 2010301')}: 错误：表3 支出决算表的每一行应写成“科目编码 科目名称”（如“2010301 行政运行”）或“合计”，“行政运行 2010301”不是。" in texts
-    assert any(t.startswith(f"{rel5}:{site.line_of(rel5, '2010301 行政管理')}: 错误：科目编码 2010301 的名称应为「行政运行」") for t in texts)
+    assert (
+        f"{rel3}:{site.line_of(rel3, '行政运行 2010301')}: 错误：表3 支出决算表的每一行应写成“科目编码 科目名称”（如“2010301 行政运行”）或“合计”，“行政运行 2010301”不是。"
+        in texts
+    )
+    assert any(
+        t.startswith(f"{rel5}:{site.line_of(rel5, '2010301 行政管理')}: 错误：科目编码 2010301 的名称应为「行政运行」")
+        for t in texts
+    )
 
 
 def test_a_code_has_one_name_across_the_site(site: TinySite, tables):
@@ -93,7 +117,9 @@ def test_by_code_mismatch_names_both_tables(site: TinySite, tables):
     tables[1]["支出"]["社会保障和就业支出"] = "19.00"
     site.write_tables(tables)
     report = validate(site.root)
-    error = next(d for d in messages(report, "error") if "表1「支出」「一、一般公共服务支出」（行31）应等于表3" in d.message)
+    error = next(
+        d for d in messages(report, "error") if "表1「支出」「一、一般公共服务支出」（行31）应等于表3" in d.message
+    )
     assert "印刷为 101.00" in error.message and "表3「201 一般公共服务支出」「本年支出合计」为 100.00" in error.message
     assert "相差 1.00" in error.message
 
@@ -120,9 +146,10 @@ def test_blank_amount_is_a_to_fill_warning(site: TinySite, tables):
     report = validate(site.root)
     rel = site.table_rel(9)
     line = site.line_of(rel, "公务接待费:")
-    assert f"{rel}:{line}: 警告：表9 财政拨款“三公”经费支出决算表「预算数·公务接待费」尚未填写（待填写）。填上印刷的金额后此提示消失。" in [
-        d.format() for d in messages(report, "warning")
-    ]
+    assert (
+        f"{rel}:{line}: 警告：表9 财政拨款“三公”经费支出决算表「预算数·公务接待费」尚未填写（待填写）。填上印刷的金额后此提示消失。"
+        in [d.format() for d in messages(report, "warning")]
+    )
     assert not messages(report, "error")
 
 
@@ -155,7 +182,9 @@ def test_narrative_figure_that_disagrees_is_an_error_at_its_line(site: TinySite,
 def test_narrative_rounds_to_its_own_precision(site: TinySite, tables):
     site.write_tables(tables)
     rel = f"data/departments/{DEPT}/{YEAR}/情况说明.md"
-    site.write(rel, "决算为 [8.0](表9/决算数/合计) 万元，预算 [10](表9/预算数/合计) 万元；[7](表9/决算数/合计) 万元不对。\n")
+    site.write(
+        rel, "决算为 [8.0](表9/决算数/合计) 万元，预算 [10](表9/预算数/合计) 万元；[7](表9/决算数/合计) 万元不对。\n"
+    )
     report = validate(site.root)
     errors = [d.format() for d in messages(report, "error")]
     assert len(errors) == 1 and "“7万元”" in errors[0]

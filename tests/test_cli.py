@@ -43,7 +43,7 @@ def _free_port() -> int:
 
 
 def _get(url: str) -> str:
-    with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - a local test server
+    with urllib.request.urlopen(url, timeout=5) as response:
         return response.read().decode("utf-8")
 
 
@@ -58,7 +58,9 @@ def test_serve_rebuilds_when_a_source_changes(site: TinySite, tables):
         assert "预览地址" in _wait_for_line(proc, "预览地址")
         assert "<title>测试站</title>" in _get(f"http://127.0.0.1:{port}/index.html")
         toml = site.root / "site.toml"
-        toml.write_text(toml.read_text(encoding="utf-8").replace('title = "测试站"', 'title = "改过的站"'), encoding="utf-8")
+        toml.write_text(
+            toml.read_text(encoding="utf-8").replace('title = "测试站"', 'title = "改过的站"'), encoding="utf-8"
+        )
         _wait_for_line(proc, "已重新生成")
         assert "<title>改过的站</title>" in _get(f"http://127.0.0.1:{port}/index.html")
         # A mistake keeps the last good site and says what is wrong.

@@ -66,7 +66,9 @@ class FormTables(HTMLParser):
             elif any("num" in c["class"] for c in cells):
                 pick = lambda k: next((c["text"].strip() for c in cells if k in c["class"]), "")  # noqa: E731
                 nums = [c["text"].strip() for c in cells if "num" in c["class"]]
-                self.tables[-1]["rows"].append({"no": pick("no"), "code": pick("code"), "label": pick("label"), "nums": nums})
+                self.tables[-1]["rows"].append(
+                    {"no": pick("no"), "code": pick("code"), "label": pick("label"), "nums": nums}
+                )
 
     def handle_data(self, data):
         if self.cell is not None and not self.skip:
@@ -149,7 +151,10 @@ def test_table_1(site):
 
 
 def test_table_4(site):
-    assert check_two_sided(site, 4, "财政拨款收入支出决算总表", "注：本表反映部门本年度一般公共预算财政拨款、", 4) == SEEN[4]
+    assert (
+        check_two_sided(site, 4, "财政拨款收入支出决算总表", "注：本表反映部门本年度一般公共预算财政拨款、", 4)
+        == SEEN[4]
+    )
 
 
 @pytest.mark.parametrize(

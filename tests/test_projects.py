@@ -19,7 +19,15 @@ REL = f"data/departments/{DEPT}/{YEAR}/项目/{CODE}.yaml"
 
 
 def indicator(l1, l2, name, target, actual, weight, score, deviation=None):
-    row = {"一级指标": l1, "二级指标": l2, "三级指标": name, "年度指标值": target, "实际完成值": actual, "分值": weight, "得分": score}
+    row = {
+        "一级指标": l1,
+        "二级指标": l2,
+        "三级指标": name,
+        "年度指标值": target,
+        "实际完成值": actual,
+        "分值": weight,
+        "得分": score,
+    }
     if deviation:
         row["偏差原因分析及改进措施"] = deviation
     return row
@@ -102,7 +110,10 @@ def test_execution_rate_is_recomputed_at_printed_precision(site: TinySite):
     report = report_for(site, body)
     assert result(report, "执行率").status == "error"
     line = site.line_of(REL, "执行率: 95.00")
-    assert any(e.startswith(f"{REL}:{line}: 错误：测试项目：执行率：印刷的执行率应等于 全年执行数 ÷ 全年预算数 × 100") for e in found(report, "error", "执行率"))
+    assert any(
+        e.startswith(f"{REL}:{line}: 错误：测试项目：执行率：印刷的执行率应等于 全年执行数 ÷ 全年预算数 × 100")
+        for e in found(report, "error", "执行率")
+    )
 
 
 def test_fund_score_is_weight_times_rate(site: TinySite):
@@ -120,7 +131,9 @@ def test_score_above_weight_is_an_error(site: TinySite):
     body["总分"]["得分"] = "98.00"
     report = report_for(site, body)
     line = site.line_of(REL, "得分: 12")
-    assert f"{REL}:{line}: 错误：测试项目：指标“测试合格率”得分 12 超过了分值 10。得分不能高于分值，请核对。" in found(report, "error", "超过了分值")
+    assert f"{REL}:{line}: 错误：测试项目：指标“测试合格率”得分 12 超过了分值 10。得分不能高于分值，请核对。" in found(
+        report, "error", "超过了分值"
+    )
 
 
 def test_weights_add_up_to_100(site: TinySite):
@@ -131,13 +144,28 @@ def test_weights_add_up_to_100(site: TinySite):
     assert found(report, "warning", "产出指标各行分值合计为 48，全国通用权重为 50")
 
 
+def test_weights_add_up_to_100_even_without_a_printed_total_row(site: TinySite):
+    body = project()
+    del body["总分"]
+    assert result(report_for(site, body), "分值合计").status == "ok"
+    body["年度绩效指标"][0]["分值"] = "18"
+    report = report_for(site, body)
+    assert result(report, "分值合计").status == "error"
+    assert found(report, "error", "全国通用表式的总分印刷为 100")
+
+
 def test_total_score_is_fund_score_plus_indicator_scores(site: TinySite):
     body = project()
     body["总分"]["得分"] = "97.00"
     report = report_for(site, body)
     assert result(report, "得分合计").status == "error"
     line = site.line_of(REL, "得分: 97.00")
-    assert any(e.startswith(f"{REL}:{line}: 错误：测试项目：得分合计：总分应等于资金得分与各指标得分之和。「总分」得分印刷为 97.00，各项合计为 96.00") for e in found(report, "error", "得分合计"))
+    assert any(
+        e.startswith(
+            f"{REL}:{line}: 错误：测试项目：得分合计：总分应等于资金得分与各指标得分之和。「总分」得分印刷为 97.00，各项合计为 96.00"
+        )
+        for e in found(report, "error", "得分合计")
+    )
 
 
 def test_a_discrepancy_printed_in_the_original_is_a_warning_when_acknowledged(site: TinySite):
@@ -163,7 +191,10 @@ def test_identifying_fields_agree_with_the_department(site: TinySite):
     body["绩效自评年度"] = "2022"
     body["一级预算单位"] = "别的部门（本级）"
     report = report_for(site, body)
-    assert f"{REL}:{site.line_of(REL, '绩效自评年度')}: 错误：测试项目：绩效自评年度是 2022，却放在 2023 年度的文件夹里。请移到 2022 年度文件夹，或核对年度。" in found(report, "error", "绩效自评年度")
+    assert (
+        f"{REL}:{site.line_of(REL, '绩效自评年度')}: 错误：测试项目：绩效自评年度是 2022，却放在 2023 年度的文件夹里。请移到 2022 年度文件夹，或核对年度。"
+        in found(report, "error", "绩效自评年度")
+    )
     assert found(report, "warning", "一级预算单位印作“别的部门（本级）”，与所属部门“测试部门”不一致")
 
 
@@ -205,8 +236,13 @@ def test_narrative_quotes_project_figures_in_wan_yuan(site: TinySite):
     report = validate(site.root)
     errors = found(report, "error", "")
     assert len(errors) == 2, errors
-    assert errors[0] == f"{rel}:2: 错误：情况说明中的“9.5万元”与项目“测试项目”的全年执行数不符：表中为 90,000.00元（折合 9.0000万元），相差 0.5000。请核对说明中的数字或表中的数字。"
-    assert errors[1].startswith(f"{rel}:3: 错误：链接“项目/440303999/全年预算数”中的项目编码 440303999 在本年度没有项目表")
+    assert (
+        errors[0]
+        == f"{rel}:2: 错误：情况说明中的“9.5万元”与项目“测试项目”的全年执行数不符：表中为 90,000.00元（折合 9.0000万元），相差 0.5000。请核对说明中的数字或表中的数字。"
+    )
+    assert errors[1].startswith(
+        f"{rel}:3: 错误：链接“项目/440303999/全年预算数”中的项目编码 440303999 在本年度没有项目表"
+    )
 
 
 # -- pages ----------------------------------------------------------------------------------------------------
@@ -296,7 +332,10 @@ def public(tmp_path_factory) -> Path:
     return out
 
 
-PROJECT_SEEDS = [("000_c223c4face9ba8c5.txt", "luohu-quweiban", 18), ("002_8d2f382ace8af1ab.txt", "luohu-zhengshuju", 7)]
+PROJECT_SEEDS = [
+    ("000_c223c4face9ba8c5.txt", "luohu-quweiban", 18),
+    ("002_8d2f382ace8af1ab.txt", "luohu-zhengshuju", 7),
+]
 
 
 @pytest.mark.parametrize("seed,dept,count", PROJECT_SEEDS)
@@ -318,14 +357,20 @@ def test_every_printed_project_figure_reaches_the_site(public: Path, seed, dept,
 
 
 def test_hash_marks_never_render_as_numbers(public: Path):
-    page = (public / "luohu-zhengshuju" / "2023" / "projects" / "440303210301500002808.html").read_text(encoding="utf-8")
+    page = (public / "luohu-zhengshuju" / "2023" / "projects" / "440303210301500002808.html").read_text(
+        encoding="utf-8"
+    )
     parser = Cells()
     parser.feed(page)
     assert parser.cells.count("#####") == 6 and parser.cells.count("####") == 1
-    assert "自评总分在原件中印作" in page and "自评得分" not in page.split("<h1>")[1].split("</p>")[0].replace("自评总分", "")
+    assert "自评总分在原件中印作" in page and "自评得分" not in page.split("<h1>")[1].split("</p>")[0].replace(
+        "自评总分", ""
+    )
     listing = (public / "luohu-zhengshuju" / "2023" / "projects" / "index.html").read_text(encoding="utf-8")
-    row = listing[listing.index("440303210301500002808") : listing.index("</tr>", listing.index("440303210301500002808"))]
-    assert '<span class="unknown-value">####</span>' in row and "<td data-value=\"\">—</td>" in row
+    row = listing[
+        listing.index("440303210301500002808") : listing.index("</tr>", listing.index("440303210301500002808"))
+    ]
+    assert '<span class="unknown-value">####</span>' in row and '<td data-value="">—</td>' in row
 
 
 def test_withheld_project_is_shown_as_withheld(public: Path):
@@ -371,5 +416,8 @@ def test_attainment_marks_indicators_that_missed_their_target(site: TinySite):
     page = (site.root / "public" / DEPT / str(YEAR) / "projects" / f"{CODE}.html").read_text(encoding="utf-8")
     # 测试次数: target ≥3次, actual 2次 — printed text kept, parsed form on the cell, and the miss is marked.
     assert '<td data-comparator="≥" data-value="3" data-unit="次">≥3次</td>' in page
-    assert '<td data-comparator="=" data-value="2" data-unit="次">2次<span class="attain below">未达到指标值</span></td>' in page
+    assert (
+        '<td data-comparator="=" data-value="2" data-unit="次">2次<span class="attain below">未达到指标值</span></td>'
+        in page
+    )
     assert page.count("未达到指标值") == 1
