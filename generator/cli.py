@@ -45,7 +45,7 @@ def make_parser() -> argparse.ArgumentParser:
     b.add_argument(
         "--allow-errors", action="store_true", help="即使核对有错误也生成网站，并在相关表格上标明未通过的核对"
     )
-    b.add_argument("--quiet", action="store_true", help="只显示错误")
+    b.add_argument("-q", "--quiet", action="store_true", help="只显示错误")
 
     v = sub.add_parser(
         "validate",
