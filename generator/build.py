@@ -10,8 +10,10 @@ from .config import SiteConfig, load_config
 from .diagnostics import CheckFailed, Diagnostics, Loc
 from .load import load_site
 from .model import RESERVED_SLUGS, build_site, figure_links
+from .opendata import build_open_data
 from .projects import check_projects, project_lookup
-from .render import Renderer
+from .render import Renderer, sitemap
+from .search import build_index
 from .sources import SiteSource
 from .write import check_output_dir, write_site
 
@@ -23,6 +25,8 @@ class BuildReport:
     pages: int = 0
     files: int = 0
     published_with_errors: bool = False
+    search_docs: int = 0
+    search_bytes: int = 0
 
 
 def run_checks(source: SiteSource, config: SiteConfig, diags: Diagnostics) -> tuple[list[CheckResult], dict]:
@@ -70,7 +74,11 @@ def build(root: Path, out: Path | None = None, *, allow_errors: bool = False, st
     if failed and not allow_errors:
         raise CheckFailed("数据有误，未生成网站", diags.sorted())
     site = build_site(config, source, checks, narrative, failed)
-    pages = Renderer(site, config.templates_dir).render()
-    files = {**pages, **read_assets(config.templates_dir / "static")}
+    data, datasets = build_open_data(site)
+    pages = Renderer(site, config.templates_dir).render(datasets)
+    index, docs = build_index(site)
+    files = {**pages, **data, **read_assets(config.templates_dir / "static"), "assets/search-index.js": index}
+    if (map_ := sitemap(site, list(pages))) is not None:
+        files["sitemap.xml"] = map_
     write_site(out, files)
-    return BuildReport(diags, checks, len(pages), len(files), failed)
+    return BuildReport(diags, checks, len(pages), len(files), failed, docs, len(index))

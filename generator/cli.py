@@ -56,6 +56,24 @@ def make_parser() -> argparse.ArgumentParser:
     v.add_argument("--strict", action="store_true", help="有警告也视为失败")
     v.add_argument("--notes", action="store_true", help="同时列出尾数差异等提示")
 
+    a = sub.add_parser(
+        "archive",
+        help="生成网站并打包为可离线浏览的 zip 存档（含每个文件的 SHA-256 清单）",
+        description="核对数据、生成网站，再把网站打包为 zip：解压到任何地方都能从 file:// 打开；存档内的 MANIFEST.sha256 列出每个文件的摘要，清单自身的摘要会打印出来，请另行保存。",
+    )
+    _common(a)
+    a.add_argument("--output", type=Path, help="存档文件，默认为站点文件夹下的 site-archive.zip")
+    a.add_argument("--out", type=Path, help="网站输出文件夹，默认为站点文件夹下的 public/")
+
+    ver = sub.add_parser(
+        "verify",
+        help="核对存档：指出被增加、删除或改动过的文件",
+        description="按存档中的 MANIFEST.sha256 逐一核对每个文件；任何文件被增加、删除或改动了一个字节都会被指出，此时退出码为 1。",
+    )
+    ver.add_argument("archive", type=Path, metavar="存档", help="存档的 zip 文件，或解压后的文件夹")
+    ver.add_argument("--expect", metavar="SHA256", help="清单 MANIFEST.sha256 自身应有的摘要（生成存档时打印的那一个）")
+    ver.add_argument("--verbose", action="store_true", help="出现内部错误时显示完整的 Python 调用栈")
+
     s = sub.add_parser(
         "serve",
         help="本地预览：生成网站并在本机提供访问，数据或模板改动后自动重新生成",
@@ -83,7 +101,7 @@ def summary(diags: Diagnostics) -> str:
 def run(args: argparse.Namespace) -> int:
     from . import build as pipeline
 
-    root = args.site
+    root = getattr(args, "site", Path("."))
     if args.command == "validate":
         report = pipeline.validate(root)
         diags = report.diagnostics
@@ -97,9 +115,42 @@ def run(args: argparse.Namespace) -> int:
         shown = [d for d in report.diagnostics.sorted() if d.level == "error" or not args.quiet]
         print_diagnostics(shown, False, sys.stderr)
         print(f"已生成 {report.pages} 个页面（共 {report.files} 个文件）到 {out}。{summary(report.diagnostics)}。")
+        print(f"搜索索引：{report.search_docs} 条，{report.search_bytes / 1024:.0f} KB（assets/search-index.js）。")
         if report.published_with_errors:
             print("注意：数据有错误，按 --allow-errors 仍然生成了网站；未通过的核对已标在相关表格上。", file=sys.stderr)
             return EXIT_DATA
+        return EXIT_OK
+    if args.command == "archive":
+        from .archive import make_archive
+
+        out = args.out or root / "public"
+        report = pipeline.build(root, out)
+        target = args.output or root / "site-archive.zip"
+        digest = make_archive(out, target)
+        print(
+            f"已写出存档 {target}（网站 {report.files} 个文件，{target.stat().st_size / 1024 / 1024:.1f} MB）。{summary(report.diagnostics)}。"
+        )
+        print(f"清单 MANIFEST.sha256 的 SHA-256 摘要：{digest}")
+        print("请把这个摘要另行保存或公布：日后用 python -m generator verify 存档 --expect 摘要 即可证明存档未被改动。")
+        return EXIT_OK
+    if args.command == "verify":
+        from .archive import verify
+
+        result = verify(args.archive)
+        for label, names in (("已改动", result.changed), ("缺少", result.missing), ("多出", result.added)):
+            for name in names:
+                print(f"{label}：{name}")
+        if args.expect and args.expect.strip().lower() != result.manifest_digest:
+            print(
+                f"清单摘要不符：应为 {args.expect.strip().lower()}，实为 {result.manifest_digest}。清单本身可能被改动过。"
+            )
+            return EXIT_DATA
+        if not result.intact:
+            print(
+                f"核对未通过：{len(result.changed)} 个文件被改动，{len(result.missing)} 个文件缺少，{len(result.added)} 个文件多出。"
+            )
+            return EXIT_DATA
+        print(f"核对通过：{result.checked} 个文件都与清单一致。清单摘要：{result.manifest_digest}")
         return EXIT_OK
     if args.command == "serve":
         from .serve import serve

@@ -6,6 +6,7 @@ sanitised with nh3 (ammonia) before it reaches a page: text from the data never 
 
 from __future__ import annotations
 
+import copy
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
@@ -27,6 +28,8 @@ ALLOWED_ATTRIBUTES = {
     "h4": {"id"},
     "th": {"scope"},
     "ol": {"start"},
+    "p": {"id"},
+    "li": {"id"},
 }
 
 
@@ -177,24 +180,69 @@ class _Terms(markdown.treeprocessors.Treeprocessor):
         return out
 
 
+def text_blocks(root: ET.Element) -> list[tuple[str, ET.Element]]:
+    """The paragraphs and list items of a document in reading order, each with the heading it sits under.
+
+    The narrative page gives them ids p-1, p-2, … and the search index links to the same ids: one definition.
+    """
+    out, heading = [], ""
+    for element in root.iter():
+        if element.tag in ("h1", "h2", "h3", "h4", "h5", "h6"):
+            heading = "".join(element.itertext()).strip()
+        elif element.tag == "p" or (element.tag == "li" and element.find("p") is None):
+            out.append((heading, element))
+    return out
+
+
+class _Ids(markdown.treeprocessors.Treeprocessor):
+    def run(self, root: ET.Element) -> None:
+        for i, (_, element) in enumerate(text_blocks(root), start=1):
+            element.set("id", f"p-{i}")
+
+
+class _Capture(markdown.treeprocessors.Treeprocessor):
+    """Keeps the finished tree (it runs after the inline patterns), for reading the text without HTML."""
+
+    def run(self, root: ET.Element) -> None:
+        self.md.captured = copy.deepcopy(root)
+
+
 class _Extension(markdown.Extension):
-    def __init__(self, linker: TermLinker | None, resolve) -> None:
+    def __init__(self, linker: TermLinker | None, resolve, capture: bool = False) -> None:
         super().__init__()
-        self.linker, self.resolve = linker, resolve
+        self.linker, self.resolve, self.capture = linker, resolve, capture
 
     def extendMarkdown(self, md) -> None:
         # Raw HTML is shown as text: department text never carries markup of its own.
         md.preprocessors.deregister("html_block")
         md.inlinePatterns.deregister("html")
+        md.treeprocessors.register(_Ids(md), "block-ids", 6)
         if self.resolve is not None:
             md.treeprocessors.register(_Figures(md, self.resolve), "figures", 5)
         if self.linker is not None:
             md.treeprocessors.register(_Terms(md, self.linker), "terms", 4)
+        if self.capture:
+            md.treeprocessors.register(_Capture(md), "capture", 0)
+
+
+def _markdown(extension: _Extension) -> markdown.Markdown:
+    return markdown.Markdown(extensions=["tables", "sane_lists", extension], output_format="html")
 
 
 def render_markdown(text: str, linker: TermLinker | None = None, resolve=None) -> Markup:
-    md = markdown.Markdown(extensions=["tables", "sane_lists", _Extension(linker, resolve)], output_format="html")
-    return sanitise(md.convert(text))
+    return sanitise(_markdown(_Extension(linker, resolve)).convert(text))
+
+
+def markdown_blocks(text: str) -> list[tuple[str, str]]:
+    """(heading, plain text) of each paragraph and list item, numbered as render_markdown numbers them."""
+    md = _markdown(_Extension(None, None, capture=True))
+    md.convert(text)
+    return [(heading, "".join(element.itertext()).strip()) for heading, element in text_blocks(md.captured)]
+
+
+def plain_text(markdown_text: str) -> str:
+    """Markdown as the words a reader sees: no markup, links as their text."""
+    return " ".join(text for _, text in markdown_blocks(markdown_text)) or markdown_text.strip()
 
 
 def paragraphs(text: str, linker: TermLinker | None = None) -> Markup:

@@ -8,16 +8,17 @@ escaped, or as sanitised Markdown.
 from __future__ import annotations
 
 import json
-import re
 from decimal import Decimal
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
-from .markup import TermLinker, paragraphs, render_markdown
+from .markup import TermLinker, paragraphs, plain_text, render_markdown
 from .model import Site, Year
 from .money import format_amount, format_plain
+from .opendata import downloads
 from .projects import indicator_rows
 
 TEN_THOUSAND = Decimal(10000)
@@ -50,16 +51,16 @@ class Renderer:
             keep_trailing_newline=True,
         )
         self.env.filters.update(money=format_amount, plain=format_plain, pct=_pct, wan=_wan)
-        self.env.globals.update(indicator_rows=indicator_rows)
+        self.env.globals.update(indicator_rows=indicator_rows, downloads=downloads)
         self.glossary = {t.slug: t for t in site.glossary}
         self.terms = site.term_map()
-        self.definitions = {t.slug: {"term": t.term, "def": _plain_text(t.entry.body)} for t in site.glossary}
+        self.definitions = {t.slug: {"term": t.term, "def": plain_text(t.entry.body)} for t in site.glossary}
         self.pages: dict[str, bytes] = {}
 
-    def page(self, path: str, template: str, title: str, **context) -> None:
+    def page(self, path: str, template: str, title: str, root: str | None = None, **context) -> None:
         if path in self.pages:
             raise ValueError(f"two pages would be written to {path}")
-        root = "../" * path.count("/")
+        root = "../" * path.count("/") if root is None else root
         linker = TermLinker(self.terms, href=lambda slug: f"{root}glossary/{slug}.html")
 
         def term_data() -> Markup:
@@ -83,9 +84,13 @@ class Renderer:
             self.glossary[slug].appears_on.append((title, path))
         self.pages[path] = html.encode("utf-8")
 
-    def render(self) -> dict[str, bytes]:
+    def render(self, datasets: list[dict]) -> dict[str, bytes]:
         site = self.site
-        self.page("index.html", "home.html", site.config.title)
+        self.page("index.html", "home.html", f"{site.config.title}：各部门决算表、情况说明与项目绩效自评")
+        self.page("search.html", "search.html", "搜索")
+        self.page("datasets.html", "datasets.html", "开放数据", datasets=datasets)
+        # A host serves 404.html at whatever address was missing, so its links start from the site's base path.
+        self.page("404.html", "404.html", "找不到这个页面", root=urlsplit(site.config.base_url).path or "/")
         for p in site.pages:
             self.page(f"{p.slug}.html", "page.html", p.title, page=p)
         for dept in site.departments:
@@ -134,5 +139,11 @@ class Renderer:
                 )
 
 
-def _plain_text(markdown_text: str) -> str:
-    return re.sub(r"[*_`#>\[\]]", "", markdown_text).strip()
+def sitemap(site: Site, pages: list[str]) -> bytes | None:
+    """sitemap.xml for search engines: absolute URLs under site.toml's base_url (none without one)."""
+    if not site.config.base_url:
+        return None
+    urls = "".join(
+        f"  <url><loc>{escape(site.config.base_url + p)}</loc></url>\n" for p in sorted(pages) if p != "404.html"
+    )
+    return f'<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n{urls}</urlset>\n'.encode()

@@ -229,3 +229,20 @@ def tables() -> dict[int, dict]:
 
 def in_ci() -> bool:
     return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from browsing import launch_browser
+
+    yield from launch_browser()
+
+
+@pytest.fixture(scope="session")
+def public(tmp_path_factory) -> Path:
+    """The bundled site, built once for the session's browser and output tests."""
+    from generator.build import build
+
+    out = tmp_path_factory.mktemp("bundled") / "public"
+    build(REPO, out)
+    return out

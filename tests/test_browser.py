@@ -5,76 +5,17 @@ Without Chromium these tests skip with the reason printed at the end of the run;
 
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 
 import pytest
-from conftest import REPO, in_ci
-
-from generator.build import build
+from browsing import Visit, site_pages
 
 pytestmark = pytest.mark.browser
-# Debian's Chromium; CHROMIUM=… points elsewhere (and shows what happens on a machine without it).
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--no-first-run", "--disable-sync", "--disable-quic"]  # fmt: skip
-
-
-@pytest.fixture(scope="session")
-def browser():
-    if not Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is None:
-        message = f"Chromium not found at {CHROMIUM}: install Debian's chromium package (apt-get install chromium fonts-noto-cjk)"
-        if in_ci():
-            pytest.fail(message)
-        pytest.skip(message)
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError as exc:  # pragma: no cover - playwright is in requirements.txt
-        if in_ci():
-            pytest.fail(f"playwright is not installed: {exc}")
-        pytest.skip(f"playwright is not installed: {exc}")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
-
-
-@pytest.fixture(scope="session")
-def public(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("browser") / "public"
-    build(REPO, out)
-    return out
-
-
-class Visit:
-    """A page opened from file://, with every console message, page error and request recorded."""
-
-    def __init__(self, browser, width: int = 1280) -> None:
-        self.context = browser.new_context(viewport={"width": width, "height": 900})
-        self.page = self.context.new_page()
-        self.problems: list[str] = []
-        self.requests: list[str] = []
-        self.page.on(
-            "console",
-            lambda m: self.problems.append(f"console {m.type}: {m.text}") if m.type in ("error", "warning") else None,
-        )
-        self.page.on("pageerror", lambda e: self.problems.append(f"page error: {e}"))
-        self.page.on("requestfailed", lambda r: self.problems.append(f"failed request: {r.url}"))
-        self.page.on("request", lambda r: self.requests.append(r.url))
-
-    def open(self, path: Path):
-        self.page.goto(path.as_uri())
-        self.page.wait_for_load_state("load")
-        return self.page
-
-    def close(self) -> None:
-        self.context.close()
 
 
 def test_every_page_loads_from_file_without_errors_or_outside_requests(browser, public: Path):
     visit = Visit(browser)
-    pages = sorted(public.rglob("*.html"))
+    pages = site_pages(public)
     assert len(pages) > 50
     for path in pages:
         visit.open(path)
@@ -125,7 +66,7 @@ def test_project_list_sorts_by_score(browser, public: Path):
 def test_no_page_scrolls_sideways(browser, public: Path, width: int):
     """At phone width only the table containers scroll; the page itself never does."""
     visit = Visit(browser, width)
-    for path in sorted(public.rglob("*.html")):
+    for path in site_pages(public):
         page = visit.open(path)
         overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
         assert overflow <= 0, f"{path.relative_to(public)} is {overflow}px wider than the screen at {width}px"

@@ -56,18 +56,18 @@ def test_serve_rebuilds_when_a_source_changes(site: TinySite, tables):
     )  # fmt: skip
     try:
         assert "预览地址" in _wait_for_line(proc, "预览地址")
-        assert "<title>测试站</title>" in _get(f"http://127.0.0.1:{port}/index.html")
+        assert "<title>测试站：" in _get(f"http://127.0.0.1:{port}/index.html")
         toml = site.root / "site.toml"
         toml.write_text(
             toml.read_text(encoding="utf-8").replace('title = "测试站"', 'title = "改过的站"'), encoding="utf-8"
         )
         _wait_for_line(proc, "已重新生成")
-        assert "<title>改过的站</title>" in _get(f"http://127.0.0.1:{port}/index.html")
+        assert "<title>改过的站：" in _get(f"http://127.0.0.1:{port}/index.html")
         # A mistake keeps the last good site and says what is wrong.
         tables[1]["收入"]["总计"] = "1.00"
         site.write_tables(tables)
         assert "仍显示上一次成功生成的版本" in _wait_for_line(proc, "仍显示上一次成功生成的版本")
-        assert "<title>改过的站</title>" in _get(f"http://127.0.0.1:{port}/index.html")
+        assert "<title>改过的站：" in _get(f"http://127.0.0.1:{port}/index.html")
     finally:
         proc.terminate()
         proc.wait(timeout=10)

@@ -264,7 +264,7 @@ def test_project_pages_and_list(site: TinySite):
     assert "合计（2 个项目）" in listing and "200,000.00" in listing
     page = (base / "projects" / f"{CODE}.html").read_text(encoding="utf-8")
     assert 'id="funds"' in page and "其中：" in page
-    assert '<tr class="deduct">' in page and "扣 3" in page
+    assert '<tr id="ind-1" class="deduct">' in page and "扣 3" in page
     assert 'rowspan="4" class="l1">产出指标<span class="weight">（50分）</span>' in page
     overview = (base / "index.html").read_text(encoding="utf-8")
     assert "项目支出绩效自评概览" in overview and "1 个项目的总分在原件中无法辨认" in overview

@@ -87,8 +87,26 @@
     }
   }
 
+  /* 大字 (larger text for older readers): a visible switch, remembered on this device where storage allows. */
+  function textSize() {
+    var button = document.getElementById("text-size");
+    if (!button) return;
+    var root = document.documentElement, KEY = "juesuan-large-text";
+    function set(on) {
+      root.classList.toggle("large-text", on);
+      button.setAttribute("aria-pressed", on ? "true" : "false");
+      button.textContent = on ? "标准字号" : "大字";
+      try { window.localStorage.setItem(KEY, on ? "1" : "0"); } catch (e) { /* storage may be off on file:// */ }
+    }
+    var saved = false;
+    try { saved = window.localStorage.getItem(KEY) === "1"; } catch (e) { saved = false; }
+    set(saved);
+    button.hidden = false;
+    button.addEventListener("click", function () { set(!root.classList.contains("large-text")); });
+  }
+
   function ready(fn) {
     if (document.readyState !== "loading") fn(); else document.addEventListener("DOMContentLoaded", fn);
   }
-  ready(function () { termTips(); sortable(); });
+  ready(function () { textSize(); termTips(); sortable(); });
 })();

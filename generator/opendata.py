@@ -1,0 +1,290 @@
+"""Open data: every table and every project as CSV and JSON, and one index of all datasets. No I/O.
+
+CSV is UTF-8 with a byte-order mark, so Excel opens it with its Chinese intact; figures are plain numbers
+without thousands separators so spreadsheets read them as numbers. JSON gives amounts as decimal strings
+("4272.71"): exactly what was printed, never a binary float. Values that are not numbers (#####, 有关内容涉密,
+待填写) are given as printed, with a status, never as a number.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from decimal import Decimal
+
+from .model import Site, TableView, Year
+from .projects import ProjectView, indicator_rows, is_not_scored, is_withheld
+from .sources import Cell
+
+LICENCE_NOTE = "数据录自各部门公开的部门决算原件；金额为字符串，保持印刷的精度。"
+
+
+def _csv(rows: list[list[str]]) -> bytes:
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\r\n").writerows(rows)
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def _json(data) -> bytes:
+    return (json.dumps(data, ensure_ascii=False, indent=1, sort_keys=False) + "\n").encode("utf-8")
+
+
+def _figure(text: str) -> str:
+    """A table cell as a spreadsheet should read it: 4,272.71 → 4272.71; ##### and 待填写 as printed."""
+    return text.replace(",", "")
+
+
+def _cell(cell: Cell | None) -> dict | None:
+    if cell is None:
+        return None
+    if cell.value is not None:
+        return {"value": str(cell.value), "printed": cell.text}
+    status = (
+        "withheld"
+        if is_withheld(cell)
+        else "not-scored"
+        if is_not_scored(cell)
+        else "unknown"
+        if cell.text
+        else "blank"
+    )
+    return {"value": None, "printed": cell.text, "status": status}
+
+
+def _decimal(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def table_files(y: Year, table: TableView) -> dict[str, bytes]:
+    stem = table.url[: -len(".html")]
+    two = len(table.parts) > 1
+    head = (["部分"] if two else []) + ["行次", "科目编码", "项目"]
+    # Parts printed side by side may have different columns (表4: 金额 | 合计, 一般公共预算…): each has its own.
+    labels = list(dict.fromkeys(c.full_label for p in table.parts for c in p.part.columns))
+    rows = [head + labels]
+    records = []
+    for part in table.parts:
+        cols = part.part.columns
+        for row in part.rows:
+            if row.filler:
+                continue
+            figures = [""] * len(labels)
+            for c, cell in zip(cols, row.cells, strict=True):
+                figures[labels.index(c.full_label)] = _figure(cell.text)
+            rows.append(([part.key] if two else []) + [row.no, row.code, row.label] + figures)
+            records.append(
+                {
+                    "part": part.key or None,
+                    "line": int(row.no) if row.no else None,
+                    "code": row.code or None,
+                    "label": row.label,
+                    "anchor": row.anchor,
+                    "values": {
+                        c.key: (None if cell.kind == "unknown" else _figure(cell.text))
+                        for c, cell in zip(cols, row.cells, strict=True)
+                    },
+                    **(
+                        {
+                            "printed": {
+                                c.key: cell.text
+                                for c, cell in zip(cols, row.cells, strict=True)
+                                if cell.kind == "unknown"
+                            }
+                        }
+                        if any(cell.kind == "unknown" for cell in row.cells)
+                        else {}
+                    ),
+                }
+            )
+    data = {
+        "department": y.department.name,
+        "department_id": y.department.slug,
+        "year": y.year,
+        "table": table.no,
+        "title": table.title,
+        "unit": "万元",
+        "note": LICENCE_NOTE,
+        "columns": [
+            {"part": p.key or None, "key": c.key, "label": c.full_label, "column_no": c.no}
+            for p in table.parts
+            for c in p.part.columns
+        ],
+        "rows": records,
+        "empty": table.empty,
+        "checks": [{"status": c.status, "rule": c.rule, "message": c.message} for c in table.checks],
+        "source_file": table.source,
+        "page": table.url,
+    }
+    return {f"{stem}.csv": _csv(rows), f"{stem}.json": _json(data)}
+
+
+def project_files(y: Year, p: ProjectView) -> dict[str, bytes]:
+    s = p.source
+    stem = p.url[: -len(".html")]
+    form = y.source.fmt.project_form if y.source.fmt else None
+    rows = [["一级指标", "二级指标", "三级指标", "年度指标值", "实际完成值", "分值", "得分", "偏差原因分析及改进措施"]]
+    indicators = []
+    for r in indicator_rows(s.indicators, form):
+        i = r.indicator
+        rows.append(
+            [
+                i.level1,
+                i.level2,
+                i.name,
+                i.target,
+                i.actual,
+                i.weight.text if i.weight else "",
+                i.score.text if i.score else "",
+                i.deviation,
+            ]
+        )
+        indicators.append(
+            {
+                "level1": i.level1,
+                "level2": i.level2,
+                "name": i.name,
+                "target": i.target,
+                "target_parsed": _measure(r.target),
+                "actual": i.actual,
+                "actual_parsed": _measure(r.actual),
+                "attainment": r.attainment,
+                "weight": _cell(i.weight),
+                "score": _cell(i.score),
+                "deviation": i.deviation,
+            }
+        )
+    funds = [["项目资金（元）", "年初预算数", "全年预算数", "全年执行数"]]
+    funds += [[f.name, *(c.text if c else "" for c in (f.initial, f.budget, f.executed))] for f in s.funds]
+    data = {
+        "department": y.department.name,
+        "department_id": y.department.slug,
+        "year": y.year,
+        "code": s.code,
+        "name": s.name,
+        "evaluation_year": s.year,
+        "implementer": s.implementer,
+        "budget_unit": s.budget_unit,
+        "unit": "元",
+        "note": LICENCE_NOTE,
+        "funds": [
+            {"name": f.name, "initial": _cell(f.initial), "budget": _cell(f.budget), "executed": _cell(f.executed)}
+            for f in s.funds
+        ],
+        "fund_weight": _cell(s.fund_weight),
+        "execution_rate_percent": _cell(s.rate),
+        "fund_score": _cell(s.fund_score),
+        "goal": s.goal,
+        "achieved": s.achieved,
+        "indicators": indicators,
+        "total": {"weight": _cell(s.total_weight), "score": _cell(s.total_score)}
+        if (s.total_weight or s.total_score)
+        else None,
+        "score": _decimal(p.score),
+        "score_printed": p.score_printed,
+        "grade": p.grade,
+        "source_notes": list(s.notes),
+        "source_discrepancies": list(s.acknowledged),
+        "checks": [{"status": c.status, "rule": c.rule, "message": c.message} for c in p.checks],
+        "source_file": s.rel,
+        "page": p.url,
+    }
+    return {f"{stem}.csv": _csv(rows), f"{stem}-funds.csv": _csv(funds), f"{stem}.json": _json(data)}
+
+
+def _measure(m) -> dict | None:
+    return None if m is None else {"comparator": m.comparator, "number": str(m.number), "unit": m.unit}
+
+
+def projects_summary(y: Year) -> dict[str, bytes]:
+    base = y.url.rsplit("/", 1)[0] + "/projects/"
+    rows = [
+        [
+            "序号",
+            "项目编码",
+            "项目名称",
+            "实施单位",
+            "全年预算数（元）",
+            "全年执行数（元）",
+            "执行率（%）",
+            "自评得分",
+            "等级",
+        ]
+    ]
+    for i, p in enumerate(y.projects, start=1):
+        s = p.source
+        score = "" if p.score is None else str(p.score)
+        rows.append(
+            [
+                str(s.order or i),
+                s.code,
+                s.name,
+                s.implementer,
+                _decimal(p.budget) or "",
+                _decimal(p.executed) or "",
+                s.rate.text if s.rate else "",
+                score,
+                p.grade or "",
+            ]
+        )
+    return {f"{base}projects.csv": _csv(rows)}
+
+
+def build_open_data(site: Site) -> tuple[dict[str, bytes], list[dict]]:
+    """Every dataset file, plus datasets.json: the machine-readable index of them all (also returned)."""
+    files: dict[str, bytes] = {}
+    index = []
+    for y in site.all_years():
+        common = {"department": y.department.name, "department_id": y.department.slug, "year": y.year}
+        for t in y.tables:
+            made = table_files(y, t)
+            files.update(made)
+            index.append(
+                {
+                    **common,
+                    "kind": "table",
+                    "table": t.no,
+                    "title": t.name,
+                    "unit": "万元",
+                    "page": t.url,
+                    "files": sorted(made),
+                }
+            )
+        if y.projects:
+            made = projects_summary(y)
+            files.update(made)
+            index.append(
+                {
+                    **common,
+                    "kind": "projects",
+                    "title": "项目支出绩效自评一览",
+                    "unit": "元",
+                    "page": y.projects[0].url.rsplit("/", 1)[0] + "/index.html",
+                    "files": sorted(made),
+                }
+            )
+        for p in y.projects:
+            made = project_files(y, p)
+            files.update(made)
+            index.append(
+                {
+                    **common,
+                    "kind": "project",
+                    "code": p.code,
+                    "title": p.name,
+                    "unit": "元",
+                    "page": p.url,
+                    "files": sorted(made),
+                }
+            )
+    files["datasets.json"] = _json({"site": site.config.title, "note": LICENCE_NOTE, "datasets": index})
+    return files, index
+
+
+def downloads(url: str) -> dict[str, str]:
+    """The data files that belong to a table or project page."""
+    stem = url[: -len(".html")]
+    out = {"CSV": f"{stem}.csv", "JSON": f"{stem}.json"}
+    if "/projects/" in url:
+        out["资金 CSV"] = f"{stem}-funds.csv"
+    return out

@@ -1,0 +1,118 @@
+"""Open data: every table and every project as CSV (UTF-8 with BOM) and JSON, linked from its page, and one index."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from pathlib import Path
+
+from test_fidelity import FIGURE, section
+
+
+def read_csv(path: Path) -> list[list[str]]:
+    raw = path.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf"), f"{path} has no byte-order mark: Excel would garble its Chinese"
+    assert b"\r\n" in raw
+    return list(csv.reader(io.StringIO(raw[3:].decode("utf-8"))))
+
+
+def test_every_table_and_project_page_links_its_data(public: Path):
+    pages = [p for p in public.rglob("table-*.html")] + [p for p in public.rglob("projects/4403*.html")]
+    assert len(pages) == 9 + 25
+    for page in pages:
+        html = page.read_text(encoding="utf-8")
+        for ext in (".csv", ".json"):
+            target = page.with_suffix(ext)
+            assert target.is_file()
+            assert f'href="{target.name}" download' in html or f'/{target.name}" download' in html, (page, ext)
+
+
+def test_table_csv_holds_the_printed_figures(public: Path):
+    rows = read_csv(public / "luohu-quweiban" / "2023" / "table-3.csv")
+    assert rows[0] == [
+        "行次",
+        "科目编码",
+        "项目",
+        "本年支出合计",
+        "基本支出",
+        "项目支出",
+        "上缴上级支出",
+        "经营支出",
+        "对附属单位补助支出",
+    ]
+    by_code = {r[1] or r[2]: r[3:] for r in rows[1:]}
+    # The expected figures come from the seed text, not from our data.
+    for line in section("支出决算表", "注：本表反映部门本年度各项支出"):
+        key = line[0] if line[0].isdigit() else line[1]
+        figures = [v for v in line[2:] if FIGURE.match(v)]
+        if key in by_code and figures:
+            assert by_code[key] == [f.replace(",", "") for f in figures], key
+
+
+def test_two_part_table_csv_keeps_each_part_under_its_own_columns(public: Path):
+    rows = read_csv(public / "luohu-quweiban" / "2023" / "table-4.csv")
+    head = rows[0]
+    income = next(r for r in rows if r[1] == "1")
+    spending = next(r for r in rows if r[1] == "33")
+    assert income[head.index("金额")] == "4272.71" and income[head.index("合计")] == ""
+    assert spending[head.index("金额")] == "" and spending[head.index("合计")] == "2659.76"
+
+
+def test_json_gives_amounts_as_exact_strings_and_unknowns_as_printed(public: Path):
+    table = json.loads((public / "luohu-quweiban" / "2023" / "table-1.json").read_text(encoding="utf-8"))
+    total = next(r for r in table["rows"] if r["line"] == 30)
+    assert total["values"] == {"决算数": "4285.39"} and total["label"] == "总计"
+    project = json.loads(
+        (public / "luohu-zhengshuju" / "2023" / "projects" / "440303210301500002808.json").read_text(encoding="utf-8")
+    )
+    assert project["total"]["score"] == {"value": None, "printed": "####", "status": "unknown"}
+    assert all(
+        i["score"]["value"] is None and i["score"]["printed"] == "#####"
+        for i in project["indicators"]
+        if i["weight"]["value"] != "0"
+    )
+    assert project["score"] is None and project["grade"] is None
+    secret = json.loads(
+        (public / "luohu-quweiban" / "2023" / "projects" / "440303210301500004470.json").read_text(encoding="utf-8")
+    )
+    assert secret["indicators"][0]["name"] == "有关内容涉密" and secret["score"] == "99.82"
+    first = json.loads(
+        (public / "luohu-quweiban" / "2023" / "projects" / "440303210301500004385.json").read_text(encoding="utf-8")
+    )
+    parsed = next(i for i in first["indicators"] if i["target"] == "≥3篇")
+    assert parsed["target_parsed"] == {"comparator": "≥", "number": "3", "unit": "篇"}
+
+
+def test_project_csv_and_funds(public: Path):
+    base = public / "luohu-quweiban" / "2023" / "projects"
+    rows = read_csv(base / "440303221040200000000.csv")
+    assert (
+        rows[0][:3] == ["一级指标", "二级指标", "三级指标"]
+        and rows[1][2] == "完成资金支付比例"
+        and rows[1][6] == "14.8"
+    )
+    funds = read_csv(base / "440303221040200000000-funds.csv")
+    assert funds[1] == ["年度资金总额", "0.00", "747788.47", "746793.23"]
+    summary = read_csv(base / "projects.csv")
+    assert len(summary) == 19 and summary[1][1] == "440303221040200000000"
+
+
+def test_dataset_index_lists_every_data_file(public: Path):
+    index = json.loads((public / "datasets.json").read_text(encoding="utf-8"))
+    listed = {f for d in index["datasets"] for f in d["files"]}
+    on_disk = {
+        p.relative_to(public).as_posix()
+        for p in public.rglob("*")
+        if p.suffix in (".csv", ".json") and p.name != "datasets.json"
+    }
+    assert listed == on_disk
+    kinds = [d["kind"] for d in index["datasets"]]
+    assert kinds.count("table") == 9 and kinds.count("project") == 25 and kinds.count("projects") == 2
+    for d in index["datasets"]:
+        assert (public / d["page"]).is_file()
+    page = (public / "datasets.html").read_text(encoding="utf-8")
+    assert 'href="datasets.json"' in page and len(re.findall(r"\.csv\" download", page)) == len(
+        [f for f in listed if f.endswith(".csv")]
+    )

@@ -1,0 +1,115 @@
+"""Search: one box on every page; Chinese queries find what a reader means; works from file:// by keyboard."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from browsing import Visit, site_pages
+
+from generator.search import tokens
+
+
+def test_chinese_is_indexed_as_overlapping_bigrams_and_codes_as_whole_tokens():
+    assert tokens("行政运行") == {"行政", "政运", "运行"}
+    assert tokens("“三公”经费") == {"三公", "经费"}
+    assert tokens("档") == {"档"}
+    assert tokens("2010301 行政运行") == {"2010301", "行政", "政运", "运行"}
+    assert tokens("ＡＢＣ１２３") == {"abc123"}  # full-width letters and digits are the same token
+
+
+def load_index(public: Path) -> dict:
+    text = (public / "assets" / "search-index.js").read_text(encoding="utf-8")
+    assert text.startswith("window.SEARCH_INDEX=") and text.rstrip().endswith(";")
+    return json.loads(text[len("window.SEARCH_INDEX=") : text.rstrip().rindex(";")])
+
+
+def test_index_covers_every_kind_of_place(public: Path):
+    data = load_index(public)
+    kinds = {doc[0] for doc in data["docs"]}
+    assert kinds == {"department", "table", "row", "project", "indicator", "term", "text", "overview"}
+    urls = {doc[3] for doc in data["docs"]}
+    for url in urls:  # every result links to a page that exists, at an anchor that exists
+        path, _, anchor = url.partition("#")
+        html = (public / path).read_text(encoding="utf-8")
+        assert not anchor or f'id="{anchor}"' in html, url
+
+
+def test_every_page_has_the_search_box(public: Path):
+    for page in site_pages(public):
+        html = page.read_text(encoding="utf-8")
+        assert 'role="search"' in html and 'name="q"' in html, page
+
+
+QUERIES = [
+    # (query, a result that must be among the first five: kind tag, title)
+    ("行政运行", "表格行", "行政运行"),
+    ("三公", "名词解释", "“三公”经费"),
+    ("公务用车", "表格行", "公务用车运行维护费"),
+    ("公务用车购置费", "表格行", "决算数·公务用车购置及运行维护费·公务用车购置费"),
+    ("档案", "项目", "档案管理事务"),
+    ("2010301", "表格行", "行政运行"),
+]
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("query,kind,title", QUERIES)
+def test_queries_find_what_a_reader_means(browser, public: Path, query, kind, title):
+    visit = Visit(browser)
+    page = visit.open(public / "index.html")
+    page.fill("#site-q", query)
+    page.press("#site-q", "Enter")
+    page.wait_for_load_state("load")
+    page.wait_for_selector("#search-results li")
+    results = page.locator("#search-results li")
+    top = [results.nth(i).inner_text() for i in range(min(5, results.count()))]
+    assert any(r.startswith(kind) and title in r for r in top), top
+    assert "找到" in page.inner_text("#search-status")
+    assert not visit.problems
+    visit.close()
+
+
+@pytest.mark.browser
+def test_a_result_leads_to_the_exact_place_by_keyboard_alone(browser, public: Path):
+    visit = Visit(browser)
+    page = visit.open(public / "luohu-quweiban" / "2023" / "table-1.html")
+    page.keyboard.press("Tab")  # skip link
+    page.keyboard.press("Tab")  # site title
+    page.keyboard.press("Tab")  # the search box
+    assert page.evaluate("document.activeElement.id") == "site-q"
+    page.keyboard.type("2010301")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#search-results li a")
+    page.locator("#search-results li a").first.focus()
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert "/luohu-quweiban/2023/table-" in page.url and page.url.endswith("#code-2010301")
+    assert "行政运行" in page.locator("#code-2010301").inner_text()
+    visit.close()
+
+
+@pytest.mark.browser
+def test_search_text_is_never_markup(browser, public: Path):
+    visit = Visit(browser)
+    page = visit.open(public / "search.html")
+    dialogs = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.fill("#search-page-q", "<img src=x onerror=alert(1)>行政")
+    page.press("#search-page-q", "Enter")
+    page.wait_for_timeout(200)
+    assert not dialogs and page.locator("#search-results img").count() == 0
+    assert "<img src=x onerror=alert(1)>行政" in page.inner_text("#search-status")
+    visit.close()
+
+
+@pytest.mark.browser
+def test_highlight_marks_exactly_the_words_searched(browser, public: Path):
+    visit = Visit(browser)
+    page = visit.open(public / "search.html")
+    page.fill("#search-page-q", "公务用车")
+    page.press("#search-page-q", "Enter")
+    page.wait_for_selector("#search-results li")
+    marks = set(page.locator("#search-results mark").all_inner_texts())
+    assert marks == {"公务用车"}, marks
+    visit.close()
