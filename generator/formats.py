@@ -7,6 +7,7 @@ mean?", "which header cells does this part print?").
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ ORDINAL = re.compile(r"^[一二三四五六七八九十]+、")
 _QUOTES = str.maketrans("", "", "“”‘’\"'「」")
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def norm(text: str) -> str:
     """How names are compared: full/half-width, spaces, quotes and a leading 一、 numbering do not matter."""
     text = unicodedata.normalize("NFKC", text).translate(_QUOTES)

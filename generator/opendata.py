@@ -27,7 +27,8 @@ def _csv(rows: list[list[str]]) -> bytes:
 
 
 def _json(data) -> bytes:
-    return (json.dumps(data, ensure_ascii=False, indent=1, sort_keys=False) + "\n").encode("utf-8")
+    # Compact, so the standard library's C encoder does the work (an indent makes it fall back to Python).
+    return (json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
 
 
 def _figure(text: str) -> str:
