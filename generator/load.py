@@ -444,7 +444,9 @@ def read_terms(path: Path, root: Path, diags: Diagnostics) -> tuple[TermUse, ...
     seq = r.sequence(m.get("名词"), m.key_lines.get("名词", 1), "名词") if m.get("名词") is not None else None
     uses = []
     for item, line in zip(seq or [], (seq.item_lines if seq else []), strict=False):
-        if isinstance(item, Scalar):
+        if isinstance(item, Scalar) and norm(item) == PLACEHOLDER:
+            r.placeholder(item, "名词解释")
+        elif isinstance(item, Scalar):
             uses.append(TermUse(str(item), None, r.loc(line)))
         elif (d := r.mapping(item, line, "名词的每一项")) is not None:
             r.only_keys(d, key_names(TERM_KEYS), "名词解释的这一项")
