@@ -60,7 +60,7 @@ def make_parser() -> argparse.ArgumentParser:
         "--format",
         choices=["text", "github"],
         default="text",
-        help="text：逐行列出（默认）；github：输出 GitHub Actions 注释，合并请求中每个问题显示在出错的那一行",
+        help="text：逐行列出（默认）；github：输出 GitHub Actions 标注，合并请求中每个问题显示在出错的那一行",
     )
 
     d = sub.add_parser(

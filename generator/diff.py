@@ -308,7 +308,8 @@ def compare_checks(old: Side, new: Side) -> tuple[list[CheckChange], int]:
     before, after = _keyed(old.checks), _keyed(new.checks)
     names = {**_names(old.source), **_names(new.source)}
     changes, passing = [], 0
-    for key in sorted(before.keys() | after.keys()):
+    # In the order the checks run (table by table, then across tables, then projects), as a reviewer reads them.
+    for key in [*after, *(k for k in before if k not in after)]:
         o, n = before.get(key), after.get(key)
         if o is not None and n is not None and o.status == n.status:
             continue
