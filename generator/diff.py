@@ -13,7 +13,7 @@ import subprocess
 import tarfile
 import tempfile
 from contextlib import ExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -21,7 +21,7 @@ from .build import run_checks
 from .check import CheckResult, explain
 from .config import SiteConfig, load_config
 from .diagnostics import Diagnostic, Diagnostics, Loc, UserError
-from .formats import Part, TableFormat
+from .formats import Part
 from .load import FUND_COLUMNS, load_site
 from .money import format_plain
 from .sources import Cell, ProjectSource, SiteSource, TableSource
@@ -157,11 +157,13 @@ def figures(source: SiteSource) -> dict[tuple, tuple[str, int, Figure]]:
     out: dict[tuple, tuple[str, int, Figure]] = {}
     for slug, dept in source.departments.items():
         for year, ys in dept.years.items():
+            unit = ys.fmt.unit if ys.fmt else "万元"  # the format's unit for its tables (万元, DOMAIN.md §2)
+            form = ys.fmt.project_form if ys.fmt else None
             for table in ys.tables.values():
-                for key, fig in _table_figures(table).items():
+                for key, fig in _table_figures(table, unit).items():
                     out[(slug, year, *key)] = (dept.name, year, fig)
             for p in ys.projects:
-                for key, fig in _project_figures(p).items():
+                for key, fig in _project_figures(p, form.unit if form else "元").items():
                     out[(slug, year, *key)] = (dept.name, year, fig)
     return out
 
@@ -174,7 +176,7 @@ def _shown(cell: Cell | None) -> tuple[Decimal | None, str]:
     return cell.value, format_plain(cell.value)
 
 
-def _table_figures(table: TableSource) -> dict[tuple, Figure]:
+def _table_figures(table: TableSource, unit: str) -> dict[tuple, Figure]:
     fmt = table.fmt
     out = {}
     for p_index, part in enumerate(fmt.parts):
@@ -187,16 +189,12 @@ def _table_figures(table: TableSource) -> dict[tuple, Figure]:
                     where=fmt.name,
                     row=(f"「{part.key}」" if part.key else "") + row_label,
                     column=col.full_label,
-                    unit=table_unit(fmt),
+                    unit=unit,
                     value=value,
                     text=text,
                     zero_if_absent=absent,
                 )
     return out
-
-
-def table_unit(fmt: TableFormat) -> str:
-    return "万元"  # every table of the national format is printed in 万元 (DOMAIN.md §2)
 
 
 def _rows(table: TableSource, part: Part) -> list[tuple[tuple, str, str]]:
@@ -211,7 +209,7 @@ def _rows(table: TableSource, part: Part) -> list[tuple[tuple, str, str]]:
     return [((i, ""), row.key, row.display) for i, row in enumerate(part.rows) if not row.filler]
 
 
-def _project_figures(p: ProjectSource) -> dict[tuple, Figure]:
+def _project_figures(p: ProjectSource, unit: str) -> dict[tuple, Figure]:
     where = f"项目 {p.code}（{p.name}）"
     out: dict[tuple, Figure] = {}
 
@@ -225,11 +223,11 @@ def _project_figures(p: ProjectSource) -> dict[tuple, Figure]:
         for c_index, (column, cell) in enumerate(
             zip(FUND_COLUMNS, (fund.initial, fund.budget, fund.executed), strict=True)
         ):
-            add(("资金", fund.name, column), (0, f_index, c_index), f"资金使用情况「{fund.name}」", column, "元", cell)
-    for c_index, (column, unit, cell) in enumerate(
+            add(("资金", fund.name, column), (0, f_index, c_index), f"资金使用情况「{fund.name}」", column, unit, cell)
+    for c_index, (column, measure, cell) in enumerate(
         [("分值", "分", p.fund_weight), ("执行率", "%", p.rate), ("得分", "分", p.fund_score)]
     ):
-        add(("资金", column), (1, 0, c_index), "资金使用情况", column, unit, cell)
+        add(("资金", column), (1, 0, c_index), "资金使用情况", column, measure, cell)
     seen: dict[tuple, int] = {}
     for i_index, ind in enumerate(p.indicators):
         name = (ind.level1, ind.level2, ind.name)
@@ -250,12 +248,31 @@ def _number(fig: Figure | None) -> Decimal | None:
     return fig.value
 
 
+def _published_tables(source: SiteSource) -> set[tuple]:
+    return {
+        (slug, year, "表", no)
+        for slug, d in source.departments.items()
+        for year, ys in d.years.items()
+        for no in ys.tables
+    }
+
+
+def _missing(key: tuple, tables: set[tuple], other: Figure) -> Figure | None:
+    """A figure one side does not have: a row left out of a table that side publishes is zero (the format's
+    convention), so it compares as 0; a table, project or year that side does not have is no figure at all."""
+    if key[:4] in tables:
+        return replace(other, value=None, text="（未列出）", zero_if_absent=True)
+    return None
+
+
 def compare_figures(old: SiteSource, new: SiteSource) -> list[FigureChange]:
     before, after = figures(old), figures(new)
+    old_tables, new_tables = _published_tables(old), _published_tables(new)
     changes = []
     for key in sorted(before.keys() | after.keys(), key=lambda k: (k[0], k[1], (after.get(k) or before[k])[2].order)):
         o, n = before.get(key), after.get(key)
-        of, nf = (o[2] if o else None), (n[2] if n else None)
+        of = o[2] if o else _missing(key, old_tables, n[2])
+        nf = n[2] if n else _missing(key, new_tables, o[2])
         a, b = _number(of), _number(nf)
         if a is not None and b is not None:
             if a == b:

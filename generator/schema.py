@@ -326,17 +326,11 @@ def table_schema(fmt: Format, table: TableFormat) -> dict:
 
 TABLE_SCHEMA = "table-{no}.schema.json"
 # Schema file names are ASCII: the YAML language server only resolves relative schema paths made of ASCII.
-FIXED_FILES = [
-    ("department.schema.json", DEPARTMENT_FILE, f"data/{DEPARTMENTS}/*/{DEPARTMENT_FILE}", DEPARTMENT_KEYS, "部门信息"),
-    ("overview.schema.json", OVERVIEW_FILE, f"data/{DEPARTMENTS}/*/*/{OVERVIEW_FILE}", OVERVIEW_KEYS, "第一部分 概况"),
-    ("terms.schema.json", TERMS_FILE, f"data/{DEPARTMENTS}/*/*/{TERMS_FILE}", TERMS_KEYS, "第四部分 名词解释"),
-    (
-        "project.schema.json",
-        f"{PROJECTS_DIR}/*.yaml",
-        f"data/{DEPARTMENTS}/*/*/{PROJECTS_DIR}/*.yaml",
-        PROJECT_KEYS,
-        "项目支出绩效自评表",
-    ),
+FIXED_FILES = [  # (schema file, the data files it describes, their keys, what they are)
+    ("department.schema.json", f"data/{DEPARTMENTS}/*/{DEPARTMENT_FILE}", DEPARTMENT_KEYS, "部门信息"),
+    ("overview.schema.json", f"data/{DEPARTMENTS}/*/*/{OVERVIEW_FILE}", OVERVIEW_KEYS, "第一部分 概况"),
+    ("terms.schema.json", f"data/{DEPARTMENTS}/*/*/{TERMS_FILE}", TERMS_KEYS, "第四部分 名词解释"),
+    ("project.schema.json", f"data/{DEPARTMENTS}/*/*/{PROJECTS_DIR}/*.yaml", PROJECT_KEYS, "项目支出绩效自评表"),
 ]
 
 
@@ -348,7 +342,7 @@ def generate(config: SiteConfig) -> dict[str, bytes]:
     """Every schema file and the editor settings that map them onto the data files: path → bytes."""
     files: dict[str, bytes] = {}
     associations: dict[str, list[str]] = {}
-    for name, _, glob, keys, title in FIXED_FILES:
+    for name, glob, keys, title in FIXED_FILES:
         schema = file_schema(title, keys, f"{title}（{glob.rsplit('/', 1)[-1]}）。")
         files[f"{SCHEMA_DIR}/{name}"] = _dump(schema)
         associations[f"./{SCHEMA_DIR}/{name}"] = [glob]

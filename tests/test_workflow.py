@@ -237,13 +237,17 @@ def test_diff_of_two_folders_and_of_the_working_copy(site: TinySite, tables, tmp
     site.write_tables(tables)
     other = tmp_path / "other"
     shutil.copytree(site.root, other)
-    (other / site.table_rel(3)).write_text(
-        (site.root / site.table_rel(3)).read_text(encoding="utf-8").replace("一般行政管理事务", "一般行政管理"),
-        encoding="utf-8",
-    )
+    text = (site.root / site.table_rel(3)).read_text(encoding="utf-8").replace("一般行政管理事务", "一般行政管理")
+    text += "2010399 其他政府办公厅（室）及相关机构事务支出:\n  本年支出合计: 1.00\n  基本支出: 1.00\n"
+    (other / site.table_rel(3)).write_text(text, encoding="utf-8")
     _, out, _ = run(site, "diff", str(site.root), str(other), capsys=capsys)
     assert out.splitlines()[0] == f"比较 旧版本 文件夹 {site.root} → 新版本 文件夹 {other}"
-    assert "改动的数字 0 处；" in out  # a name is not a figure; the check that names agree with the catalogue says it
+    # A new 科目 row compares with 0 (rows left out are zero); a changed name is not a figure, and the check that
+    # names agree with the catalogue reports it.
+    assert section(out, "改动的数字：") == [
+        "表3 支出决算表「2010399 其他政府办公厅（室）及相关机构事务支出」「本年支出合计」：（未列出） → 1.00（单位：万元；差额 +1.00）",
+        "表3 支出决算表「2010399 其他政府办公厅（室）及相关机构事务支出」「基本支出」：（未列出） → 1.00（单位：万元；差额 +1.00）",
+    ]
     assert (
         f"  {site.table_rel(3)}:{site.line_of(site.table_rel(3), '2010302')}: 错误：科目编码 2010302 的名称应为「一般行政管理事务」"
         in out
