@@ -363,15 +363,24 @@ def generate(config: SiteConfig) -> dict[str, bytes]:
         except UserError as exc:
             problems += exc.diagnostics
             continue
-        years = sorted(y for y, f in config.formats.items() if f == fmt_id)
         for no, table in sorted(fmt.tables.items()):
             path = f"{SCHEMA_DIR}/{fmt_id}/{TABLE_SCHEMA.format(no=no)}"
             files[path] = _dump(table_schema(fmt, table))
-            associations[f"./{path}"] = [f"data/{DEPARTMENTS}/*/{y}/{table.file}" for y in years]
+            associations[f"./{path}"] = _table_globs(config, fmt_id, table.file)
     if problems:
         raise UserError("无法生成 schema", problems)
     files[VSCODE_SETTINGS] = _settings(config.root, associations)
     return files
+
+
+def _table_globs(config: SiteConfig, fmt_id: str, file: str) -> list[str]:
+    """The table files a format's schema applies to. The newest year's format takes every year but those of other
+    formats (`!` excludes), so a year added with an unchanged format needs no new editor settings."""
+    newest = config.formats[max(config.formats)]
+    if fmt_id != newest:
+        return [f"data/{DEPARTMENTS}/*/{y}/{file}" for y, f in sorted(config.formats.items()) if f == fmt_id]
+    others = [f"!data/{DEPARTMENTS}/*/{y}/{file}" for y, f in sorted(config.formats.items()) if f != newest]
+    return [f"data/{DEPARTMENTS}/*/*/{file}", *others]
 
 
 def _settings(root: Path, associations: dict[str, list[str]]) -> bytes:

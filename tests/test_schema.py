@@ -63,7 +63,9 @@ def schema_errors(root: Path, rel: str, typed: bool = False) -> list[str]:
     """What the schema mapped onto `rel` says about it (the editor's squiggles): where, and jsonschema's words up to
     the patterns it quotes."""
     for body, globs in schemas_for(root):
-        if any(Path(rel).match(g) and rel.startswith(g.split("*")[0]) for g in globs):
+        included = [g for g in globs if not g.startswith("!")]
+        excluded = [g[1:] for g in globs if g.startswith("!")]
+        if any(Path(rel).match(g) for g in included) and not any(Path(rel).match(g) for g in excluded):
             validator = jsonschema.Draft7Validator(body)
             errors = validator.iter_errors(instance(root / rel, root, typed))
             return sorted(f"{'/'.join(map(str, e.path))}: {_head(e.message)}" for e in errors)
@@ -352,7 +354,7 @@ def test_schema_command_writes_checks_and_keeps_other_editor_settings(site: Tiny
     settings = json.loads((site.root / ".vscode/settings.json").read_text(encoding="utf-8"))
     assert settings["editor.tabSize"] == 2
     assert settings["yaml.schemas"]["./schema/shenzhen-2023/table-1.schema.json"] == [
-        f"data/departments/*/{YEAR}/{FILES[1]}"
+        f"data/departments/*/*/{FILES[1]}"
     ]
     capsys.readouterr()
     assert main(["schema", "--check", "--site", str(site.root)]) == 0
@@ -368,6 +370,25 @@ def test_schema_command_writes_checks_and_keeps_other_editor_settings(site: Tiny
     ]
     assert main(["schema", "--site", str(site.root)]) == 0
     assert not (site.root / "schema/shenzhen-2023/table-10.schema.json").exists()
+    assert main(["schema", "--check", "--site", str(site.root)]) == 0
+
+
+def test_each_year_gets_its_formats_schemas_and_a_new_year_needs_no_new_settings(site: TinySite, capsys):
+    """The newest year's format covers every year but those of other formats; adding a year in that format
+    changes nothing, so a department adding a year never finds the editor settings out of date."""
+    fmt = site.root / "data" / "formats"
+    shutil.copy(fmt / "shenzhen-2023.yaml", fmt / "shenzhen-2021.yaml")
+    toml = site.root / "site.toml"
+    toml.write_text(toml.read_text(encoding="utf-8") + '2021 = "shenzhen-2021"\n', encoding="utf-8")
+    assert main(["schema", "--site", str(site.root)]) == 0
+    settings = json.loads((site.root / ".vscode/settings.json").read_text(encoding="utf-8"))["yaml.schemas"]
+    assert settings["./schema/shenzhen-2021/table-1.schema.json"] == [f"data/departments/*/2021/{FILES[1]}"]
+    assert settings["./schema/shenzhen-2023/table-1.schema.json"] == [
+        f"data/departments/*/*/{FILES[1]}",
+        f"!data/departments/*/2021/{FILES[1]}",
+    ]
+    toml.write_text(toml.read_text(encoding="utf-8") + '2024 = "shenzhen-2023"\n', encoding="utf-8")
+    capsys.readouterr()
     assert main(["schema", "--check", "--site", str(site.root)]) == 0
 
 
