@@ -364,6 +364,22 @@ def test_new_uses_an_existing_department_and_asks_a_new_one_for_its_name(site: T
     ) == "名称: 测试部门\n地区: 测试区\n"
 
 
+def test_placeholder_text_is_a_warning_wherever_text_belongs(site: TinySite, tables, capsys):
+    """待填写 (as `new` writes it) where text belongs warns and is not read as content: not a term, not a name."""
+    site.write_tables(tables)
+    site.write(f"data/departments/{DEPT}/部门.yaml", "名称: 待填写\n")
+    terms = site.write(f"data/departments/{DEPT}/{YEAR}/名词解释.yaml", "名词:\n  - 待填写\n  - 基本支出\n")
+    code, out, _ = run(site, "validate", capsys=capsys)
+    assert code == 0
+    assert [line for line in out.splitlines() if ": 警告：" in line] == [
+        f"data/departments/{DEPT}/{YEAR}/名词解释.yaml:2: 警告：名词解释尚未填写（待填写）。照公开文件填写后此提示消失。",
+        f"data/departments/{DEPT}/部门.yaml:1: 警告：“名称”尚未填写（待填写）。照公开文件填写后此提示消失。",
+    ]
+    terms.write_text("名词:\n  - 基本支出\n", encoding="utf-8")
+    site.write(f"data/departments/{DEPT}/部门.yaml", "名称: 测试部门\n")
+    assert "0 个警告" in run(site, "validate", capsys=capsys)[1]
+
+
 @pytest.mark.parametrize(
     "args,message",
     [
