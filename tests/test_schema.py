@@ -322,6 +322,17 @@ def test_patterns_use_only_syntax_both_dialects_read_alike():
         assert "\\d" not in p and "\\w" not in p and "(?P" not in p
 
 
+def _texts(root: Path) -> set[str]:
+    def walk(value) -> set[str]:
+        if isinstance(value, dict):
+            return set(value) | {t for v in value.values() for t in walk(v)}
+        if isinstance(value, list):
+            return {t for v in value for t in walk(v)}
+        return {value} if isinstance(value, str) else set()
+
+    return {t for p in (root / "data" / "departments").rglob("*.yaml") for t in walk(instance(p, root, False))}
+
+
 @pytest.mark.skipif(shutil.which("node") is None, reason="node (JavaScript) not installed: cannot compare dialects")
 def test_patterns_give_the_same_answers_in_javascript():
     keys = [
@@ -334,6 +345,7 @@ def test_patterns_give_the_same_answers_in_javascript():
         "两万元",
     ]
     keys += ["4,272.71", "#####", "因公出国(境)费", "“因公出国（境）费”", "预算数/合计", "\u2f00般公共服务\u2f40出"]
+    keys += sorted(_texts(REPO))  # every key and value of the bundled data
     expected = [[bool(re.search(p, k)) for k in keys] for p in ALL_PATTERNS]
     script = (
         "const [ps, ks] = JSON.parse(require('fs').readFileSync(0, 'utf8'));"
