@@ -7,6 +7,7 @@ error (a bug: rerun with --verbose for the traceback and report it).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import traceback
 from pathlib import Path
@@ -55,6 +56,49 @@ def make_parser() -> argparse.ArgumentParser:
     _common(v)
     v.add_argument("--strict", action="store_true", help="有警告也视为失败")
     v.add_argument("--notes", action="store_true", help="同时列出尾数差异等提示")
+    v.add_argument(
+        "--format",
+        choices=["text", "github"],
+        default="text",
+        help="text：逐行列出（默认）；github：输出 GitHub Actions 标注，合并请求中每个问题显示在出错的那一行",
+    )
+
+    d = sub.add_parser(
+        "diff",
+        help="比较两个版本：改动了哪些数字、哪些核对的结果变了",
+        description="比较两个版本（两个 git 版本，如 main 与 HEAD，或两个站点文件夹）：列出每一个改动的数字"
+        "（部门、年度、表、行、栏、原数 → 新数、差额）和每一项结果改变的核对。不改动工作区的任何文件。",
+    )
+    _common(d)
+    d.add_argument("old", metavar="旧版本", help="git 版本（分支名、标签、提交号）或站点文件夹")
+    d.add_argument("new", metavar="新版本", help="git 版本或站点文件夹；. 表示当前文件夹（含未提交的改动）")
+    d.add_argument(
+        "--format",
+        choices=["text", "markdown"],
+        default="text",
+        help="text（默认）；markdown：用于合并请求的评论或摘要",
+    )
+
+    n = sub.add_parser(
+        "new",
+        help="新建一个部门年度：按格式写好标准行，留空待填",
+        description="在 data/departments/部门/年度/ 建立九张决算表、概况、名词解释、情况说明，金额留空、文字写“待填写”："
+        "核对时只有“待填写”警告，没有错误。只建立新文件，已有的年度文件夹不会被改动。",
+    )
+    _common(n)
+    n.add_argument("department", metavar="部门", help="部门文件夹名（小写字母、数字和连字符，如 luohu-quweiban）")
+    n.add_argument("year", metavar="年度", type=int, help="年度，如 2024（site.toml 的 [formats] 里要有这一年）")
+    n.add_argument("--name", help="部门全称（新部门必须写，如 中共深圳市罗湖区委办公室）")
+    n.add_argument("--region", help="部门所属地区（新部门可选，如 深圳市罗湖区）")
+
+    sc = sub.add_parser(
+        "schema",
+        help="重新生成编辑器用的 JSON Schema（schema/ 与 .vscode/settings.json）",
+        description="由表格格式和读取程序生成每种数据文件的 JSON Schema，写入 schema/，并在 .vscode/settings.json 中"
+        "把它们对应到数据文件：VS Code（装有 YAML 扩展）在输入时补全行名、标出错误。",
+    )
+    _common(sc)
+    sc.add_argument("--check", action="store_true", help="只检查已提交的 schema 是否过时，不写文件（过时则退出码为 1）")
 
     a = sub.add_parser(
         "archive",
@@ -98,6 +142,16 @@ def summary(diags: Diagnostics) -> str:
     )
 
 
+def annotation_path(root: Path, rel: str) -> str:
+    """GitHub wants paths from the repository root: the checkout ($GITHUB_WORKSPACE) when the site is inside it."""
+    workspace = os.environ.get("GITHUB_WORKSPACE")
+    if workspace:
+        path, top = (root / rel).resolve(), Path(workspace).resolve()
+        if top == path or top in path.parents:
+            return path.relative_to(top).as_posix()
+    return rel
+
+
 def run(args: argparse.Namespace) -> int:
     from . import build as pipeline
 
@@ -105,7 +159,12 @@ def run(args: argparse.Namespace) -> int:
     if args.command == "validate":
         report = pipeline.validate(root)
         diags = report.diagnostics
-        print_diagnostics(diags.sorted(), args.notes, sys.stdout)
+        if args.format == "github":
+            for d in diags.sorted():
+                if d.level != "note" or args.notes:
+                    print(d.annotation(annotation_path(root, d.loc.path)))
+        else:
+            print_diagnostics(diags.sorted(), args.notes, sys.stdout)
         print(f"核对完成：{len(report.checks)} 项算术核对；{summary(diags)}。")
         failed = diags.has_errors or (args.strict and diags.count("warning") > 0)
         return EXIT_DATA if failed else EXIT_OK
@@ -156,6 +215,41 @@ def run(args: argparse.Namespace) -> int:
         from .serve import serve
 
         return serve(root, args.out or root / "public", args.port)
+    if args.command == "diff":
+        from .diff import compare, render_markdown, render_text
+
+        result = compare(args.old, args.new, root)
+        sys.stdout.write(render_markdown(result) if args.format == "markdown" else render_text(result))
+        return EXIT_OK
+    if args.command == "new":
+        from .scaffold import create
+
+        created = create(root, args.department, args.year, args.name, args.region)
+        print(f"已建立 {len(created)} 个文件：")
+        for rel in created:
+            print(f"  {rel}")
+        print(
+            "下一步：照公开文件把各文件中空着的金额和“待填写”逐项填好，运行 python -m generator validate，"
+            "按提示改正，直到没有错误和“待填写”警告。"
+        )
+        return EXIT_OK
+    if args.command == "schema":
+        from .config import load_config
+        from .schema import generate, stale, write
+
+        config = load_config(root)
+        files = generate(config)
+        if args.check:
+            outdated = stale(config, files)
+            for rel in outdated:
+                print(f"{rel}: 错误：与表格格式或读取程序不一致。请运行 python -m generator schema 重新生成并提交。")
+            print(f"schema 检查完成：{len(outdated)} 个文件过时。")
+            return EXIT_DATA if outdated else EXIT_OK
+        touched = write(config, files)
+        for rel in touched:
+            print(f"已更新 {rel}")
+        print(f"schema 已是最新：共 {len(files)} 个文件，这次更新了 {len(touched)} 个。")
+        return EXIT_OK
     return EXIT_USAGE  # pragma: no cover - argparse requires a command
 
 

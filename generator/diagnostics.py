@@ -38,6 +38,28 @@ class Diagnostic:
     def sort_key(self) -> tuple:
         return (("error", "warning", "note").index(self.level), self.loc.path, self.loc.line, self.message)
 
+    def annotation(self, path: str) -> str:
+        """The problem as a GitHub Actions workflow command, so the pull request shows it at its line:
+        `::error file=…,line=…,title=…::message` (docs.github.com, “Workflow commands for GitHub Actions”)."""
+        props = [f"file={escape_property(path)}"]
+        if self.loc.line:
+            props.append(f"line={self.loc.line}")
+        props.append(f"title={escape_property(f'{LEVEL_WORDS[self.level]}（{self.code}）')}")
+        return f"::{ANNOTATION_COMMANDS[self.level]} {','.join(props)}::{escape_data(self.message)}"
+
+
+ANNOTATION_COMMANDS: dict[str, str] = {"error": "error", "warning": "warning", "note": "notice"}
+
+
+def escape_data(text: str) -> str:
+    """A workflow command's message: %, CR and LF are written %25, %0D, %0A (as @actions/core escapes them)."""
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(text: str) -> str:
+    """A workflow command's property value: as a message, and : and , as %3A and %2C (they separate properties)."""
+    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
 
 class Diagnostics:
     """Collects problems as they are found: every check runs, nothing stops at the first error."""

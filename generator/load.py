@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 from . import yamlsrc
@@ -45,6 +46,75 @@ SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 CLASS_CODE = re.compile(r"^(\d{3}|\d{5}|\d{7})$")
 # [printed figure](表N/… or 项目/编码/…) followed by the unit as printed.
 FIGURE_LINK = re.compile(r"\[(?P<text>[^\]\n]+)\]\((?P<target>(?:表\d+|项目)/[^)\s]*)\)\s*(?P<unit>万元|亿元|元|%|％)?")
+# Text a department has yet to write (the files `python -m generator new` creates say so): a warning, not an error.
+PLACEHOLDER = "待填写"
+
+
+# ------------------------------------------------------------------------------------ the file shapes
+# What each kind of data file may hold. The readers below take their key lists from these declarations, and
+# generator/schema.py turns the same declarations into the JSON Schemas an editor checks while one types:
+# one definition, two uses. (Table files are declared by the format file, data/formats/<id>.yaml.)
+
+TEXT, TEXTS, SCORE, NUMBER, MAP, LIST = "text", "texts", "score", "number", "map", "list"
+
+
+@dataclass(frozen=True)
+class Key:
+    """One key a data file may have: its name, whether it must be there, what its value is, and what it means."""
+
+    name: str
+    kind: str  # TEXT, TEXTS (a list of texts), SCORE (a figure or 无/有关内容涉密), NUMBER, MAP or LIST
+    required: bool = False
+    doc: str = ""  # shown in the editor when the pointer rests on the key
+    keys: tuple[Key, ...] = ()  # MAP: its keys; LIST: the keys of each item
+    text_items: bool = False  # LIST: an item may also be a plain text (名词解释: “- 财政拨款收入”)
+    choices: tuple[str, ...] = ()  # TEXTS: the only texts allowed
+    loose: bool = False  # compared with formats.norm, like table rows (spaces, full-width forms, 一、 do not matter)
+    aliases: tuple[str, ...] = ()  # other printed names of a loose key
+
+
+def key_names(keys: tuple[Key, ...]) -> list[str]:
+    return [k.name for k in keys]
+
+
+def required_names(keys: tuple[Key, ...]) -> list[str]:
+    return [k.name for k in keys if k.required]
+
+
+DEPARTMENT_KEYS = (
+    Key("名称", TEXT, True, "部门全称，如“中共深圳市罗湖区委办公室”。网页上以此称呼部门。"),
+    Key("地区", TEXT, doc="部门所属地区，如“深圳市罗湖区”。"),
+)
+DUTY_KEYS = (
+    Key("单位", TEXT, True, "单位全称：本级或下属单位。"),
+    Key("引言", TEXT, doc="职责前的引导语，如“中共深圳市罗湖区委办公室的主要职责是：”。"),
+    Key("职责", TEXTS, True, "每条职责一项，各以“- ”开头。"),
+)
+COMPOSITION_KEYS = (
+    Key("说明", TEXT, doc="决算单位构成的说明文字，照公开文件抄录。"),
+    Key("单位", TEXTS, doc="纳入决算编报范围的各单位，每个一项。"),
+)
+OVERVIEW_KEYS = (
+    Key("主要职责", LIST, True, "第一部分 概况：主要职责。每个单位一组（单位、引言、职责）。", keys=DUTY_KEYS),
+    Key("机构设置", TEXT, True, "第一部分 概况：机构设置，照公开文件抄录。"),
+    Key("决算单位构成", MAP, True, "第一部分 概况：决算单位构成。", keys=COMPOSITION_KEYS),
+)
+TERM_KEYS = (
+    Key("名词", TEXT, True, "名词本身，如“财政拨款收入”。"),
+    Key("解释", TEXT, True, "本部门公开的解释（与站点通用解释不同时才写）。"),
+)
+TERMS_KEYS = (
+    Key(
+        "名词",
+        LIST,
+        True,
+        "第四部分 名词解释：与站点通用解释相同的名词只写名词（- 财政拨款收入）；"
+        "本部门自己的解释写成“- 名词: …”并在下一行写“解释: …”。",
+        keys=TERM_KEYS,
+        text_items=True,
+    ),
+)
+SOURCE_NOTES_KEY = Key(SOURCE_NOTES, TEXTS, doc="录入时对原件的说明（如原件的错漏、换行断字），每条一项。")
 
 
 def suggest(key: str, candidates: list[str]) -> str:
@@ -100,9 +170,15 @@ class FileReader:
         if value is None:
             return ""
         if isinstance(value, Scalar):
+            self.placeholder(value, f"“{key}”")
             return str(value)
         self.error(m.key_lines[key], f"“{key}”应是一段文字，这里却是{_kind(value)}。", "type")
         return ""
+
+    def placeholder(self, value: Scalar, what: str) -> None:
+        """Text still reading 待填写 (as `new` writes it) is a warning: the file is valid, the work is not done."""
+        if norm(value) == PLACEHOLDER:
+            self.warning(value.line, f"{what}尚未填写（待填写）。照公开文件填写后此提示消失。", "blank")
 
     def texts(self, m: Map, key: str) -> tuple[str, ...]:
         value = m.get(key)
@@ -114,6 +190,7 @@ class FileReader:
         out = []
         for item, line in zip(seq, seq.item_lines, strict=True):
             if isinstance(item, Scalar):
+                self.placeholder(item, f"“{key}”的这一项")
                 out.append(str(item))
             else:
                 self.error(line, f"“{key}”的每一项应是一段文字。", "type")
@@ -315,23 +392,22 @@ def read_overview(path: Path, root: Path, diags: Diagnostics) -> Overview | None
     m = r.mapping(raw, 1, "概况")
     if m is None:
         return None
-    keys = ["主要职责", "机构设置", "决算单位构成"]
-    r.only_keys(m, keys, "概况")
-    r.require(m, keys, "概况")
+    r.only_keys(m, key_names(OVERVIEW_KEYS), "概况")
+    r.require(m, required_names(OVERVIEW_KEYS), "概况")
     duties = []
     seq = r.sequence(m["主要职责"], m.key_lines["主要职责"], "主要职责") if m.get("主要职责") is not None else None
     for item, line in zip(seq or [], (seq.item_lines if seq else []), strict=False):
         d = r.mapping(item, line, "主要职责的每一项")
         if d is None:
             continue
-        r.only_keys(d, ["单位", "引言", "职责"], "主要职责")
-        r.require(d, ["单位", "职责"], "主要职责的这一项")
+        r.only_keys(d, key_names(DUTY_KEYS), "主要职责")
+        r.require(d, required_names(DUTY_KEYS), "主要职责的这一项")
         duties.append(Duties(r.text(d, "单位"), r.text(d, "引言"), r.texts(d, "职责")))
     composition, units = "", ()
     if m.get("决算单位构成") is not None:
         c = r.mapping(m["决算单位构成"], m.key_lines["决算单位构成"], "决算单位构成")
         if c is not None:
-            r.only_keys(c, ["说明", "单位"], "决算单位构成")
+            r.only_keys(c, key_names(COMPOSITION_KEYS), "决算单位构成")
             composition, units = r.text(c, "说明"), r.texts(c, "单位")
     return Overview(r.rel, tuple(duties), r.text(m, "机构设置"), composition, units)
 
@@ -345,6 +421,10 @@ def read_narrative(path: Path, root: Path, diags: Diagnostics) -> Narrative | No
         return None
     refs = []
     for number, line in enumerate(text.splitlines(), start=1):
+        if PLACEHOLDER in line:
+            diags.warning(
+                Loc(rel, number), "情况说明的这一处尚未填写（待填写）。照公开文件写出这一段后此提示消失。", "blank"
+            )
         for m in FIGURE_LINK.finditer(line):
             unit = (m.group("unit") or "").replace("％", "%")
             refs.append(FigureRef(m.group("text"), m.group("target"), unit, Loc(rel, number)))
@@ -359,42 +439,91 @@ def read_terms(path: Path, root: Path, diags: Diagnostics) -> tuple[TermUse, ...
     m = r.mapping(raw, 1, "名词解释")
     if m is None:
         return None
-    r.only_keys(m, ["名词"], "名词解释")
-    r.require(m, ["名词"], "名词解释")
+    r.only_keys(m, key_names(TERMS_KEYS), "名词解释")
+    r.require(m, required_names(TERMS_KEYS), "名词解释")
     seq = r.sequence(m.get("名词"), m.key_lines.get("名词", 1), "名词") if m.get("名词") is not None else None
     uses = []
     for item, line in zip(seq or [], (seq.item_lines if seq else []), strict=False):
-        if isinstance(item, Scalar):
+        if isinstance(item, Scalar) and norm(item) == PLACEHOLDER:
+            r.placeholder(item, "名词解释")
+        elif isinstance(item, Scalar):
             uses.append(TermUse(str(item), None, r.loc(line)))
         elif (d := r.mapping(item, line, "名词的每一项")) is not None:
-            r.only_keys(d, ["名词", "解释"], "名词解释的这一项")
-            r.require(d, ["名词", "解释"], "名词解释的这一项")
+            r.only_keys(d, key_names(TERM_KEYS), "名词解释的这一项")
+            r.require(d, required_names(TERM_KEYS), "名词解释的这一项")
             uses.append(TermUse(r.text(d, "名词"), r.text(d, "解释") or None, r.loc(line)))
     return tuple(uses)
 
 
 # ------------------------------------------------------------------------------------------ projects
 
-PROJECT_KEYS = [
-    "序号", "项目编码", "项目名称", "绩效自评年度", "实施单位", "一级预算单位",
-    "资金使用情况", "年度总体目标", "年度绩效指标", "总分", SOURCE_NOTES, "原件差异",
-]  # fmt: skip
 # A printed text where a score belongs, meaning "not scored" (the row's 分值 is then 0): kept as printed.
 NOT_SCORED = {"无", "不适用", "—", "-", "/"}
 # Checks a project file may acknowledge as printed so in the original (`原件差异:`), after checking the original.
 SOURCE_DISCREPANCIES = ["资金合计", "执行率", "资金得分", "指标得分", "分值合计", "得分合计"]
-FUND_ROWS = ["年度资金总额", "当年财政拨款", "上年结转资金", "其他资金"]
-FUND_COLUMNS = ["年初预算数", "全年预算数", "全年执行数"]
-INDICATOR_KEYS = [
-    "一级指标",
-    "二级指标",
-    "三级指标",
-    "年度指标值",
-    "实际完成值",
-    "分值",
-    "得分",
-    "偏差原因分析及改进措施",
-]
+FUND_COLUMN_KEYS = (
+    Key("年初预算数", SCORE, doc="年初预算数（元）。"),
+    Key("全年预算数", SCORE, doc="全年预算数（元）。"),
+    Key("全年执行数", SCORE, doc="全年执行数（元）。"),
+)
+FUND_KEYS = (
+    Key(
+        "年度资金总额",
+        MAP,
+        doc="年度资金总额 = 当年财政拨款 + 上年结转资金 + 其他资金。",
+        keys=FUND_COLUMN_KEYS,
+        loose=True,
+    ),
+    Key(
+        "当年财政拨款",
+        MAP,
+        doc="原件印作“其中：当年财政拨款”，两种写法都可以。",
+        keys=FUND_COLUMN_KEYS,
+        loose=True,
+        aliases=("其中：当年财政拨款",),
+    ),
+    Key("上年结转资金", MAP, keys=FUND_COLUMN_KEYS, loose=True),
+    Key("其他资金", MAP, keys=FUND_COLUMN_KEYS, loose=True),
+    Key("分值", SCORE, doc="资金执行率的分值（全国通用表式为 10）。"),
+    Key("执行率", SCORE, doc="执行率（百分数，照印刷填写，不写 %）。"),
+    Key("得分", SCORE, doc="资金执行率的得分。"),
+)
+FUND_ROWS = [k.name for k in FUND_KEYS if k.kind == MAP]
+FUND_COLUMNS = key_names(FUND_COLUMN_KEYS)
+GOAL_KEYS = (
+    Key("预期目标", TEXT, doc="年度总体目标：预期目标。"),
+    Key("实际完成情况", TEXT, doc="年度总体目标：实际完成情况。"),
+)
+INDICATOR_KEYS = (
+    Key("一级指标", TEXT, True, "产出指标、效益指标或满意度指标。"),
+    Key("二级指标", TEXT, True, "如 数量指标、社会效益指标、服务对象满意度指标。"),
+    Key("三级指标", TEXT, doc="指标名称。"),
+    Key("年度指标值", TEXT, doc="照印刷填写，如 ≥200人次。"),
+    Key("实际完成值", TEXT, doc="照印刷填写。"),
+    Key("分值", SCORE),
+    Key("得分", SCORE, doc="不超过分值；未评分印作“无”的照写。"),
+    Key("偏差原因分析及改进措施", TEXT),
+)
+TOTAL_KEYS = (Key("分值", SCORE, doc="总分的分值（全国通用表式为 100）。"), Key("得分", SCORE, doc="总分的得分。"))
+PROJECT_KEYS = (
+    Key("序号", NUMBER, doc="本表在原件中的次序（整数）。"),
+    Key("项目编码", TEXT, True, "项目编码；文件名必须是“项目编码.yaml”。"),
+    Key("项目名称", TEXT, True),
+    Key("绩效自评年度", TEXT, True),
+    Key("实施单位", TEXT, True),
+    Key("一级预算单位", TEXT, True),
+    Key("资金使用情况", MAP, True, "金额单位：元。", keys=FUND_KEYS),
+    Key("年度总体目标", MAP, keys=GOAL_KEYS),
+    Key("年度绩效指标", LIST, doc="每个指标一项，以“- 一级指标: …”开头。", keys=INDICATOR_KEYS),
+    Key("总分", MAP, keys=TOTAL_KEYS),
+    SOURCE_NOTES_KEY,
+    Key(
+        "原件差异",
+        TEXTS,
+        doc="已对照原件确认原件本身的算术不符时，写明是哪一项核对；核对记为警告，页面上标“原件如此”。",
+        choices=tuple(SOURCE_DISCREPANCIES),
+    ),
+)
 
 
 def read_project(path: Path, root: Path, diags: Diagnostics) -> ProjectSource | None:
@@ -405,10 +534,8 @@ def read_project(path: Path, root: Path, diags: Diagnostics) -> ProjectSource | 
     m = r.mapping(raw, 1, "项目支出绩效自评表")
     if m is None:
         return None
-    r.only_keys(m, PROJECT_KEYS, "项目支出绩效自评表")
-    r.require(
-        m, ["项目编码", "项目名称", "绩效自评年度", "实施单位", "一级预算单位", "资金使用情况"], "项目支出绩效自评表"
-    )
+    r.only_keys(m, key_names(PROJECT_KEYS), "项目支出绩效自评表")
+    r.require(m, required_names(PROJECT_KEYS), "项目支出绩效自评表")
 
     def score(container: Map, key: str, what: str) -> Cell | None:
         if key not in container:
@@ -422,14 +549,15 @@ def read_project(path: Path, root: Path, diags: Diagnostics) -> ProjectSource | 
     fund_weight = rate = fund_score = None
     if (f := m.get("资金使用情况")) is not None and (fm := r.mapping(f, m.key_lines["资金使用情况"], "资金使用情况")):
         # The form prints "其中：当年财政拨款"; either spelling names the row.
-        names = {norm(k): k for k in FUND_ROWS} | {norm("其中：当年财政拨款"): "当年财政拨款"}
+        loose = [k for k in FUND_KEYS if k.loose]
+        names = {norm(spelling): k.name for k in loose for spelling in (k.name, *k.aliases)}
         for key in fm:
             name = names.get(norm(key))
             if name is None:
-                if key not in ("分值", "执行率", "得分"):
+                if key not in key_names(FUND_KEYS):
                     r.error(
                         fm.key_lines[key],
-                        f"资金使用情况里没有“{key}”这一项。{suggest(key, [*FUND_ROWS, '分值', '执行率', '得分'])}",
+                        f"资金使用情况里没有“{key}”这一项。{suggest(key, key_names(FUND_KEYS))}",
                         "unknown-key",
                     )
                 continue
@@ -447,7 +575,7 @@ def read_project(path: Path, root: Path, diags: Diagnostics) -> ProjectSource | 
 
     goal = achieved = ""
     if (g := m.get("年度总体目标")) is not None and (gm := r.mapping(g, m.key_lines["年度总体目标"], "年度总体目标")):
-        r.only_keys(gm, ["预期目标", "实际完成情况"], "年度总体目标")
+        r.only_keys(gm, key_names(GOAL_KEYS), "年度总体目标")
         goal, achieved = r.text(gm, "预期目标"), r.text(gm, "实际完成情况")
 
     indicators = []
@@ -457,8 +585,8 @@ def read_project(path: Path, root: Path, diags: Diagnostics) -> ProjectSource | 
             row = r.mapping(item, line, "年度绩效指标的每一行")
             if row is None:
                 continue
-            r.only_keys(row, INDICATOR_KEYS, "年度绩效指标")
-            r.require(row, ["一级指标", "二级指标"], f"年度绩效指标（第 {line} 行）")
+            r.only_keys(row, key_names(INDICATOR_KEYS), "年度绩效指标")
+            r.require(row, required_names(INDICATOR_KEYS), f"年度绩效指标（第 {line} 行）")
             indicators.append(
                 Indicator(
                     level1=r.text(row, "一级指标"),
@@ -475,7 +603,7 @@ def read_project(path: Path, root: Path, diags: Diagnostics) -> ProjectSource | 
 
     total_weight = total_score = None
     if (t := m.get("总分")) is not None and (tm := r.mapping(t, m.key_lines["总分"], "总分")):
-        r.only_keys(tm, ["分值", "得分"], "总分")
+        r.only_keys(tm, key_names(TOTAL_KEYS), "总分")
         total_weight, total_score = score(tm, "分值", "总分「分值」"), score(tm, "得分", "总分「得分」")
 
     order = None
@@ -602,8 +730,8 @@ def read_department(folder: Path, root: Path, config: SiteConfig, formats: dict[
             r, raw = opened
             m = r.mapping(raw, 1, "部门信息")
             if m is not None:
-                r.only_keys(m, ["名称", "地区"], "部门信息")
-                r.require(m, ["名称"], "部门信息")
+                r.only_keys(m, key_names(DEPARTMENT_KEYS), "部门信息")
+                r.require(m, required_names(DEPARTMENT_KEYS), "部门信息")
                 name, region = r.text(m, "名称"), r.text(m, "地区")
     dept = DepartmentSource(slug, name or slug, region, rel)
     for entry in sorted(folder.iterdir()):

@@ -1,0 +1,470 @@
+"""diff: what a change does to the published figures and to the checks — the summary a reviewer reads first.
+
+Each side is a site folder or a git revision. A revision's tree is exported with `git archive` into a temporary
+folder that is removed afterwards, so the user's working copy is never touched. Both sides are read by the
+project's own loader and checked by the same checks as `validate`; then every figure (tables in 万元, projects in
+元) is compared cell by cell with Decimal arithmetic, and every check result by its rule.
+"""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import tarfile
+import tempfile
+from contextlib import ExitStack
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+from pathlib import Path
+
+from .build import run_checks
+from .check import CheckResult, explain
+from .config import SiteConfig, load_config
+from .diagnostics import Diagnostic, Diagnostics, Loc, UserError
+from .formats import Part
+from .load import FUND_COLUMNS, load_site
+from .money import format_plain
+from .sources import Cell, ProjectSource, SiteSource, TableSource
+
+STATUS_WORDS = {
+    "ok": "通过",
+    "rounding": "尾数差异（允许）",
+    "unknown": "无法核对（数值未知）",
+    "source": "原件如此",
+    "error": "未通过",
+}
+ABSENT_CHECK = "（无此核对）"
+# Diagnostics that restate a CheckResult (compared as checks); every other error is compared as a message.
+CHECK_CODES = {"sum", "sum-in-source", "unknown-sum", "rounding"}
+
+
+@dataclass
+class Side:
+    """One of the two versions compared: what it is called, and what the loader and the checks made of it."""
+
+    label: str
+    config: SiteConfig
+    source: SiteSource
+    checks: list[CheckResult]
+    diagnostics: Diagnostics
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One figure as a reviewer names it, and its value: a number, a text (待填写, #####, 无), or absent."""
+
+    order: tuple
+    where: str  # 表1 收入支出决算总表 | 项目 440303…（名称）
+    row: str
+    column: str
+    unit: str
+    value: Decimal | None
+    text: str  # how it is shown: 4,272.71 | 待填写 | （未列出）
+    zero_if_absent: bool = False  # a table row the data leaves out is zero by the format's convention
+
+
+@dataclass(frozen=True)
+class FigureChange:
+    department: str
+    year: int
+    where: str
+    row: str
+    column: str
+    unit: str
+    old: str
+    new: str
+    difference: str  # +1.00 / -1.00, or — when either side is not a number
+
+
+@dataclass(frozen=True)
+class CheckChange:
+    department: str
+    year: int
+    rule: str
+    old: str
+    new: str
+    detail: str  # the new side's message, when it has something to say
+
+
+@dataclass
+class Comparison:
+    old: Side
+    new: Side
+    figures: list[FigureChange] = field(default_factory=list)
+    checks: list[CheckChange] = field(default_factory=list)
+    new_passing: int = 0  # checks only the new side has, all passing: counted, not listed
+    errors_new: list[Diagnostic] = field(default_factory=list)  # other errors (narrative figures, names, …)
+    errors_gone: list[Diagnostic] = field(default_factory=list)
+
+
+# ------------------------------------------------------------------------------------------ the two sides
+
+
+def _fail(message: str, where: str) -> UserError:
+    return UserError("无法比较", [Diagnostic("error", Loc(where), message, "diff")])
+
+
+def _git(cwd: Path, *args: str) -> subprocess.CompletedProcess:
+    try:
+        return subprocess.run(["git", *args], cwd=cwd, capture_output=True, check=False)
+    except FileNotFoundError:
+        raise _fail("找不到 git 命令：按版本比较需要安装 git。也可以比较两个文件夹。", "git") from None
+
+
+def open_side(spec: str, site: Path, stack: ExitStack) -> Side:
+    """A folder (a site folder) or a git revision (branch, tag, commit) of the repository holding `site`."""
+    folder = Path(spec)
+    if folder.is_dir():
+        return _read(folder, f"文件夹 {spec}")
+    if _git(site, "rev-parse", "--is-inside-work-tree").returncode != 0:
+        raise _fail(f"“{spec}”不是文件夹；站点文件夹 {site} 也不在 git 仓库中，无法按版本比较。", spec)
+    found = _git(site, "rev-parse", "--verify", "--quiet", f"{spec}^{{commit}}")
+    if found.returncode != 0:
+        raise _fail(
+            f"“{spec}”既不是文件夹，也不是这个仓库里的版本（分支名、标签或提交号）。请检查拼写，或先 git fetch。", spec
+        )
+    commit = found.stdout.decode().strip()
+    top = Path(_git(site, "rev-parse", "--show-toplevel").stdout.decode().strip())
+    prefix = _git(site, "rev-parse", "--show-prefix").stdout.decode().strip()
+    archive = _git(top, "archive", "--format=tar", commit, *([prefix] if prefix else []))
+    if archive.returncode != 0:
+        raise _fail(f"无法取出版本“{spec}”的文件：{archive.stderr.decode(errors='replace').strip()}", spec)
+    tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="juesuan-diff-")))
+    with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+        if hasattr(tarfile, "data_filter"):
+            tar.extractall(tmp, filter="data")
+        else:  # pragma: no cover - Python 3.11 before 3.11.4
+            tar.extractall(tmp)  # our own repository's tree, from git archive
+    return _read(tmp / prefix, f"{spec}（{commit[:7]}）")
+
+
+def _read(root: Path, label: str) -> Side:
+    try:
+        config = load_config(root)
+    except UserError as exc:
+        raise UserError(f"{label} 无法读取", exc.diagnostics) from None
+    diags = Diagnostics()
+    source = load_site(config, diags)
+    checks, _ = run_checks(source, config, diags)
+    return Side(label, config, source, checks, diags)
+
+
+# ------------------------------------------------------------------------------------------ figures
+
+
+def figures(source: SiteSource) -> dict[tuple, tuple[str, int, Figure]]:
+    """Every figure of a site: key → (department name, year, figure)."""
+    out: dict[tuple, tuple[str, int, Figure]] = {}
+    for slug, dept in source.departments.items():
+        for year, ys in dept.years.items():
+            unit = ys.fmt.unit if ys.fmt else "万元"  # the format's unit for its tables (万元, DOMAIN.md §2)
+            form = ys.fmt.project_form if ys.fmt else None
+            for table in ys.tables.values():
+                for key, fig in _table_figures(table, unit).items():
+                    out[(slug, year, *key)] = (dept.name, year, fig)
+            for p in ys.projects:
+                for key, fig in _project_figures(p, form.unit if form else "元").items():
+                    out[(slug, year, *key)] = (dept.name, year, fig)
+    return out
+
+
+def _shown(cell: Cell | None) -> tuple[Decimal | None, str]:
+    if cell is None:
+        return None, "（未列出）"
+    if cell.value is None:
+        return None, cell.text or "待填写"
+    return cell.value, format_plain(cell.value)
+
+
+def _table_figures(table: TableSource, unit: str) -> dict[tuple, Figure]:
+    fmt = table.fmt
+    out = {}
+    for p_index, part in enumerate(fmt.parts):
+        for r_index, row_key, row_label in _rows(table, part):
+            for c_index, col in enumerate(part.columns):
+                value, text = _shown(table.cells.get((part.key, row_key, col.key)))
+                absent = (part.key, row_key, col.key) not in table.cells
+                out[("表", fmt.no, part.key, row_key, col.key)] = Figure(
+                    order=(0, fmt.no, p_index, r_index, c_index),
+                    where=fmt.name,
+                    row=(f"「{part.key}」" if part.key else "") + row_label,
+                    column=col.full_label,
+                    unit=unit,
+                    value=value,
+                    text=text,
+                    zero_if_absent=absent,
+                )
+    return out
+
+
+def _rows(table: TableSource, part: Part) -> list[tuple[tuple, str, str]]:
+    """(order, row key, how the row is named) for the rows a table part prints or lists."""
+    if part.classified:
+        names = {r.code: r.name for r in table.class_rows}
+        rows = [((0, ""), "合计", "「合计」")]
+        rows += [((1, code), code, f"「{code} {name}」".replace(" 」", "」")) for code, name in sorted(names.items())]
+        return rows
+    if len(part.rows) == 1:
+        return [((0, ""), part.rows[0].key, "")]
+    return [((i, ""), row.key, row.display) for i, row in enumerate(part.rows) if not row.filler]
+
+
+def _project_figures(p: ProjectSource, unit: str) -> dict[tuple, Figure]:
+    where = f"项目 {p.code}（{p.name}）"
+    out: dict[tuple, Figure] = {}
+
+    def add(key: tuple, order: tuple, row: str, column: str, unit: str, cell: Cell | None) -> None:
+        if cell is None:
+            return
+        value, text = _shown(cell)
+        out[("项目", p.code, *key)] = Figure((1, p.code, *order), where, row, column, unit, value, text)
+
+    for f_index, fund in enumerate(p.funds):
+        for c_index, (column, cell) in enumerate(
+            zip(FUND_COLUMNS, (fund.initial, fund.budget, fund.executed), strict=True)
+        ):
+            add(("资金", fund.name, column), (0, f_index, c_index), f"资金使用情况「{fund.name}」", column, unit, cell)
+    for c_index, (column, measure, cell) in enumerate(
+        [("分值", "分", p.fund_weight), ("执行率", "%", p.rate), ("得分", "分", p.fund_score)]
+    ):
+        add(("资金", column), (1, 0, c_index), "资金使用情况", column, measure, cell)
+    seen: dict[tuple, int] = {}
+    for i_index, ind in enumerate(p.indicators):
+        name = (ind.level1, ind.level2, ind.name)
+        n = seen[name] = seen.get(name, 0) + 1
+        label = f"年度绩效指标「{ind.name or ind.level2}」" + (f"（第 {n} 个）" if n > 1 else "")
+        for c_index, (column, cell) in enumerate([("分值", ind.weight), ("得分", ind.score)]):
+            add(("指标", *name, n, column), (2, i_index, c_index), label, column, "分", cell)
+    for c_index, (column, cell) in enumerate([("分值", p.total_weight), ("得分", p.total_score)]):
+        add(("总分", column), (3, 0, c_index), "总分", column, "分", cell)
+    return out
+
+
+def _number(fig: Figure | None) -> Decimal | None:
+    if fig is None:
+        return None
+    if fig.value is None and fig.zero_if_absent:
+        return Decimal(0)
+    return fig.value
+
+
+def _published_tables(source: SiteSource) -> set[tuple]:
+    return {
+        (slug, year, "表", no)
+        for slug, d in source.departments.items()
+        for year, ys in d.years.items()
+        for no in ys.tables
+    }
+
+
+def _missing(key: tuple, tables: set[tuple], other: Figure) -> Figure | None:
+    """A figure one side does not have: a row left out of a table that side publishes is zero (the format's
+    convention), so it compares as 0; a table, project or year that side does not have is no figure at all."""
+    if key[:4] in tables:
+        return replace(other, value=None, text="（未列出）", zero_if_absent=True)
+    return None
+
+
+def compare_figures(old: SiteSource, new: SiteSource) -> list[FigureChange]:
+    before, after = figures(old), figures(new)
+    old_tables, new_tables = _published_tables(old), _published_tables(new)
+    changes = []
+    for key in sorted(before.keys() | after.keys(), key=lambda k: (k[0], k[1], (after.get(k) or before[k])[2].order)):
+        o, n = before.get(key), after.get(key)
+        of = o[2] if o else _missing(key, old_tables, n[2])
+        nf = n[2] if n else _missing(key, new_tables, o[2])
+        a, b = _number(of), _number(nf)
+        if a is not None and b is not None:
+            if a == b:
+                continue
+            difference = format_plain(b - a)
+            difference = difference if difference.startswith("-") else "+" + difference
+        else:
+            if of is not None and nf is not None and (of.value, of.text) == (nf.value, nf.text):
+                continue
+            difference = "—"
+        name, year, fig = n or o
+        changes.append(
+            FigureChange(
+                department=name,
+                year=year,
+                where=fig.where,
+                row=fig.row,
+                column=fig.column,
+                unit=fig.unit,
+                old=of.text if of else "（无）",
+                new=nf.text if nf else "（无）",
+                difference=difference,
+            )
+        )
+    return changes
+
+
+# ------------------------------------------------------------------------------------------ checks
+
+
+def _keyed(checks: list[CheckResult]) -> dict[tuple, CheckResult]:
+    out: dict[tuple, CheckResult] = {}
+    for r in checks:
+        key = (r.department, r.year, r.project or "", r.rule)
+        n = 1
+        while (*key, n) in out:
+            n += 1
+        out[(*key, n)] = r
+    return out
+
+
+def _detail(result: CheckResult) -> str:
+    """What the new side says about a check that is not simply passing, without repeating its rule."""
+    if result.status == "ok" or result.diff is None:
+        return ""
+    return explain(result).removeprefix(f"{result.rule}。")
+
+
+def compare_checks(old: Side, new: Side) -> tuple[list[CheckChange], int]:
+    before, after = _keyed(old.checks), _keyed(new.checks)
+    names = {**_names(old.source), **_names(new.source)}
+    changes, passing = [], 0
+    # In the order the checks run (table by table, then across tables, then projects), as a reviewer reads them.
+    for key in [*after, *(k for k in before if k not in after)]:
+        o, n = before.get(key), after.get(key)
+        if o is not None and n is not None and o.status == n.status:
+            continue
+        if o is None and n is not None and n.status == "ok":
+            passing += 1
+            continue
+        if n is None and o is not None and o.status == "ok":
+            continue  # a passing check that no longer applies (its table or year was removed): the figures show it
+        r = n or o
+        changes.append(
+            CheckChange(
+                department=names.get(r.department, r.department),
+                year=r.year,
+                rule=r.rule,
+                old=STATUS_WORDS[o.status] if o else ABSENT_CHECK,
+                new=STATUS_WORDS[n.status] if n else ABSENT_CHECK,
+                detail=_detail(n) if n else "",
+            )
+        )
+    return changes, passing
+
+
+def _names(source: SiteSource) -> dict[str, str]:
+    return {slug: d.name for slug, d in source.departments.items()}
+
+
+def compare(old_spec: str, new_spec: str, site: Path) -> Comparison:
+    with ExitStack() as stack:
+        old, new = open_side(old_spec, site, stack), open_side(new_spec, site, stack)
+        result = Comparison(old, new, compare_figures(old.source, new.source))
+        result.checks, result.new_passing = compare_checks(old, new)
+        result.errors_new, result.errors_gone = compare_errors(old.diagnostics, new.diagnostics)
+    return result
+
+
+def compare_errors(old: Diagnostics, new: Diagnostics) -> tuple[list[Diagnostic], list[Diagnostic]]:
+    """Errors other than failed sums that one side has and the other has not (lines may move: not compared)."""
+
+    def errors(diags: Diagnostics) -> dict[tuple, Diagnostic]:
+        return {(d.loc.path, d.message): d for d in diags.sorted() if d.level == "error" and d.code not in CHECK_CODES}
+
+    before, after = errors(old), errors(new)
+    return [d for k, d in after.items() if k not in before], [d for k, d in before.items() if k not in after]
+
+
+# ------------------------------------------------------------------------------------------ reports
+
+
+def _counts(diags: Diagnostics) -> str:
+    return f"{diags.count('error')} 个错误，{diags.count('warning')} 个警告"
+
+
+def _groups(c: Comparison) -> list[tuple[str, int, list[FigureChange], list[CheckChange]]]:
+    keys = sorted({(f.department, f.year) for f in c.figures} | {(k.department, k.year) for k in c.checks})
+    return [
+        (
+            dept,
+            year,
+            [f for f in c.figures if (f.department, f.year) == (dept, year)],
+            [k for k in c.checks if (k.department, k.year) == (dept, year)],
+        )
+        for dept, year in keys
+    ]
+
+
+def _headline(c: Comparison) -> list[str]:
+    lines = [f"改动的数字 {len(c.figures)} 处；结果改变的核对 {len(c.checks)} 项。"]
+    if c.errors_new or c.errors_gone:
+        lines.append(f"其他错误：新出现 {len(c.errors_new)} 个，已改正 {len(c.errors_gone)} 个。")
+    if c.new_passing:
+        lines.append(f"另有 {c.new_passing} 项新增的核对全部通过。")
+    lines.append(f"新版本核对：{_counts(c.new.diagnostics)}（旧版本：{_counts(c.old.diagnostics)}）。")
+    return lines
+
+
+def figure_line(f: FigureChange) -> str:
+    diff = f"；差额 {f.difference}" if f.difference != "—" else ""
+    return f"{f.where}{f.row}「{f.column}」：{f.old} → {f.new}（单位：{f.unit}{diff}）"
+
+
+def check_line(k: CheckChange) -> str:
+    return f"{k.rule}：{k.old} → {k.new}"
+
+
+def render_text(c: Comparison) -> str:
+    lines = [f"比较 旧版本 {c.old.label} → 新版本 {c.new.label}", *_headline(c)]
+    if not c.figures and not c.checks and not c.errors_new and not c.errors_gone:
+        lines.append("两个版本的数字和核对结果完全相同。")
+    for dept, year, figs, checks in _groups(c):
+        lines += ["", f"■ {dept} {year} 年度"]
+        if figs:
+            lines.append("  改动的数字：")
+            lines += [f"    {figure_line(f)}" for f in figs]
+        if checks:
+            lines.append("  结果改变的核对：")
+            for k in checks:
+                lines.append(f"    {check_line(k)}")
+                if k.detail:
+                    lines.append(f"      {k.detail}")
+    if c.errors_new:
+        lines += ["", "■ 新出现的其他错误（新版本）："] + [f"  {d.format()}" for d in c.errors_new]
+    if c.errors_gone:
+        lines += ["", "■ 已改正的错误（旧版本中有）："] + [f"  {d.format()}" for d in c.errors_gone]
+    return "\n".join(lines) + "\n"
+
+
+def _cell(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+
+
+def render_markdown(c: Comparison) -> str:
+    lines = [
+        "## 决算数据改动摘要",
+        "",
+        f"比较 旧版本 {_cell(c.old.label)} → 新版本 {_cell(c.new.label)}。" + "".join(_headline(c)),
+    ]
+    if not c.figures and not c.checks and not c.errors_new and not c.errors_gone:
+        lines += ["", "两个版本的数字和核对结果完全相同。"]
+    for dept, year, figs, checks in _groups(c):
+        lines += ["", f"### {_cell(dept)} {year} 年度"]
+        if figs:
+            lines += [
+                "",
+                "| 表或项目 | 行 | 栏 | 原数 | 新数 | 差额 | 单位 |",
+                "| --- | --- | --- | ---: | ---: | ---: | --- |",
+            ]
+            lines += [
+                f"| {_cell(f.where)} | {_cell(f.row)} | {_cell(f.column)} | {_cell(f.old)} | {_cell(f.new)} "
+                f"| {_cell(f.difference)} | {f.unit} |"
+                for f in figs
+            ]
+        if checks:
+            lines += ["", "| 结果改变的核对 | 原结果 | 新结果 |", "| --- | --- | --- |"]
+            lines += [f"| {_cell(k.rule)} | {k.old} | {k.new} |" for k in checks]
+            details = [k for k in checks if k.detail]
+            if details:
+                lines += [""] + [f"- {_cell(k.rule)}：{_cell(k.detail)}" for k in details]
+    for title, diags in (("新出现的其他错误（新版本）", c.errors_new), ("已改正的错误（旧版本中有）", c.errors_gone)):
+        if diags:
+            lines += ["", f"### {title}", ""] + [f"- `{d.loc}`：{_cell(d.message)}" for d in diags]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,529 @@
+"""The pull-request workflow for department staff: problems annotated at their line on GitHub, the reviewer's
+summary of what a change does, `new` giving a year ready to fill, the example workflow, and the guide's examples
+being what the program really prints."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pytest
+from conftest import DEPT, FILES, REPO, YEAR, TinySite, tiny_year, to_yaml
+from test_schema import schema_errors
+
+from generator import yamlsrc
+from generator.build import validate
+from generator.cli import main
+from generator.diagnostics import LEVEL_WORDS, escape_data, escape_property
+
+PROJECT = "440303000000000000001"
+
+
+def run(site: TinySite, *args: str, capsys) -> tuple[int, str, str]:
+    code = main([*args, "--site", str(site.root)])
+    out = capsys.readouterr()
+    assert "Traceback" not in out.out + out.err
+    return code, out.out, out.err
+
+
+def snapshot(root: Path) -> dict[str, str]:
+    return {
+        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and ".git" not in p.relative_to(root).parts
+    }
+
+
+# -- GitHub annotations ------------------------------------------------------------------------------------------
+
+
+def unescape_data(text: str) -> str:
+    return text.replace("%0D", "\r").replace("%0A", "\n").replace("%25", "%")
+
+
+def unescape_property(text: str) -> str:
+    return text.replace("%0D", "\r").replace("%0A", "\n").replace("%3A", ":").replace("%2C", ",").replace("%25", "%")
+
+
+def parse_command(line: str) -> tuple[str, dict[str, str], str]:
+    """A workflow command read the way the Actions runner reads one: `::name key=value,key=value::data`, the
+    properties ending at the first `::`, split at `,` and at the first `=`; then unescaped."""
+    assert line.startswith("::"), line
+    end = line.index("::", 2)
+    head, data = line[2:end], line[end + 2 :]
+    name, _, props = head.partition(" ")
+    properties = {}
+    for pair in filter(None, props.split(",")):
+        key, sep, value = pair.partition("=")
+        assert sep, pair
+        properties[key] = unescape_property(value)
+    return name, properties, unescape_data(data)
+
+
+def test_escaping_follows_the_actions_toolkit():
+    assert escape_data("50% 完成\r\n第二行: a,b") == "50%25 完成%0D%0A第二行: a,b"
+    assert escape_property("表2,收入%:x\n") == "表2%2C收入%25%3Ax%0A"
+
+
+def test_annotations_parse_as_github_workflow_commands_at_the_right_file_and_line(site: TinySite, tables, capsys):
+    tables[1]["收入"]["一般公共预算财政拨款收人"] = tables[1]["收入"].pop("一般公共预算财政拨款收入")
+    tables[9]["决算数"]["公务接待费"] = ""
+    site.write_tables(tables)
+    odd = f"data/departments/{DEPT}/{YEAR}/表2,收入%.yaml"  # a comma and a percent sign in a property and a message
+    site.write(odd, "合计:\n")
+    code, out, _ = run(site, "validate", "--format", "github", capsys=capsys)
+    assert code == 1
+    *commands, summary = out.splitlines()
+    assert summary.startswith("核对完成：")
+    parsed = [parse_command(line) for line in commands]
+    expected = [d for d in validate(site.root).diagnostics.sorted() if d.level != "note"]
+    assert [(n, p["file"], p.get("line"), p["title"], m) for n, p, m in parsed] == [
+        (
+            {"error": "error", "warning": "warning"}[d.level],
+            d.loc.path,
+            str(d.loc.line) if d.loc.line else None,
+            f"{LEVEL_WORDS[d.level]}（{d.code}）",
+            d.message,
+        )
+        for d in expected
+    ]
+    rel = site.table_rel(1)
+    row = next(p for n, p, m in parsed if "收人" in m)
+    assert (row["file"], row["line"], row["title"]) == (rel, str(site.line_of(rel, "收人")), "错误（unknown-row）")
+    blank = next(p for n, p, m in parsed if n == "warning" and "待填写" in m)
+    table9 = (site.root / site.table_rel(9)).read_text(encoding="utf-8").splitlines()
+    last = max(i for i, line in enumerate(table9, start=1) if "公务接待费" in line)  # 决算数's, after 预算数's
+    assert (blank["file"], blank["line"]) == (site.table_rel(9), str(last))
+    raw = next(line for line in commands if "unknown-file" in line)
+    assert f"file=data/departments/{DEPT}/{YEAR}/表2%2C收入%25.yaml,title=" in raw  # no line: the whole file
+    assert "不认识的文件“表2,收入%25.yaml”" in raw
+
+
+def test_annotation_paths_are_relative_to_the_checkout(site: TinySite, tables, capsys, monkeypatch):
+    tables[1]["收入"]["总计"] = "abc"
+    site.write_tables(tables)
+    monkeypatch.setenv("GITHUB_WORKSPACE", str(site.root.parent))
+    _, out, _ = run(site, "validate", "--format", "github", capsys=capsys)
+    commands = [parse_command(line) for line in out.splitlines() if line.startswith("::")]
+    assert {p["file"] for _, p, _ in commands} == {f"{site.root.name}/{site.table_rel(1)}"}
+    _, props, _ = next(
+        c for c in commands if c[2].startswith("表1 收入支出决算总表「收入」「总计」应是金额，“abc”不是金额。")
+    )
+    assert props["line"] == str(site.line_of(site.table_rel(1), "abc"))
+
+
+def test_rounding_notes_are_notices_with_notes(site: TinySite, tables, capsys):
+    tables[1]["收入"]["总计"] = "140.01"
+    tables[1]["支出"]["总计"] = "140.01"
+    site.write_tables(tables)
+    _, out, _ = run(site, "validate", "--format", "github", capsys=capsys)
+    assert not [line for line in out.splitlines() if line.startswith("::notice")]
+    _, out, _ = run(site, "validate", "--format", "github", "--notes", capsys=capsys)
+    notices = [parse_command(line) for line in out.splitlines() if line.startswith("::notice")]
+    assert notices and all(p["title"] == "提示（rounding）" for _, p, _ in notices)
+
+
+# -- diff: what a change does ------------------------------------------------------------------------------------
+
+
+def git(root: Path, *args: str) -> str:
+    proc = subprocess.run(
+        ["git", "-c", "user.name=测试", "-c", "user.email=test@example.org", "-c", "commit.gpgsign=false", *args],
+        cwd=root, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    return proc.stdout
+
+
+def write_project(site: TinySite, total_score: str = "96.00") -> None:
+    from test_projects import project, write
+
+    body = project()
+    body["总分"]["得分"] = total_score
+    write(site, body)
+
+
+def section(text: str, title: str) -> list[str]:
+    """The lines of one part of the text report (改动的数字：/ 结果改变的核对：), without their indentation."""
+    lines = text.splitlines()
+    start = lines.index(f"  {title}")
+    out = []
+    for line in lines[start + 1 :]:
+        if not line.startswith("    "):
+            break
+        if not line.startswith("      "):
+            out.append(line.strip())
+    return out
+
+
+@pytest.fixture
+def history(site: TinySite, tables, tmp_path, monkeypatch):
+    """A repository with two commits: the tiny year, then four figures changed and one rewritten as the same number."""
+    site.write_tables(tables)
+    write_project(site)
+    git(site.root, "init", "-q", "-b", "main")
+    git(site.root, "add", "-A")
+    git(site.root, "commit", "-q", "-m", "一")
+    tables[1]["收入"]["年初结转和结余"] = "6.00"
+    del tables[1]["收入"]["国有资本经营预算财政拨款收入"]
+    tables[9]["决算数"]["公务接待费"] = "2.50"
+    tables[3]["合计"]["本年支出合计"] = "135.0"  # the same figure, written differently: not a change
+    site.write_tables(tables)
+    write_project(site, total_score="95.00")
+    git(site.root, "commit", "-q", "-am", "二")
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    return scratch
+
+
+def test_diff_of_two_revisions_lists_exactly_the_changed_figures_and_checks(site: TinySite, history, capsys):
+    before = snapshot(site.root)
+    head = git(site.root, "rev-parse", "HEAD")
+    code, out, _ = run(site, "diff", "HEAD~1", "HEAD", capsys=capsys)
+    assert code == 0
+    assert out.splitlines()[1:4] == [
+        "改动的数字 4 处；结果改变的核对 5 项。",
+        "新版本核对：5 个错误，0 个警告（旧版本：0 个错误，0 个警告）。",
+        "",
+    ]
+    assert "■ 测试部门 2023 年度" in out.splitlines()
+    assert section(out, "改动的数字：") == [
+        "表1 收入支出决算总表「收入」「三、国有资本经营预算财政拨款收入」（行3）「决算数」：5.00 → （未列出）（单位：万元；差额 -5.00）",
+        "表1 收入支出决算总表「收入」「年初结转和结余」（行29）「决算数」：5.00 → 6.00（单位：万元；差额 +1.00）",
+        "表9 财政拨款“三公”经费支出决算表「决算数·公务接待费」：2.00 → 2.50（单位：万元；差额 +0.50）",
+        f"项目 {PROJECT}（测试项目）总分「得分」：96.00 → 95.00（单位：分；差额 -1.00）",
+    ]
+    assert section(out, "结果改变的核对：") == [
+        "表1「收入」「本年收入合计」（行27）应等于行1至行8之和：通过 → 未通过",
+        "表1「收入」「总计」（行30）应等于「本年收入合计」、「使用非财政拨款结余（含专用结余）」、「年初结转和结余」之和：通过 → 未通过",
+        "表9「决算数·合计」应等于同一行的 「决算数·因公出国（境）费」 + 「决算数·公务用车购置及运行维护费·小计」 + 「决算数·公务接待费」：通过 → 未通过",
+        "表间核对：表2「合计」「财政拨款收入」应等于 表1「收入」「一、一般公共预算财政拨款收入」（行1） + 表1「收入」「二、政府性基金预算财政拨款收入」（行2） + 表1「收入」「三、国有资本经营预算财政拨款收入」（行3）：通过 → 未通过",
+        "测试项目：得分合计：总分应等于资金得分与各指标得分之和：通过 → 未通过",
+    ]
+    # The working copy is as it was, and the exported trees are gone.
+    assert snapshot(site.root) == before
+    assert git(site.root, "status", "--porcelain") == ""
+    assert git(site.root, "rev-parse", "HEAD") == head
+    assert list(history.iterdir()) == []
+
+
+def test_diff_as_markdown_for_a_pull_request(site: TinySite, history, capsys):
+    _, out, _ = run(site, "diff", "main~1", "main", "--format", "markdown", capsys=capsys)
+    lines = out.splitlines()
+    assert lines[0] == "## 决算数据改动摘要"
+    assert "### 测试部门 2023 年度" in lines
+    rows = [line for line in lines if line.startswith("| ") and "| ---" not in line]
+    assert rows[0] == "| 表或项目 | 行 | 栏 | 原数 | 新数 | 差额 | 单位 |"
+    assert rows[1:5] == [
+        "| 表1 收入支出决算总表 | 「收入」「三、国有资本经营预算财政拨款收入」（行3） | 决算数 | 5.00 | （未列出） | -5.00 | 万元 |",
+        "| 表1 收入支出决算总表 | 「收入」「年初结转和结余」（行29） | 决算数 | 5.00 | 6.00 | +1.00 | 万元 |",
+        "| 表9 财政拨款“三公”经费支出决算表 |  | 决算数·公务接待费 | 2.00 | 2.50 | +0.50 | 万元 |",
+        f"| 项目 {PROJECT}（测试项目） | 总分 | 得分 | 96.00 | 95.00 | -1.00 | 分 |",
+    ]
+    assert rows[5] == "| 结果改变的核对 | 原结果 | 新结果 |"
+    assert rows[6] == "| 表1「收入」「本年收入合计」（行27）应等于行1至行8之和 | 通过 | 未通过 |"
+    assert (
+        "- 表1「收入」「本年收入合计」（行27）应等于行1至行8之和：表1「收入」「本年收入合计」（行27）印刷为 135.00，"
+        "各项合计为 130.00（「一、一般公共预算财政拨款收入」（行1） 120.00 + 「二、政府性基金预算财政拨款收入」（行2） 10.00，"
+        "其余 6 项为 0），相差 5.00，超出尾数误差允许范围（±0.045）。请核对合计行与各行的金额。"
+    ) in lines
+
+
+def test_diff_of_two_folders_and_of_the_working_copy(site: TinySite, tables, tmp_path, capsys):
+    site.write_tables(tables)
+    other = tmp_path / "other"
+    shutil.copytree(site.root, other)
+    text = (site.root / site.table_rel(3)).read_text(encoding="utf-8").replace("一般行政管理事务", "一般行政管理")
+    text += "2010399 其他政府办公厅（室）及相关机构事务支出:\n  本年支出合计: 1.00\n  基本支出: 1.00\n"
+    (other / site.table_rel(3)).write_text(text, encoding="utf-8")
+    _, out, _ = run(site, "diff", str(site.root), str(other), capsys=capsys)
+    assert out.splitlines()[0] == f"比较 旧版本 文件夹 {site.root} → 新版本 文件夹 {other}"
+    # A new 科目 row compares with 0 (rows left out are zero); a changed name is not a figure, and the check that
+    # names agree with the catalogue reports it.
+    assert section(out, "改动的数字：") == [
+        "表3 支出决算表「2010399 其他政府办公厅（室）及相关机构事务支出」「本年支出合计」：（未列出） → 1.00（单位：万元；差额 +1.00）",
+        "表3 支出决算表「2010399 其他政府办公厅（室）及相关机构事务支出」「基本支出」：（未列出） → 1.00（单位：万元；差额 +1.00）",
+    ]
+    assert (
+        f"  {site.table_rel(3)}:{site.line_of(site.table_rel(3), '2010302')}: 错误：科目编码 2010302 的名称应为「一般行政管理事务」"
+        in out
+    )
+    _, out, _ = run(site, "diff", str(site.root), str(site.root), capsys=capsys)
+    assert out.splitlines()[-1] == "两个版本的数字和核对结果完全相同。"
+
+
+def test_diff_names_what_it_cannot_compare(site: TinySite, tables, capsys):
+    site.write_tables(tables)
+    code, _, err = run(site, "diff", "nosuch", str(site.root), capsys=capsys)
+    assert code == 1
+    assert err.splitlines()[0] == (
+        f"nosuch: 错误：“nosuch”不是文件夹；站点文件夹 {site.root} 也不在 git 仓库中，无法按版本比较。"
+    )
+    git(site.root, "init", "-q", "-b", "main")
+    code, _, err = run(site, "diff", "nosuch", str(site.root), capsys=capsys)
+    assert err.splitlines() == [
+        "nosuch: 错误：“nosuch”既不是文件夹，也不是这个仓库里的版本（分支名、标签或提交号）。请检查拼写，或先 git fetch。",
+        "无法比较：1 个错误。改正后重新运行。",
+    ]
+
+
+# -- new: a year ready to fill -----------------------------------------------------------------------------------
+
+NEW = "xin-bumen"
+
+
+def fill(text: str, figures: dict) -> str:
+    """A table file `new` wrote, with every blank figure filled from `figures` (the tiny year's) or 0.00."""
+    lines, out, path = text.splitlines(), [], []
+    for i, line in enumerate(lines):
+        m = re.match(r"^( *)([^#\s][^:]*):(  #.*)?$", line)
+        if not m:
+            out.append(line)
+            continue
+        indent = m.group(1)
+        path[len(indent) // 2 :] = [m.group(2)]
+        following = lines[i + 1] if i + 1 < len(lines) else ""
+        if following.strip() and len(following) - len(following.lstrip(" ")) > len(indent):
+            out.append(line)  # a heading: its figures are on the lines below
+            continue
+        value = figures
+        for key in path:
+            value = value.get(key, {}) if isinstance(value, dict) else {}
+        out.append(f"{indent}{m.group(2)}: {value if isinstance(value, str) else '0.00'}{m.group(3) or ''}")
+    return "\n".join(out) + "\n"
+
+
+def test_new_then_validate_gives_warnings_only_and_filling_the_figures_removes_them(site: TinySite, capsys):
+    code, out, _ = run(site, "new", NEW, str(YEAR), "--name", "新建测试局", "--region", "测试区", capsys=capsys)
+    assert code == 0
+    folder = f"data/departments/{NEW}/{YEAR}"
+    created = [f"data/departments/{NEW}/部门.yaml", *(f"{folder}/{FILES[n]}" for n in range(1, 10))]
+    created += [f"{folder}/概况.yaml", f"{folder}/名词解释.yaml", f"{folder}/情况说明.md"]
+    assert out.splitlines()[: len(created) + 1] == [f"已建立 {len(created)} 个文件：", *(f"  {c}" for c in created)]
+
+    code, out, _ = run(site, "validate", capsys=capsys)
+    assert code == 0
+    report = validate(site.root)
+    assert report.diagnostics.count("error") == 0
+    assert {d.code for d in report.diagnostics.items if d.level == "warning"} == {"blank", "unknown-sum"}
+    table1 = f"{folder}/{FILES[1]}"
+    overview, narrative = f"{folder}/概况.yaml", f"{folder}/情况说明.md"
+    for line in [
+        f"{table1}:{site.line_of(table1, '一般公共预算财政拨款收入:')}: 警告：表1 收入支出决算总表「收入」「一般公共预算财政拨款收入」尚未填写（待填写）。填上印刷的金额后此提示消失。",
+        f"{overview}:{site.line_of(overview, '机构设置')}: 警告：“机构设置”尚未填写（待填写）。照公开文件填写后此提示消失。",
+        f"{narrative}:{site.line_of(narrative, '待填写')}: 警告：情况说明的这一处尚未填写（待填写）。照公开文件写出这一段后此提示消失。",
+    ]:
+        assert line in out.splitlines()
+    for rel in created:
+        if rel.endswith(".yaml"):
+            assert schema_errors(site.root, rel) == [], rel
+
+    figures = tiny_year()
+    for no, name in FILES.items():
+        path = site.root / folder / name
+        text = fill(path.read_text(encoding="utf-8"), figures[no])
+        if "每个科目写成" in text:  # a classified table: add the tiny year's 科目 rows under 合计
+            text += to_yaml({k: v for k, v in figures[no].items() if k != "合计"}) + "\n"
+        path.write_text(text, encoding="utf-8")
+    for rel, placeholder, text in [(overview, "待填写", "测试。"), (narrative, "待填写。", "本年度无需说明的事项。")]:
+        site.write(rel, (site.root / rel).read_text(encoding="utf-8").replace(placeholder, text))
+    report = validate(site.root)
+    assert [d.format() for d in report.diagnostics.sorted()] == []
+    assert len(report.checks) > 100
+
+
+def test_new_refuses_an_existing_year_and_changes_nothing(site: TinySite, capsys):
+    assert run(site, "new", NEW, str(YEAR), "--name", "新建测试局", capsys=capsys)[0] == 0
+    before = snapshot(site.root)
+    code, _, err = run(site, "new", NEW, str(YEAR), capsys=capsys)
+    assert code == 1
+    folder = f"data/departments/{NEW}/{YEAR}"
+    assert err.splitlines() == [
+        f"{folder}: 错误：{folder} 已经存在。new 只建立新的年度，从不改动已有的文件；要重新开始，请先把这个文件夹改名或删去。",
+        "未新建任何文件：1 个错误。改正后重新运行。",
+    ]
+    assert snapshot(site.root) == before
+
+
+def test_new_uses_an_existing_department_and_asks_a_new_one_for_its_name(site: TinySite, capsys):
+    code, _, err = run(site, "new", NEW, str(YEAR), capsys=capsys)
+    assert code == 1
+    assert err.splitlines()[0] == (
+        f"data/departments/{NEW}: 错误：还没有部门 {NEW}（没有 data/departments/{NEW}/部门.yaml）。新部门请用 --name "
+        f"写明部门全称，例如：python -m generator new {NEW} {YEAR} --name 中共深圳市罗湖区委办公室"
+    )
+    assert not (site.root / "data/departments" / NEW).exists()
+    assert run(site, "new", DEPT, str(YEAR), capsys=capsys)[0] == 0  # the department and its name exist already
+    assert "# 测试部门 2023 年度部门决算 · 单位：万元" in (site.root / site.table_rel(1)).read_text(encoding="utf-8")
+    assert (site.root / f"data/departments/{DEPT}/部门.yaml").read_text(
+        encoding="utf-8"
+    ) == "名称: 测试部门\n地区: 测试区\n"
+
+
+def test_placeholder_text_is_a_warning_wherever_text_belongs(site: TinySite, tables, capsys):
+    """待填写 (as `new` writes it) where text belongs warns and is not read as content: not a term, not a name."""
+    site.write_tables(tables)
+    site.write(f"data/departments/{DEPT}/部门.yaml", "名称: 待填写\n")
+    terms = site.write(f"data/departments/{DEPT}/{YEAR}/名词解释.yaml", "名词:\n  - 待填写\n  - 基本支出\n")
+    code, out, _ = run(site, "validate", capsys=capsys)
+    assert code == 0
+    assert [line for line in out.splitlines() if ": 警告：" in line] == [
+        f"data/departments/{DEPT}/{YEAR}/名词解释.yaml:2: 警告：名词解释尚未填写（待填写）。照公开文件填写后此提示消失。",
+        f"data/departments/{DEPT}/部门.yaml:1: 警告：“名称”尚未填写（待填写）。照公开文件填写后此提示消失。",
+    ]
+    terms.write_text("名词:\n  - 基本支出\n", encoding="utf-8")
+    site.write(f"data/departments/{DEPT}/部门.yaml", "名称: 测试部门\n")
+    assert "0 个警告" in run(site, "validate", capsys=capsys)[1]
+
+
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (
+            [NEW, "2031", "--name", "新建测试局"],
+            'site.toml: 错误：site.toml 没有为 2031 年度指定表格格式。请先在 site.toml 的 [formats] 下加一行 2031 = "shenzhen-2023"（格式不变时沿用上一年度的格式），再运行 new。',
+        ),
+        (
+            ["新部门", str(YEAR), "--name", "新建测试局"],
+            "data/departments/新部门: 错误：部门文件夹名“新部门”不能用：只能由小写字母、数字和连字符组成（如 luohu-quweiban），且不能是站点自用的 assets、data、glossary、projects、search。它会成为网址的一部分。",
+        ),
+        (
+            [DEPT, str(YEAR), "--name", "别的名称"],
+            f"data/departments/{DEPT}/部门.yaml: 错误：data/departments/{DEPT}/部门.yaml 已写明部门名称“测试部门”，与 --name “别的名称”不同。new 不改动已有的文件；若名称有误，请直接修改 部门.yaml。",
+        ),
+    ],
+    ids=["year-without-format", "bad-folder-name", "name-differs"],
+)
+def test_new_explains_what_it_cannot_do(site: TinySite, capsys, args, message):
+    before = snapshot(site.root)
+    code, _, err = run(site, "new", *args, capsys=capsys)
+    assert code == 1
+    assert err.splitlines()[0] == message
+    assert snapshot(site.root) == before
+
+
+# -- the example GitHub workflow ---------------------------------------------------------------------------------
+
+
+def test_example_workflow_validates_summarises_builds_and_keeps_a_preview():
+    files = sorted((REPO / ".github" / "workflows").glob("*.yml"))
+    assert files
+    workflow = yamlsrc.load(files[0], REPO)  # the project's own reader: `on` stays a key (YAML 1.1 reads True)
+    assert "pull_request" in workflow["on"]
+    steps = [s for job in workflow["jobs"].values() for s in job["steps"]]
+    runs = "\n".join(str(s.get("run", "")) for s in steps)
+    uses = [str(s["uses"]) for s in steps if "uses" in s]
+    assert "python -m generator validate --format github" in runs
+    assert "python -m generator schema --check" in runs
+    assert 'python -m generator diff "origin/$BASE" HEAD --format markdown >> "$GITHUB_STEP_SUMMARY"' in runs
+    diff = next(s for s in steps if "generator diff" in str(s.get("run", "")))
+    assert diff["env"]["BASE"] == "${{ github.base_ref }}"  # through the environment, not pasted into the script
+    assert "--allow-errors" in runs  # the preview is built even when the data has errors
+    assert "python -m generator build" in runs
+    checkout = next(s for s in steps if str(s.get("uses", "")).startswith("actions/checkout@"))
+    assert checkout["with"]["fetch-depth"] == "0"  # the base branch is needed for diff
+    upload = next(s for s in steps if str(s.get("uses", "")).startswith("actions/upload-artifact@"))
+    assert upload["with"]["path"] == "public/"
+    assert any(u.startswith("actions/setup-python@") for u in uses)
+
+
+# -- the guide ---------------------------------------------------------------------------------------------------
+
+GUIDE = REPO / "CONTRIBUTING.md"
+
+
+def guide_outputs(site: TinySite, tmp_path: Path, capsys) -> set[str]:
+    """Every line the guide's examples come from: the common mistakes made one at a time on the tiny year, a
+    reviewer's diff, and `new`."""
+    lines: set[str] = set()
+
+    def record(*args: str) -> None:
+        _, out, err = run(site, *args, capsys=capsys)
+        lines.update((out + err).splitlines())
+
+    mistakes = [
+        lambda x: x[1]["收入"].update({"一般公共预算财政拨款收人": x[1]["收入"].pop("一般公共预算财政拨款收入")}),
+        lambda x: x[3]["2010301 行政运行"].update({"基本支付": x[3]["2010301 行政运行"].pop("基本支出")}),
+        lambda x: x[9]["决算数"].update({"公务接待费": "两万元"}),
+        lambda x: x[1]["收入"].update({"本年收入合计": "1,35.00"}),
+        lambda x: x[1]["收入"].update({"本年收入合计": "134.00"}),
+        lambda x: x[3]["合计"].update({"基本支出": "90.01"}),
+        lambda x: x[1]["支出"].pop("总计"),
+        lambda x: x[3].update({"2010301 行政运作": x[3].pop("2010301 行政运行")}),
+        lambda x: x[9]["预算数"].update({"公务接待费": ""}),
+    ]
+    for mistake in mistakes:
+        tables = tiny_year()
+        mistake(tables)
+        site.write_tables(tables)
+        record("validate", "--notes")
+        record("validate", "--format", "github")
+    for broken in (
+        "收入:\n  本年收入合计：135.00\n  总计: 140.00\n",
+        "收入:\n\t本年收入合计: 135.00\n",
+        "收入:\n  本年收入合计: 135.00\n 总计: 140.00\n",
+    ):
+        site.write_tables(tiny_year())
+        site.write(site.table_rel(1), broken)
+        record("validate")
+    site.write_tables(tiny_year())
+    misnamed = site.root / site.table_rel(2).replace("收入决算表", "收入决算")
+    (site.root / site.table_rel(2)).rename(misnamed)
+    record("validate")
+    misnamed.unlink()
+    site.write_tables(tiny_year())
+    narrative = site.write(
+        f"data/departments/{DEPT}/{YEAR}/情况说明.md", "本年收入[130.00](表1/收入/本年收入合计)万元。\n"
+    )
+    record("validate")
+    narrative.unlink()
+    old = tmp_path / "old"
+    shutil.copytree(site.root, old)
+    tables = tiny_year()
+    tables[1]["收入"]["年初结转和结余"] = "6.00"
+    tables[9]["决算数"]["公务接待费"] = "2.50"
+    site.write_tables(tables)
+    record("diff", str(old), str(site.root))
+    record("diff", str(old), str(site.root), "--format", "markdown")
+    shutil.rmtree(site.root / f"data/departments/{DEPT}/{YEAR}")
+    record("new", DEPT, str(YEAR))
+    record("validate")
+    return lines
+
+
+def console_blocks(text: str) -> list[list[str]]:
+    """The lines of each ```console block, without the indentation of its fence (blocks inside list items)."""
+    blocks = re.findall(r"^( *)```console\n(.*?)^\1```", text, flags=re.S | re.M)
+    return [[line.removeprefix(indent) for line in body.splitlines()] for indent, body in blocks]
+
+
+def test_guide_examples_are_what_the_program_prints(site: TinySite, tmp_path, capsys):
+    """Each output line in the guide's ```console blocks is a line the program prints for the mistake it shows."""
+    printed = guide_outputs(site, tmp_path, capsys)
+    examples = [
+        line
+        for block in console_blocks(GUIDE.read_text(encoding="utf-8"))
+        for line in block
+        if line.strip() and not line.startswith("$ ")
+    ]
+    assert len(examples) >= 15
+    assert [line for line in examples if line not in printed] == []
+
+
+@pytest.mark.parametrize(
+    "command,says",
+    [
+        ("diff", "列出每一个改动的数字"),
+        ("new", "核对时只有“待填写”警告，没有错误"),
+        ("validate", "github：输出 GitHub Actions 标注"),
+    ],
+)
+def test_the_workflow_commands_explain_themselves(command, says, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main([command, "--help"])
+    assert exit_.value.code == 0
+    assert says.replace(" ", "") in capsys.readouterr().out.replace("\n", "").replace(" ", "")
