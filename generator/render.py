@@ -15,6 +15,7 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
+from . import charts
 from .markup import TermLinker, paragraphs, render_markdown
 from .model import Site, Year
 from .money import format_amount, format_plain
@@ -50,7 +51,7 @@ class Renderer:
             keep_trailing_newline=True,
         )
         self.env.filters.update(money=format_amount, plain=format_plain, pct=_pct, wan=_wan)
-        self.env.globals.update(indicator_rows=indicator_rows)
+        self.env.globals.update(indicator_rows=indicator_rows, json_script=_json_script)
         self.glossary = {t.slug: t for t in site.glossary}
         self.terms = site.term_map()
         self.definitions = {t.slug: {"term": t.term, "def": _plain_text(t.entry.body)} for t in site.glossary}
@@ -85,7 +86,8 @@ class Renderer:
 
     def render(self) -> dict[str, bytes]:
         site = self.site
-        self.page("index.html", "home.html", site.config.title)
+        site_charts = {year: charts.site_charts(site.by_year(year)) for year in site.years}
+        self.page("index.html", "home.html", site.config.title, site_charts=site_charts)
         for p in site.pages:
             self.page(f"{p.slug}.html", "page.html", p.title, page=p)
         for dept in site.departments:
@@ -100,7 +102,9 @@ class Renderer:
 
     def year(self, y: Year) -> None:
         base = y.url.rsplit("/", 1)[0] + "/"
-        self.page(y.url, "year.html", y.title, y=y)
+        table_charts = charts.year_charts(y.source.fmt, y.source.tables)
+        project_charts = charts.project_charts(y.projects)
+        self.page(y.url, "year.html", y.title, y=y, table_charts=table_charts, project_charts=project_charts)
         for i, table in enumerate(y.tables):
             prev_t = y.tables[i - 1] if i > 0 else None
             next_t = y.tables[i + 1] if i + 1 < len(y.tables) else None
@@ -121,7 +125,13 @@ class Renderer:
         if y.terms:
             self.page(f"{base}terms.html", "terms.html", f"名词解释 · {y.title}", y=y, glossary=self.glossary)
         if y.projects:
-            self.page(f"{base}projects/index.html", "projects.html", f"项目支出绩效自评 · {y.title}", y=y)
+            self.page(
+                f"{base}projects/index.html",
+                "projects.html",
+                f"项目支出绩效自评 · {y.title}",
+                y=y,
+                project_charts=project_charts,
+            )
             for i, p in enumerate(y.projects):
                 self.page(
                     p.url,
