@@ -6,9 +6,9 @@ that shows without JavaScript. A chart exists only where its data does: no table
 
 Amounts stay `Decimal` until the spec's JSON, where they become numbers (`_num`); every figure a reader sees as
 text (bar labels, tooltips, the data table) is formatted here from the Decimal, so JavaScript never rounds one.
-Altair is built with channel objects rather than string shorthands and serialised with `validate=False`: parsing
-shorthands and validating cost several milliseconds a chart (tools/bench_charts.py); the tests validate every
-spec against the Vega-Lite schema instead.
+Altair is driven with channel objects rather than string shorthands, with its validation off while building and
+`to_dict(validate=False)`: parsing shorthands and validating cost more than building (tools/bench_charts.py
+prints the figures); the tests validate every spec against the Vega-Lite schema instead.
 
 Which cells a chart reads is the format's business: the charts name the same table/part/row targets the
 narrative links use (表1/收入/总计) and follow the format's own sum rules down to the items that make a total.
@@ -16,10 +16,12 @@ narrative links use (表1/收入/总计) and follow the format's own sum rules d
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from decimal import ROUND_FLOOR, Decimal
 
 import altair as alt
+from altair.utils.schemapi import debug_mode
 
 from .formats import ORDINAL, CellRef, Format, Part, SumRule
 from .money import format_amount
@@ -313,9 +315,22 @@ def _unknown_note(labels: list[str]) -> tuple[str, ...]:
     return (f"{'、'.join(labels)}的数值在原件中无法辨认，未画出。",) if labels else ()
 
 
+def _unvalidated(make):
+    """Build without Altair's checks: by default it validates every object as it is made (its debug mode), which
+    costs more than making the chart. The tests validate every finished spec against the schema instead."""
+
+    @functools.wraps(make)
+    def wrapper(*args, **kwargs):
+        with debug_mode(False):
+            return make(*args, **kwargs)
+
+    return wrapper
+
+
 # ----------------------------------------------------------------------------- one department-year
 
 
+@_unvalidated
 def year_charts(fmt: Format | None, tables: dict[int, TableSource]) -> list[Chart]:
     """The charts of the nine tables, in the order a reader meets the tables; only those with data."""
     if fmt is None or not tables:
@@ -491,6 +506,7 @@ def sangong(r: Reader) -> Chart | None:
     )
 
 
+@_unvalidated
 def project_charts(projects: list) -> list[Chart]:
     """Budget against execution, and self-evaluation scores, of a department-year's projects (projects.ProjectView)."""
     return [c for c in (execution(projects), scores(projects)) if c is not None]
@@ -563,6 +579,7 @@ def scores(projects: list) -> Chart | None:
 # ------------------------------------------------------------------------------------ site level
 
 
+@_unvalidated
 def site_charts(years: list) -> list[Chart]:
     """Departments side by side for one year (model.Year objects): spending, “三公”, project scores."""
     return [c for c in (compare_spending(years), compare_sangong(years), compare_scores(years)) if c is not None]
