@@ -257,6 +257,9 @@ def wait_for_charts(page) -> list[dict]:
             desc: f.querySelector('.chart-desc').textContent,
             title: f.querySelector('.chart-title').textContent,
             width: f.querySelector('.chart-canvas svg') ? f.querySelector('.chart-canvas svg').getBoundingClientRect().right : 0,
+            cut: Array.from(f.querySelectorAll('.chart-canvas svg .mark-text.role-mark text')).filter(t =>
+                t.getBoundingClientRect().right > f.querySelector('.chart-canvas svg').getBoundingClientRect().right + 0.5
+            ).map(t => t.textContent),
         }))"""
     )
 
@@ -367,6 +370,7 @@ def _charts_fit_the_screen(browser, site, width):
         page = visit.open(site / rel)
         for d in wait_for_charts(page):
             assert 0 < d["width"] <= width, f"{rel} at {width}px: {d['id']} ends at {d['width']}px"
+            assert not d["cut"], f"{rel} at {width}px: {d['id']} cuts off the labels {d['cut']}"
         overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
         assert overflow <= 0, f"{rel} scrolls sideways by {overflow}px at {width}px once its charts are drawn"
     assert not visit.problems
@@ -376,5 +380,6 @@ def _charts_fit_the_screen(browser, site, width):
 @pytest.mark.browser
 @pytest.mark.parametrize("width", [375, 1280])
 def test_charts_fit_the_screen(chromium, public, width):  # noqa: F811
-    """Drawn to their container's width: at phone width nothing pokes out of the page."""
+    """Drawn to their container's width, with room for the figures at the bars' ends: nothing is cut off or
+    pokes out of the page at phone width."""
     chromium(_charts_fit_the_screen, public, width)
