@@ -109,7 +109,7 @@ def _x_amount(unit: str, labels: list[dict], stack: str | None = None) -> alt.X:
         type="quantitative",
         title=unit,
         stack=stack,
-        axis=alt.Axis(format=AXIS_AMOUNT, tickCount=4, labelFlush=True),
+        axis=alt.Axis(format=AXIS_AMOUNT, tickCount=4, labelFlush=12),  # a label within 12 px of an end keeps inside
         scale=alt.Scale(zero=True, nice=False, domainMax={"expr": f"{top} * width / max(width - {room}, width * 0.4)"}),
     )
 
@@ -311,8 +311,8 @@ def _known(pairs: list[tuple[str, Decimal | None]]) -> tuple[list[tuple[str, Dec
     return known, [k for k, v in pairs if v is None]
 
 
-def _unknown_note(labels: list[str]) -> tuple[str, ...]:
-    return (f"{'、'.join(labels)}的数值在原件中无法辨认，未画出。",) if labels else ()
+def _unknown_note(labels: list[str], what: str = "数值") -> tuple[str, ...]:
+    return (f"{'、'.join(labels)}的{what}在原件中无法辨认，未画出。",) if labels else ()
 
 
 def _unvalidated(make):
@@ -543,7 +543,7 @@ def execution(projects: list) -> Chart | None:
             for i, p, a in zip(items, plan, actual, strict=True)
         ),
         (
-            *_unknown_note(left),
+            *_unknown_note(left, "全年预算数或全年执行数"),
             "浅色宽条为全年预算数，深色窄条为全年执行数，括号内为执行率；原件金额单位为元，此处折算为万元。",
         ),
     )
@@ -571,7 +571,7 @@ def scores(projects: list) -> Chart | None:
         dots(items, [p.score for p in known], desc),
         ("项目", "自评得分", "等级"),
         tuple((i, _score(p.score), p.grade or "—") for i, p in zip(items, known, strict=True)),
-        (*_unknown_note(left), "等级：优 ≥ 90 分，良 80～90 分，中 60～80 分，差 < 60 分。"),
+        (*_unknown_note(left, "总分"), "等级：优 ≥ 90 分，良 80～90 分，中 60～80 分，差 < 60 分。"),
         text_cols=(2,),
     )
 
@@ -656,6 +656,12 @@ def compare_sangong(years: list) -> Chart | None:
     )
 
 
+def _unscored(years: list, depts: list[str]) -> tuple[str, ...]:
+    counts = [(y.department.name, sum(1 for p in y.projects if p.score is None)) for y in years]
+    said = [f"{name} {n} 个项目" for name, n in counts if n and name in depts]
+    return (f"{'、'.join(said)}的总分在原件中无法辨认，未画出。",) if said else ()
+
+
 def compare_scores(years: list) -> Chart | None:
     points = [(y.department.name, p) for y in years for p in y.projects if p.score is not None]
     if not points:
@@ -676,6 +682,6 @@ def compare_scores(years: list) -> Chart | None:
         ),
         ("部门", "项目", "自评得分", "等级"),
         tuple((n, p.name, _score(p.score), p.grade or "—") for n, p in points),
-        _missing(years, depts, "项目自评得分"),
+        _missing(years, depts, "项目自评得分") + _unscored(years, depts),
         text_cols=(1, 3),
     )

@@ -4,7 +4,8 @@
    The pages' Content-Security-Policy allows no eval and no inline style, hence the options:
    ast: true      Vega evaluates expressions with its interpreter instead of new Function();
    defaultStyle   false: vega-embed would add a <style> element (the look is in site.css instead);
-   tooltip        vega-tooltip without its <style> element (styled in site.css), escaping what it shows;
+   tooltip        vega-tooltip without its <style> element (styled in site.css), escaping what it shows,
+                  placed by the mark rather than the pointer so it stays on a phone's screen;
    actions        false: no menu, no "open in editor" (that would post the spec to another site);
    renderer       "svg": sharp at any zoom and in print, and each mark is an element a test can find. */
 (function () {
@@ -14,7 +15,7 @@
     actions: false,
     ast: true,
     defaultStyle: false,
-    tooltip: { disableDefaultStyle: true, theme: "custom" }
+    tooltip: { disableDefaultStyle: true, theme: "custom", anchor: "mark" }
   };
 
   function draw(node) {
