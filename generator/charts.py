@@ -122,6 +122,9 @@ def _tooltip(item_title: str, series_title: str | None, unit: str) -> list[alt.T
     return [*tips, alt.Tooltip(field="text", type="nominal", title=f"金额（{unit}）")]
 
 
+ARIA = alt.Description(field="aria", type="nominal")  # what a screen reader says for one bar or dot
+
+
 def _y_items(items: list[str]) -> alt.Y:
     """One line per item, in the order given (the data's own order, or largest first), labels cut at LABEL_LIMIT."""
     return alt.Y(
@@ -137,20 +140,31 @@ def _end_labels(name: str, items: list[str], dx: int = 4) -> alt.Chart:
     """Text just past the end of each bar (or dot): the figure, formatted from its Decimal."""
     return (
         alt.Chart(alt.NamedData(name=name))
-        .mark_text(align="left", dx=dx, baseline="middle")
+        .mark_text(align="left", dx=dx, baseline="middle", aria=False)
         .encode(x=alt.X(field="v", type="quantitative"), y=_y_items(items), text=alt.Text(field="text", type="nominal"))
     )
 
 
 BAND = 26  # px per category
-CONFIG = alt.Config(  # the site's fonts and ink (templates/static/site.css)
+# The site's fonts and ink (templates/static/site.css). Axes, legends and printed labels are hidden from screen
+# readers (Vega would describe them in English, and the labels repeat the bars); each bar or dot carries its own
+# Chinese description (the "aria" field), the chart its one sentence, and the data table the rest.
+CONFIG = alt.Config(
     font=FONT,
     padding={"left": 2, "right": 8, "top": 4, "bottom": 4},
     view=alt.ViewConfig(stroke=None),
     axis=alt.AxisConfig(
-        labelFontSize=12, titleFontSize=12, labelColor=INK, titleColor=MUTED, gridColor=GRID, titleFontWeight="normal"
+        labelFontSize=12,
+        titleFontSize=12,
+        labelColor=INK,
+        titleColor=MUTED,
+        gridColor=GRID,
+        titleFontWeight="normal",
+        aria=False,
     ),
-    legend=alt.LegendConfig(orient="top", title=None, labelFontSize=12, symbolType="square", labelColor=INK, offset=6),
+    legend=alt.LegendConfig(
+        orient="top", title=None, labelFontSize=12, symbolType="square", labelColor=INK, offset=6, aria=False
+    ),
     text=alt.MarkConfig(fontSize=11, color=INK),
 )
 
@@ -199,7 +213,11 @@ def stacked_bars(series: Series, description: str, item_title: str, unit: str = 
             v = series.values[name][i]
             total += v
             if v:
-                bars.append({"item": item, "series": name, "v": _num(v), "text": format_amount(v), "o": order})
+                said = f"{item}，{name}" if len(names) > 1 else item
+                aria = f"{said}：{format_amount(v)} {unit}"
+                bars.append(
+                    {"item": item, "series": name, "v": _num(v), "text": format_amount(v), "o": order, "aria": aria}
+                )
         totals.append({"item": item, "v": _num(total), "text": format_amount(total)})
     layer = (
         alt.Chart(alt.NamedData(name="bars"))
@@ -210,6 +228,7 @@ def stacked_bars(series: Series, description: str, item_title: str, unit: str = 
             color=_color(names),
             order=alt.Order(field="o", type="quantitative"),
             tooltip=_tooltip(item_title, "类别" if len(names) > 1 else None, unit),
+            description=ARIA,
         )
     )
     layers = [layer, _end_labels("labels", series.items)]
@@ -221,10 +240,12 @@ def bullets(items: list[str], plan: list[Decimal], actual: list[Decimal], names:
     """Plan against actual: a wide light bar for the plan, a narrow dark bar inside it for the actual."""
     data: dict[str, list[dict]] = {"plan": [], "actual": [], "labels": []}
     for item, p, a in zip(items, plan, actual, strict=True):
-        data["plan"].append({"item": item, "series": names[0], "v": _num(p), "text": format_amount(p)})
-        data["actual"].append({"item": item, "series": names[1], "v": _num(a), "text": format_amount(a)})
-        label = format_amount(a) + (f"（{_pct(a, p)}）" if p else "")
-        data["labels"].append({"item": item, "v": _num(max(p, a)), "text": label})
+        share = f"（{_pct(a, p)}）" if p else ""
+        said = f"{item}，{names[0]} {format_amount(p)} {unit}"
+        data["plan"].append({"item": item, "series": names[0], "v": _num(p), "text": format_amount(p), "aria": said})
+        said = f"{item}，{names[1]} {format_amount(a)} {unit}{share}"
+        data["actual"].append({"item": item, "series": names[1], "v": _num(a), "text": format_amount(a), "aria": said})
+        data["labels"].append({"item": item, "v": _num(max(p, a)), "text": format_amount(a) + share})
     color = _color(list(names), (SHADES[3], SHADES[0]))
     tooltip = _tooltip(item_title, "／".join(n.removesuffix("数") for n in names), unit)
 
@@ -232,7 +253,9 @@ def bullets(items: list[str], plan: list[Decimal], actual: list[Decimal], names:
         return (
             alt.Chart(alt.NamedData(name=name))
             .mark_bar(stroke=SHADES[0], strokeWidth=0.5, height=alt.RelativeBandSize(thickness))
-            .encode(x=_x_amount(unit, data["labels"]), y=_y_items(items), color=color, tooltip=tooltip)
+            .encode(
+                x=_x_amount(unit, data["labels"]), y=_y_items(items), color=color, tooltip=tooltip, description=ARIA
+            )
         )
 
     return _spec([bar("plan", 0.78), bar("actual", 0.36), _end_labels("labels", items)], data, description, len(items))
@@ -247,10 +270,11 @@ def dots(items: list[str], scores: list[Decimal], description: str, groups: list
     """
     low = min(scores)
     start = min(Decimal(90), (low / 10).to_integral_value(ROUND_FLOOR) * 10)
-    rows = [
-        {"item": item, "v": _num(s), "text": _score(s), "name": (names[i] if names else item)}
-        for i, (item, s) in enumerate(zip(items, scores, strict=True))
-    ]
+    rows = []
+    for i, (item, s) in enumerate(zip(items, scores, strict=True)):
+        name = names[i] if names else item
+        said = f"{item}，{name}" if names else item
+        rows.append({"item": item, "v": _num(s), "text": _score(s), "name": name, "aria": f"{said}：{_score(s)} 分"})
     x = alt.X(field="v", type="quantitative", title="自评得分（满分 100）", scale=alt.Scale(domain=[_num(start), 100]),
               axis=alt.Axis(tickCount=5, format="d"))  # fmt: skip
     tooltip = [
@@ -262,7 +286,7 @@ def dots(items: list[str], scores: list[Decimal], description: str, groups: list
     points = (
         alt.Chart(alt.NamedData(name="dots"))
         .mark_point(filled=True, size=70, color=SHADES[0], opacity=0.75 if groups else 1)
-        .encode(x=x, y=_y_items(lines), tooltip=tooltip)
+        .encode(x=x, y=_y_items(lines), tooltip=tooltip, description=ARIA)
     )
     layers = [points] if groups else [points, _end_labels("dots", lines, dx=7)]
     return _spec(layers, {"dots": rows}, description, len(lines))

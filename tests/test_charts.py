@@ -253,6 +253,7 @@ def wait_for_charts(page) -> list[dict]:
             svg: f.querySelectorAll('.chart-canvas > svg').length,
             marks: f.querySelectorAll('.chart-canvas svg .role-mark > *').length,
             rows: f.querySelectorAll('.chart-data tbody tr').length,
+            spoken: Array.from(f.querySelectorAll('.chart-canvas svg [aria-label]')).map(e => e.getAttribute('aria-label')),
             label: f.querySelector('.chart-canvas').getAttribute('aria-label'),
             desc: f.querySelector('.chart-desc').textContent,
             title: f.querySelector('.chart-title').textContent,
@@ -282,6 +283,11 @@ def _every_chart_draws_svg_marks_without_errors_or_outside_requests(browser, sit
             # every row of the data table is drawn: at least one mark (bar, dot, label) per row
             assert d["marks"] >= d["rows"] > 0, f"{rel}: {d}"
             assert d["label"] == d["desc"] and d["title"], f"{rel}: {d}"
+            # what a screen reader says for each bar or dot: Chinese, with the printed figure, not Vega's field dump
+            assert len(d["spoken"]) >= d["rows"], f"{rel}: {d['id']} {d['spoken']}"
+            for said in d["spoken"]:
+                assert not re.search(r"\b(item|series|text|name|aria|[ovx]):|axis", said), f"{rel}: {said}"
+                assert re.search(r"[\d.,]+ (万元|分)", said), f"{rel}: {said}"
         outside = [u for u in visit.requests if not u.startswith(origin)]
         assert not outside, f"{rel} requested {outside}"
         assert not visit.problems, f"{rel}: {visit.problems}"
