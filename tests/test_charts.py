@@ -16,7 +16,7 @@ from pathlib import Path
 import altair as alt
 import pytest
 from altair.utils.schemapi import validate_jsonschema
-from conftest import DEPT, REPO, YEAR, TinySite, in_ci
+from conftest import DEPT, REPO, YEAR, TinySite, in_ci, tiny_year
 from test_browser import ARGS, CHROMIUM, Visit, public  # noqa: F401  (public: the bundled site, built once)
 from test_projects import project
 from test_projects import write as write_project
@@ -102,6 +102,16 @@ def test_a_chart_appears_only_where_its_data_exists(site: TinySite, tables):
     assert list(specs(out / DEPT / str(YEAR) / "index.html")) == ["income", "spending", "basic"]
     assert "chart-sangong" not in html and "“三公”经费：预算与决算" not in html
     assert "compare-sangong" not in (out / "index.html").read_text(encoding="utf-8")
+
+
+def test_charts_of_data_that_fail_a_check_say_so(site: TinySite, tables):
+    tables[3]["合计"]["基本支出"] = "91.00"  # published anyway with --allow-errors
+    site.write_tables(tables)
+    build(site.root, allow_errors=True)
+    html = (site.root / "public" / DEPT / str(YEAR) / "index.html").read_text(encoding="utf-8")
+    notice = re.compile(r"本年度数据有 \d+ 项核对不符（见各表），图中相关数字请以原件为准。")
+    assert notice.search(html) and "chart-spending" in html
+    assert not notice.search((tiny(site, tiny_year()) / DEPT / str(YEAR) / "index.html").read_text(encoding="utf-8"))
 
 
 def test_chart_data_are_the_printed_figures(site: TinySite, tables):
@@ -204,7 +214,7 @@ def chromium():
 
     test_browser.py's `browser` fixture is visible only inside that file, and Playwright's sync API allows one
     instance per thread: a second one in the main thread, while that session-scoped one is open, fails. Moving
-    `browser` and `public` to conftest.py would let both files share one Chromium (see the CHANGELOG note).
+    `browser` and `public` to conftest.py would let both files share one Chromium.
     """
     if not Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is None:
         message = f"Chromium not found at {CHROMIUM}: install Debian's chromium package (apt-get install chromium fonts-noto-cjk)"
