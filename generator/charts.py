@@ -51,7 +51,8 @@ class Chart:
     spec: dict
     head: tuple[str, ...]  # the data table
     rows: tuple[tuple[str, ...], ...]
-    notes: tuple[str, ...] = ()  # how to read it, what it leaves out and why
+    notes: tuple[str, ...] = ()  # what it leaves out and why, the unit
+    reading: str = ""  # how to read the drawing (shown only once it is drawn)
     text_cols: tuple[int, ...] = ()  # data-table columns that hold words, not figures (column 0 is the row header)
 
     @property
@@ -431,6 +432,7 @@ def spending(r: Reader) -> Chart | None:
     )
 
 
+SHARE_KEY = "括号内为决算数占预算数的比例。"
 MAIN_ITEMS = 6  # per group; the rest of a group is one bar, "其余 n 项"
 
 
@@ -523,10 +525,8 @@ def sangong(r: Reader) -> Chart | None:
         bullets(items, plan, actual, ("预算数", "决算数"), desc, "类别"),
         ("类别", "预算数（万元）", "决算数（万元）", "决算占预算"),
         rows,
-        (
-            *_unknown_note(unknown),
-            "浅色宽条为预算数，深色窄条为决算数，括号内为决算数占预算数的比例；预算与决算都为零的类别不列出。",
-        ),
+        (*_unknown_note(unknown), "预算与决算都为零的类别不列出。"),
+        reading=f"浅色宽条为预算数，深色窄条为决算数，{SHARE_KEY}",
     )
 
 
@@ -566,10 +566,8 @@ def execution(projects: list) -> Chart | None:
             (i, format_amount(p), format_amount(a), _pct(a, p) if p else "—")
             for i, p, a in zip(items, plan, actual, strict=True)
         ),
-        (
-            *_unknown_note(left, "全年预算数或全年执行数"),
-            "浅色宽条为全年预算数，深色窄条为全年执行数，括号内为执行率；原件金额单位为元，此处折算为万元。",
-        ),
+        (*_unknown_note(left, "全年预算数或全年执行数"), "原件金额单位为元，此处折算为万元。"),
+        reading="浅色宽条为全年预算数，深色窄条为全年执行数，括号内为执行率。",
     )
 
 
@@ -673,10 +671,8 @@ def compare_sangong(years: list) -> Chart | None:
         ),
         ("部门", "预算数（万元）", "决算数（万元）", "决算占预算"),
         tuple((n, format_amount(p), format_amount(a), _pct(a, p) if p else "—") for n, p, a in rows),
-        (
-            *_missing(years, [n for n, _, _ in rows], "“三公”经费表"),
-            "浅色宽条为预算数，深色窄条为决算数，括号内为决算数占预算数的比例。",
-        ),
+        _missing(years, [n for n, _, _ in rows], "“三公”经费表"),
+        reading=f"浅色宽条为预算数，深色窄条为决算数，{SHARE_KEY}",
     )
 
 

@@ -349,6 +349,7 @@ def _runtime_adds_one_global_and_the_tooltip_shows_the_printed_figure(browser, s
     tip = page.locator("#vg-tooltip-element")
     tip.wait_for(state="visible")
     assert "一般公共服务支出" in tip.inner_text() and "1,454.65" in tip.inner_text()
+    assert page.locator("#chart-sangong .chart-key").is_visible()
     assert not visit.problems
     visit.close()
 
@@ -370,6 +371,7 @@ def _without_javascript_every_chart_keeps_its_title_description_and_data(browser
         assert f.locator(".chart-canvas svg").count() == 0
         f.locator(".chart-data summary").click()
         assert f.locator(".chart-data table").is_visible()
+    assert not page.locator(".chart-key").first.is_visible()  # "浅色宽条为预算数…": a key to no drawing
     table = figures.nth(3).locator("table")
     assert "因公出国（境）费" in table.inner_text() and "7.32" in table.inner_text() and "4.33" in table.inner_text()
     context.close()
