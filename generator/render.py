@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup, escape
 
+from . import charts
 from .markup import TermLinker, paragraphs, plain_text, render_markdown
 from .model import Site, Year
 from .money import format_amount, format_plain
@@ -51,7 +52,7 @@ class Renderer:
             keep_trailing_newline=True,
         )
         self.env.filters.update(money=format_amount, plain=format_plain, pct=_pct, wan=_wan)
-        self.env.globals.update(indicator_rows=indicator_rows, downloads=downloads)
+        self.env.globals.update(indicator_rows=indicator_rows, downloads=downloads, json_script=_json_script)
         self.glossary = {t.slug: t for t in site.glossary}
         self.terms = site.term_map()
         self.definitions = {t.slug: {"term": t.term, "def": plain_text(t.entry.body)} for t in site.glossary}
@@ -86,7 +87,13 @@ class Renderer:
 
     def render(self, datasets: list[dict]) -> dict[str, bytes]:
         site = self.site
-        self.page("index.html", "home.html", f"{site.config.title}：各部门决算表、情况说明与项目绩效自评")
+        site_charts = {year: charts.site_charts(site.by_year(year)) for year in site.years}
+        self.page(
+            "index.html",
+            "home.html",
+            f"{site.config.title}：各部门决算表、情况说明与项目绩效自评",
+            site_charts=site_charts,
+        )
         self.page("search.html", "search.html", "搜索")
         self.page("datasets.html", "datasets.html", "开放数据", datasets=datasets)
         # A host serves 404.html at whatever address was missing, so its links start from the site's base path.
@@ -105,7 +112,9 @@ class Renderer:
 
     def year(self, y: Year) -> None:
         base = y.url.rsplit("/", 1)[0] + "/"
-        self.page(y.url, "year.html", y.title, y=y)
+        table_charts = charts.year_charts(y.source.fmt, y.source.tables)
+        project_charts = charts.project_charts(y.projects)
+        self.page(y.url, "year.html", y.title, y=y, table_charts=table_charts, project_charts=project_charts)
         for i, table in enumerate(y.tables):
             prev_t = y.tables[i - 1] if i > 0 else None
             next_t = y.tables[i + 1] if i + 1 < len(y.tables) else None
@@ -126,7 +135,13 @@ class Renderer:
         if y.terms:
             self.page(f"{base}terms.html", "terms.html", f"名词解释 · {y.title}", y=y, glossary=self.glossary)
         if y.projects:
-            self.page(f"{base}projects/index.html", "projects.html", f"项目支出绩效自评 · {y.title}", y=y)
+            self.page(
+                f"{base}projects/index.html",
+                "projects.html",
+                f"项目支出绩效自评 · {y.title}",
+                y=y,
+                project_charts=project_charts,
+            )
             for i, p in enumerate(y.projects):
                 self.page(
                     p.url,
