@@ -337,7 +337,7 @@ def check_code_names(site: SiteSource, diags: Diagnostics) -> None:
                     if expected is not None and norm(expected) != norm(row.name):
                         diags.error(
                             row.loc,
-                            f"科目编码 {row.code} 的名称应为「{expected}」（{ys.fmt.title}），这里写作「{row.name}」。请改为「{expected}」，或核对编码。",
+                            f"科目编码 {row.code} 的名称应为「{expected}」（{ys.fmt.classification_title}），这里写作「{row.name}」。请改为「{expected}」，或核对编码。",
                             "code-name",
                         )
                         continue

@@ -266,6 +266,10 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_DATA
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader went away (validate | head): not our error. Quiet the flush at exit, as Python's docs advise.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_DATA
     except Exception:
         if args.verbose:
             traceback.print_exc()

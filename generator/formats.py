@@ -235,6 +235,7 @@ class Format:
     identities: tuple[Identity, ...]
     by_code: tuple[ByCode, ...]
     classification: dict[str, str]
+    classification_title: str
     project_form: ProjectForm | None
     path: str
 
@@ -499,6 +500,7 @@ def load_format(data_dir: Path, root: Path, format_id: str) -> Format:
         )
 
     classification: dict[str, str] = {}
+    classification_title = ""
     if raw.get("classification"):
         cpath = data_dir / "formats" / f"{raw['classification']}.yaml"
         craw = load(cpath, root) if cpath.is_file() else None
@@ -506,6 +508,7 @@ def load_format(data_dir: Path, root: Path, format_id: str) -> Format:
             reader.fail(raw.key_lines["classification"], f"找不到科目表 {cpath.relative_to(root).as_posix()}")
         else:
             classification = {str(k): str(v) for k, v in craw["codes"].items()}
+            classification_title = str(craw.get("title") or raw["classification"])
 
     form = None
     if isinstance(raw.get("project_form"), Map):
@@ -534,6 +537,7 @@ def load_format(data_dir: Path, root: Path, format_id: str) -> Format:
         identities=(),
         by_code=(),
         classification=classification,
+        classification_title=classification_title,
         project_form=form,
         path=rel,
     )

@@ -283,3 +283,16 @@ def test_internal_error_is_reported_without_traceback_unless_verbose(site: TinyS
     assert "内部错误" in err and "Traceback" not in err
     assert main(["validate", "--site", str(site.root), "--verbose"]) == 3
     assert "Traceback" in capsys.readouterr().err
+
+
+def test_a_reader_closing_the_pipe_is_not_an_internal_error():
+    """`validate | head`: the program stops quietly when its reader goes away."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "generator", "validate", "--notes"],
+        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    proc.stdout.readline()
+    proc.stdout.close()
+    err = proc.stderr.read()
+    proc.wait(timeout=60)
+    assert "内部错误" not in err and "Traceback" not in err

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from conftest import DEPT, FILES, REPO, YEAR, TinySite
+from conftest import DEPT, FILES, REPO, YEAR, TinySite, in_ci
 
 from generator import schema, yamlsrc
 from generator.cli import main
@@ -333,8 +333,12 @@ def _texts(root: Path) -> set[str]:
     return {t for p in (root / "data" / "departments").rglob("*.yaml") for t in walk(instance(p, root, False))}
 
 
-@pytest.mark.skipif(shutil.which("node") is None, reason="node (JavaScript) not installed: cannot compare dialects")
 def test_patterns_give_the_same_answers_in_javascript():
+    if shutil.which("node") is None:  # the editor's YAML server runs the patterns as JavaScript
+        message = "node (JavaScript) not installed: cannot compare the pattern dialects (apt-get install nodejs)"
+        if in_ci():
+            pytest.fail(message)
+        pytest.skip(message)
     keys = [
         "一、一般公共服务支出",
         "一般公共服务支出",
