@@ -601,28 +601,37 @@ def scores(projects: list) -> Chart | None:
 # ------------------------------------------------------------------------------------ site level
 
 
+COMPARE_LIMIT = 30  # departments a comparison draws; a province's thousands are in the open data, not one chart
+
+
 @_unvalidated
 def site_charts(years: list) -> list[Chart]:
-    """Departments side by side for one year (model.Year objects): spending, “三公”, project scores."""
+    """Departments side by side for one year (units.Summary objects): spending, “三公”, project scores."""
     return [c for c in (compare_spending(years), compare_sangong(years), compare_scores(years)) if c is not None]
 
 
-def _readers(years: list) -> list[tuple[str, Reader]]:
-    return [
-        (y.department.name, Reader(y.source.fmt, y.source.tables)) for y in years if y.source.fmt and y.source.tables
-    ]
-
-
 def _missing(years: list, have: list[str], what: str) -> tuple[str, ...]:
-    missing = [y.department.name for y in years if y.department.name not in have]
+    missing = [y.name for y in years if y.name not in have]
+    if len(missing) > COMPARE_LIMIT:
+        return (f"另有 {len(missing)} 个部门未收录{what}，不在图中。",)
     return (f"{'、'.join(missing)}未收录{what}，不在图中。",) if missing else ()
 
 
+def _limit(rows: list, what: str) -> tuple[list, tuple[str, ...]]:
+    if len(rows) <= COMPARE_LIMIT:
+        return rows, ()
+    return rows[:COMPARE_LIMIT], (
+        f"只画出{what}最多的 {COMPARE_LIMIT} 个部门，其余 {len(rows) - COMPARE_LIMIT} 个见开放数据。",
+    )
+
+
 def compare_spending(years: list) -> Chart | None:
-    pairs = [(name, r.at("表1/支出/本年支出合计")) for name, r in _readers(years)]
+    pairs = [(y.name, y.spending) for y in years if y.has_tables]
     known = sorted(((n, v) for n, v in pairs if v), key=lambda nv: -nv[1])
     if not known:
         return None
+    every = [n for n, _ in known]
+    known, capped = _limit(known, "本年支出")
     year = years[0].year
     if len(known) == 1:
         desc = f"{year} 年度收录决算表的部门只有{known[0][0]}，本年支出 {format_amount(known[0][1])} 万元。"
@@ -636,20 +645,22 @@ def compare_spending(years: list) -> Chart | None:
         stacked_bars(series, desc, "部门"),
         ("部门", "本年支出合计（万元）"),
         tuple((n, format_amount(v)) for n, v in known),
-        _missing(years, [n for n, _ in known], "决算表"),
+        capped + _missing(years, every, "决算表"),
     )
 
 
 def compare_sangong(years: list) -> Chart | None:
     rows = []
-    for name, r in _readers(years):
-        p, a = r.at("表9/预算数/合计"), r.at("表9/决算数/合计")
+    for y in years:
+        p, a = y.sangong or (None, None)
         if p is not None and a is not None and (p or a):
-            rows.append((name, p, a))
+            rows.append((y.name, p, a))
     if not rows:
         return None
     year = years[0].year
     rows.sort(key=lambda row: (-row[2], row[0]))
+    every = [n for n, _, _ in rows]
+    rows, capped = _limit(rows, "“三公”经费决算")
     if len(rows) == 1:
         name, p, a = rows[0]
         desc = (
@@ -671,23 +682,31 @@ def compare_sangong(years: list) -> Chart | None:
         ),
         ("部门", "预算数（万元）", "决算数（万元）", "决算占预算"),
         tuple((n, format_amount(p), format_amount(a), _pct(a, p) if p else "—") for n, p, a in rows),
-        _missing(years, [n for n, _, _ in rows], "“三公”经费表"),
+        capped + _missing(years, every, "“三公”经费表"),
         reading=f"浅色宽条为预算数，深色窄条为决算数，{SHARE_KEY}",
     )
 
 
 def _unscored(years: list, depts: list[str]) -> tuple[str, ...]:
-    counts = [(y.department.name, sum(1 for p in y.projects if p.score is None)) for y in years]
+    counts = [(y.name, sum(1 for p in y.projects if p.score is None)) for y in years]
     said = [f"{name} {n} 个项目" for name, n in counts if n and name in depts]
     return (f"{'、'.join(said)}的总分在原件中无法辨认，未画出。",) if said else ()
 
 
 def compare_scores(years: list) -> Chart | None:
-    points = [(y.department.name, p) for y in years for p in y.projects if p.score is not None]
-    if not points:
+    scored = [y for y in years if any(p.score is not None for p in y.projects)]
+    if not scored:
         return None
+    every = [y.name for y in scored]
+    capped: tuple[str, ...] = ()
+    if len(scored) > COMPARE_LIMIT:  # the departments first in the list, as the home page lists them
+        capped = (
+            f"只画出列表中前 {COMPARE_LIMIT} 个部门的项目，其余 {len(scored) - COMPARE_LIMIT} 个部门见开放数据。",
+        )
+        scored = scored[:COMPARE_LIMIT]
+    points = [(y.name, p) for y in scored for p in y.projects if p.score is not None]
     year = years[0].year
-    depts = [y.department.name for y in years if any(p.score is not None for p in y.projects)]
+    depts = [y.name for y in scored]
     means = []
     for d in depts:
         mine = [p.score for n, p in points if n == d]
@@ -702,6 +721,6 @@ def compare_scores(years: list) -> Chart | None:
         ),
         ("部门", "项目", "自评得分", "等级"),
         tuple((n, p.name, _score(p.score), p.grade or "—") for n, p in points),
-        _missing(years, depts, "项目自评得分") + _unscored(years, depts),
+        capped + _missing(years, every, "项目自评得分") + _unscored(years, depts),
         text_cols=(1, 3),
     )

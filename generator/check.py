@@ -325,30 +325,43 @@ def explain(result: CheckResult) -> str:
 # ------------------------------------------------------------------------------------- names and codes
 
 
-def check_code_names(site: SiteSource, diags: Diagnostics) -> None:
-    """A code's name is the same everywhere (2010301 is always 行政运行): against the catalogue, then site-wide."""
+def catalogue_names(ys: YearSource, diags: Diagnostics) -> list[tuple[str, str, Loc]]:
+    """Each 科目 row's name against the catalogue (2010301 is always 行政运行). Returns the rows it does not
+    contradict, for the site-wide check that every code has one name (consistent_names)."""
+    catalogue = ys.fmt.classification if ys.fmt else {}
+    named = []
+    for _, table in sorted(ys.tables.items()):
+        for row in table.class_rows:
+            expected = catalogue.get(row.code)
+            if expected is not None and norm(expected) != norm(row.name):
+                diags.error(
+                    row.loc,
+                    f"科目编码 {row.code} 的名称应为「{expected}」（{ys.fmt.classification_title}），这里写作「{row.name}」。请改为「{expected}」，或核对编码。",
+                    "code-name",
+                )
+            else:
+                named.append((row.code, row.name, row.loc))
+    # 表6 and the fixed rows carry their names in the format, so only data-keyed rows can disagree.
+    return named
+
+
+def consistent_names(named: list[tuple[str, str, Loc]], diags: Diagnostics) -> None:
+    """Across the whole site, in order: a code's later uses must carry the name of its first."""
     first: dict[str, tuple[str, Loc]] = {}
-    for dept in site.departments.values():
-        for ys in dept.years.values():
-            catalogue = ys.fmt.classification if ys.fmt else {}
-            for _, table in sorted(ys.tables.items()):
-                for row in table.class_rows:
-                    expected = catalogue.get(row.code)
-                    if expected is not None and norm(expected) != norm(row.name):
-                        diags.error(
-                            row.loc,
-                            f"科目编码 {row.code} 的名称应为「{expected}」（{ys.fmt.classification_title}），这里写作「{row.name}」。请改为「{expected}」，或核对编码。",
-                            "code-name",
-                        )
-                        continue
-                    seen = first.setdefault(row.code, (row.name, row.loc))
-                    if norm(seen[0]) != norm(row.name):
-                        diags.error(
-                            row.loc,
-                            f"科目编码 {row.code} 在这里名为「{row.name}」，在 {seen[1]} 名为「{seen[0]}」。同一编码的名称必须一致，请核对编码或名称。",
-                            "code-name",
-                        )
-            # 表6 and the fixed rows carry their names in the format, so only data-keyed rows can disagree.
+    for code, name, loc in named:
+        seen = first.setdefault(code, (name, loc))
+        if norm(seen[0]) != norm(name):
+            diags.error(
+                loc,
+                f"科目编码 {code} 在这里名为「{name}」，在 {seen[1]} 名为「{seen[0]}」。同一编码的名称必须一致，请核对编码或名称。",
+                "code-name",
+            )
+
+
+def check_code_names(site: SiteSource, diags: Diagnostics) -> None:
+    """A code's name is the same everywhere: against the catalogue, then site-wide."""
+    named = [n for dept in site.departments.values() for ys in dept.years.values() for n in catalogue_names(ys, diags)]
+    consistent_names(named, diags)
 
 
 # --------------------------------------------------------------------------------------- narrative

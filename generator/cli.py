@@ -13,6 +13,7 @@ import traceback
 from pathlib import Path
 
 from .diagnostics import Diagnostic, Diagnostics, UserError
+from .progress import Progress
 
 EXIT_OK, EXIT_DATA, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
@@ -26,6 +27,10 @@ class _Parser(argparse.ArgumentParser):
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--site", type=Path, default=Path("."), help="站点文件夹（含 site.toml），默认为当前文件夹")
     p.add_argument("--verbose", action="store_true", help="出现内部错误时显示完整的 Python 调用栈")
+
+
+def _jobs(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--jobs", "-j", type=int, metavar="N", help="同时处理的进程数，默认为本机全部处理器核心")
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -47,6 +52,8 @@ def make_parser() -> argparse.ArgumentParser:
         "--allow-errors", action="store_true", help="即使核对有错误也生成网站，并在相关表格上标明未通过的核对"
     )
     b.add_argument("-q", "--quiet", action="store_true", help="只显示错误")
+    b.add_argument("--clean", action="store_true", help="不用上次生成留下的缓存，全部重新生成")
+    _jobs(b)
 
     v = sub.add_parser(
         "validate",
@@ -56,6 +63,7 @@ def make_parser() -> argparse.ArgumentParser:
     _common(v)
     v.add_argument("--strict", action="store_true", help="有警告也视为失败")
     v.add_argument("--notes", action="store_true", help="同时列出尾数差异等提示")
+    _jobs(v)
     v.add_argument(
         "--format",
         choices=["text", "github"],
@@ -157,7 +165,9 @@ def run(args: argparse.Namespace) -> int:
 
     root = getattr(args, "site", Path("."))
     if args.command == "validate":
-        report = pipeline.validate(root)
+        progress = Progress("核对")
+        report = pipeline.check_site(root, args.jobs, progress)
+        progress.close()
         diags = report.diagnostics
         if args.format == "github":
             for d in diags.sorted():
@@ -165,16 +175,32 @@ def run(args: argparse.Namespace) -> int:
                     print(d.annotation(annotation_path(root, d.loc.path)))
         else:
             print_diagnostics(diags.sorted(), args.notes, sys.stdout)
-        print(f"核对完成：{len(report.checks)} 项算术核对；{summary(diags)}。")
+        print(f"核对完成：{report.units} 个部门年度，{report.check_count} 项算术核对；{summary(diags)}。")
         failed = diags.has_errors or (args.strict and diags.count("warning") > 0)
         return EXIT_DATA if failed else EXIT_OK
     if args.command == "build":
         out = args.out or root / "public"
-        report = pipeline.build(root, out, allow_errors=args.allow_errors, strict=args.strict)
+        progress = Progress("生成")
+        try:
+            report = pipeline.build(
+                root,
+                out,
+                allow_errors=args.allow_errors,
+                strict=args.strict,
+                jobs=args.jobs,
+                clean=args.clean,
+                progress=progress,
+            )
+        finally:
+            progress.close()
         shown = [d for d in report.diagnostics.sorted() if d.level == "error" or not args.quiet]
         print_diagnostics(shown, False, sys.stderr)
-        print(f"已生成 {report.pages} 个页面（共 {report.files} 个文件）到 {out}。{summary(report.diagnostics)}。")
-        print(f"搜索索引：{report.search_docs} 条，{report.search_bytes / 1024:.0f} KB（assets/search-index.js）。")
+        print(
+            f"网站共 {report.pages} 个页面（{report.files} 个文件）在 {out}：{report.units} 个部门年度，这次重新生成 {report.rebuilt} 个，写入或删除 {report.written} 个文件，用时 {report.seconds:.1f} 秒。"
+        )
+        print(f"{summary(report.diagnostics)}。")
+        if report.search_bytes:
+            print(f"搜索索引：{report.search_docs} 个部门年度，{report.search_bytes / 1024:.0f} KB（assets/search/）。")
         if report.published_with_errors:
             print("注意：数据有错误，按 --allow-errors 仍然生成了网站；未通过的核对已标在相关表格上。", file=sys.stderr)
             return EXIT_DATA

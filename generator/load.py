@@ -42,6 +42,7 @@ NARRATIVE_FILE = "情况说明.md"
 TERMS_FILE = "名词解释.yaml"
 PROJECTS_DIR = "项目"
 SOURCE_NOTES = "原件备注"
+RESERVED_SLUGS = {"glossary", "assets", "data", "search", "projects", "years"}  # the site's own folders
 SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 CLASS_CODE = re.compile(r"^(\d{3}|\d{5}|\d{7})$")
 # [printed figure](表N/… or 项目/编码/…) followed by the unit as printed.
@@ -708,9 +709,21 @@ def read_year(folder: Path, root: Path, dept: str, year: int, fmt: Format | None
     return ys
 
 
-def read_department(folder: Path, root: Path, config: SiteConfig, formats: dict[str, Format], diags: Diagnostics):
+def read_department(
+    folder: Path,
+    root: Path,
+    config: SiteConfig,
+    formats: dict[str, Format],
+    diags: Diagnostics,
+    read_years: bool = True,
+):
+    """A department's 部门.yaml and its year folders; with read_years=False the years are only listed
+    (DepartmentSource.year_folders), for a build that reads each one in its own worker."""
     rel = folder.relative_to(root).as_posix()
     slug = folder.name
+    if slug in RESERVED_SLUGS:
+        diags.error(Loc(rel), f"部门文件夹名“{slug}”与站点自用的网址冲突，请换一个名字。", "slug")
+        return None
     if not SLUG.match(slug):
         diags.error(
             Loc(rel),
@@ -753,7 +766,9 @@ def read_department(folder: Path, root: Path, config: SiteConfig, formats: dict[
                 "year",
             )
             continue
-        dept.years[year] = read_year(entry, root, slug, year, formats.get(fmt_id), diags)
+        dept.year_folders[year] = entry.relative_to(root).as_posix()
+        if read_years:
+            dept.years[year] = read_year(entry, root, slug, year, formats.get(fmt_id), diags)
     return dept
 
 

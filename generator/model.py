@@ -24,9 +24,6 @@ from .sources import (
     YearSource,
 )
 
-RESERVED_SLUGS = {"glossary", "assets", "data", "search", "projects"}
-
-
 # ------------------------------------------------------------------------------------------ tables
 
 
@@ -288,6 +285,7 @@ class GlossaryTerm:
     entry: GlossaryEntry
     url: str
     appears_on: list[tuple[str, str]] = field(default_factory=list)  # (title, url), filled while rendering
+    appears_total: int = 0  # pages it appears on; a province lists only the first APPEARS_LIMIT
 
     @property
     def term(self) -> str:
@@ -348,39 +346,48 @@ SUMMARY = [  # the figures a reader looks for first, where the format has them
 ]
 
 
-def build_site(config: SiteConfig, source, checks: list[CheckResult], narrative_checks: dict, failed: bool) -> Site:
+def build_year(dept: Department, ys: YearSource, checks: list[CheckResult], narrative_links: dict) -> Year:
+    """One department-year, ready to render: its tables, key figures, projects and their checks."""
     from .projects import project_views
 
+    base = f"{dept.slug}/{ys.year}/"
+    y = Year(dept, ys.year, f"{base}index.html", ys)
+    y.checks = checks
+    if ys.fmt:
+        for no, table in sorted(ys.tables.items()):
+            y.tables.append(build_table(table, ys.fmt, y.checks, table_url(base, no)))
+        if ys.tables:
+            for label, target in SUMMARY:
+                ref = ys.fmt.resolve(target)
+                if isinstance(ref, CellRef) and ref.table in ys.tables:
+                    cell = ys.tables[ref.table].cells.get((ref.part, ref.row, ref.col))
+                    text = format_amount(cell.value) if cell and cell.value is not None else "—"
+                    y.summary.append(SummaryFigure(label, text, cell_url(base, ys.fmt, ref)))
+    y.projects = project_views(ys, base, ys.fmt.project_form if ys.fmt else None)
+    for p in y.projects:
+        p.checks = check_views([c for c in y.checks if c.project == p.code])
+    y.narrative_links = narrative_links
+    return y
+
+
+def department(ds: DepartmentSource) -> Department:
+    return Department(ds.slug, ds.name, ds.region, f"{ds.slug}/index.html", ds)
+
+
+def glossary_terms(entries: dict[str, GlossaryEntry]) -> list[GlossaryTerm]:
+    return [GlossaryTerm(e, f"glossary/{slug}.html") for slug, e in sorted(entries.items(), key=lambda kv: kv[1].term)]
+
+
+def build_site(config: SiteConfig, source, checks: list[CheckResult], narrative_checks: dict, failed: bool) -> Site:
     departments = []
-    for slug, ds in sorted(source.departments.items(), key=lambda kv: (kv[1].region, kv[1].name, kv[0])):
-        dept = Department(slug, ds.name, ds.region, f"{slug}/index.html", ds)
+    for _, ds in sorted(source.departments.items(), key=lambda kv: (kv[1].region, kv[1].name, kv[0])):
+        dept = department(ds)
         for year_no, ys in sorted(ds.years.items(), reverse=True):
-            y = Year(dept, year_no, f"{slug}/{year_no}/", ys)
-            y.url = f"{slug}/{year_no}/index.html"
-            base = f"{slug}/{year_no}/"
-            y.checks = [c for c in checks if c.department == slug and c.year == year_no]
-            if ys.fmt:
-                for no, table in sorted(ys.tables.items()):
-                    y.tables.append(build_table(table, ys.fmt, y.checks, table_url(base, no)))
-                if ys.tables:
-                    for label, target in SUMMARY:
-                        ref = ys.fmt.resolve(target)
-                        if isinstance(ref, CellRef) and ref.table in ys.tables:
-                            cell = ys.tables[ref.table].cells.get((ref.part, ref.row, ref.col))
-                            text = format_amount(cell.value) if cell and cell.value is not None else "—"
-                            y.summary.append(SummaryFigure(label, text, cell_url(base, ys.fmt, ref)))
-            y.projects = project_views(ys, base, ys.fmt.project_form if ys.fmt else None)
-            for p in y.projects:
-                p.checks = check_views([c for c in y.checks if c.project == p.code])
-            y.narrative_links = narrative_checks.get((slug, year_no), {})
-            dept.years.append(y)
+            mine = [c for c in checks if c.department == ds.slug and c.year == year_no]
+            dept.years.append(build_year(dept, ys, mine, narrative_checks.get((ds.slug, year_no), {})))
         departments.append(dept)
-    glossary = [
-        GlossaryTerm(e, f"glossary/{slug}.html")
-        for slug, e in sorted(source.glossary.items(), key=lambda kv: kv[1].term)
-    ]
     pages = [p for _, p in sorted(source.pages.items())]
-    return Site(config, departments, glossary, pages, failed)
+    return Site(config, departments, glossary_terms(source.glossary), pages, failed)
 
 
 def figure_links(year_base: str, fmt: Format, resolved: list[tuple]) -> dict:

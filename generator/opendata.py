@@ -13,7 +13,7 @@ import io
 import json
 from decimal import Decimal
 
-from .model import Site, TableView, Year
+from .model import TableView, Year
 from .projects import ProjectView, indicator_rows, is_not_scored, is_withheld
 from .sources import Cell
 
@@ -231,55 +231,36 @@ def projects_summary(y: Year) -> dict[str, bytes]:
     return {f"{base}projects.csv": _csv(rows)}
 
 
-def build_open_data(site: Site) -> tuple[dict[str, bytes], list[dict]]:
-    """Every dataset file, plus datasets.json: the machine-readable index of them all (also returned)."""
+def year_files(y: Year) -> tuple[dict[str, bytes], list[tuple]]:
+    """A department-year's data files, and its entries for the dataset index: (kind, title, unit, page, files, extra)."""
     files: dict[str, bytes] = {}
+    entries: list[tuple] = []
+    for t in y.tables:
+        made = table_files(y, t)
+        files.update(made)
+        entries.append(("table", t.name, "万元", t.url, tuple(sorted(made)), (("table", t.no),)))
+    if y.projects:
+        made = projects_summary(y)
+        files.update(made)
+        page = y.projects[0].url.rsplit("/", 1)[0] + "/index.html"
+        entries.append(("projects", "项目支出绩效自评一览", "元", page, tuple(sorted(made)), ()))
+    for p in y.projects:
+        made = project_files(y, p)
+        files.update(made)
+        entries.append(("project", p.name, "元", p.url, tuple(sorted(made)), (("code", p.code),)))
+    return files, entries
+
+
+def dataset_index(title: str, units: list) -> tuple[bytes, list[dict]]:
+    """datasets.json, the machine-readable index of every dataset, from the units' entries (units.Summary)."""
     index = []
-    for y in site.all_years():
-        common = {"department": y.department.name, "department_id": y.department.slug, "year": y.year}
-        for t in y.tables:
-            made = table_files(y, t)
-            files.update(made)
-            index.append(
-                {
-                    **common,
-                    "kind": "table",
-                    "table": t.no,
-                    "title": t.name,
-                    "unit": "万元",
-                    "page": t.url,
-                    "files": sorted(made),
-                }
-            )
-        if y.projects:
-            made = projects_summary(y)
-            files.update(made)
-            index.append(
-                {
-                    **common,
-                    "kind": "projects",
-                    "title": "项目支出绩效自评一览",
-                    "unit": "元",
-                    "page": y.projects[0].url.rsplit("/", 1)[0] + "/index.html",
-                    "files": sorted(made),
-                }
-            )
-        for p in y.projects:
-            made = project_files(y, p)
-            files.update(made)
-            index.append(
-                {
-                    **common,
-                    "kind": "project",
-                    "code": p.code,
-                    "title": p.name,
-                    "unit": "元",
-                    "page": p.url,
-                    "files": sorted(made),
-                }
-            )
-    files["datasets.json"] = _json({"site": site.config.title, "note": LICENCE_NOTE, "datasets": index})
-    return files, index
+    for u in units:
+        for kind, name, unit, page, files, extra in u.datasets:
+            entry = {"department": u.name, "department_id": u.slug, "year": u.year, "kind": kind}
+            entry.update(dict(extra))
+            entry.update({"title": name, "unit": unit, "page": page, "files": list(files)})
+            index.append(entry)
+    return _json({"site": title, "note": LICENCE_NOTE, "datasets": index}), index
 
 
 def downloads(url: str) -> dict[str, str]:

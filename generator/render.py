@@ -7,6 +7,7 @@ escaped, or as sanitised Markdown.
 
 from __future__ import annotations
 
+import functools
 import json
 from decimal import Decimal
 from pathlib import Path
@@ -40,19 +41,27 @@ def _wan(value: Decimal | None) -> str:
     return "—" if value is None else format_amount(value / TEN_THOUSAND)
 
 
+@functools.lru_cache(maxsize=4)
+def environment(templates: Path) -> Environment:
+    """The templates, compiled once per process however many department-years it renders."""
+    env = Environment(
+        loader=FileSystemLoader(templates),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(money=format_amount, plain=format_plain, pct=_pct, wan=_wan)
+    env.globals.update(indicator_rows=indicator_rows, downloads=downloads, json_script=_json_script)
+    return env
+
+
 class Renderer:
     def __init__(self, site: Site, templates: Path) -> None:
         self.site = site
-        self.env = Environment(
-            loader=FileSystemLoader(templates),
-            autoescape=select_autoescape(default=True, default_for_string=True),
-            undefined=StrictUndefined,
-            trim_blocks=True,
-            lstrip_blocks=True,
-            keep_trailing_newline=True,
-        )
-        self.env.filters.update(money=format_amount, plain=format_plain, pct=_pct, wan=_wan)
-        self.env.globals.update(indicator_rows=indicator_rows, downloads=downloads, json_script=_json_script)
+        self.env = environment(templates)
+        self.titles: dict[str, str] = {}
         self.glossary = {t.slug: t for t in site.glossary}
         self.terms = site.term_map()
         self.definitions = {t.slug: {"term": t.term, "def": plain_text(t.entry.body)} for t in site.glossary}
@@ -84,8 +93,10 @@ class Renderer:
                 continue
             self.glossary[slug].appears_on.append((title, path))
         self.pages[path] = html.encode("utf-8")
+        self.titles[path] = title
 
-    def render(self, datasets: list[dict]) -> dict[str, bytes]:
+    def render_site(self, datasets: list[dict], listed_inline: bool) -> dict[str, bytes]:
+        """The pages that summarise every department-year: `site.departments[].years` are units.Summary."""
         site = self.site
         site_charts = {year: charts.site_charts(site.by_year(year)) for year in site.years}
         self.page(
@@ -93,18 +104,19 @@ class Renderer:
             "home.html",
             f"{site.config.title}：各部门决算表、情况说明与项目绩效自评",
             site_charts=site_charts,
+            inline=listed_inline,
         )
+        for year in site.years:
+            self.page(f"years/{year}.html", "year_list.html", f"{year} 年度各部门决算", year=year)
         self.page("search.html", "search.html", "搜索")
-        self.page("datasets.html", "datasets.html", "开放数据", datasets=datasets)
+        self.page("datasets.html", "datasets.html", "开放数据", datasets=datasets, compact=not listed_inline)
         # A host serves 404.html at whatever address was missing, so its links start from the site's base path.
         self.page("404.html", "404.html", "找不到这个页面", root=urlsplit(site.config.base_url).path or "/")
         for p in site.pages:
             self.page(f"{p.slug}.html", "page.html", p.title, page=p)
         for dept in site.departments:
             self.page(dept.url, "department.html", dept.name, dept=dept)
-            for year in dept.years:
-                self.year(year)
-        # The glossary comes last: its pages list every page each term appears on.
+        # The glossary comes last: its pages list the pages each term appears on.
         self.page("glossary/index.html", "glossary_index.html", "名词解释")
         for term in site.glossary:
             self.page(term.url, "glossary_term.html", f"名词解释：{term.term}", term=term)
@@ -154,11 +166,30 @@ class Renderer:
                 )
 
 
-def sitemap(site: Site, pages: list[str]) -> bytes | None:
-    """sitemap.xml for search engines: absolute URLs under site.toml's base_url (none without one)."""
-    if not site.config.base_url:
-        return None
-    urls = "".join(
-        f"  <url><loc>{escape(site.config.base_url + p)}</loc></url>\n" for p in sorted(pages) if p != "404.html"
+SITEMAP_LIMIT = 50_000  # URLs per sitemap file (sitemaps.org)
+
+
+def sitemaps(base_url: str, pages: list[str]) -> dict[str, bytes]:
+    """sitemap.xml for search engines: absolute URLs under site.toml's base_url (none without one). Past 50,000
+    URLs it becomes an index of sitemap-1.xml, sitemap-2.xml, … as the protocol requires."""
+    if not base_url:
+        return {}
+    urls = [escape(base_url + p) for p in sorted(pages) if p != "404.html"]
+    head = '<?xml version="1.0" encoding="UTF-8"?>\n'
+    ns = 'xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"'
+
+    def urlset(chunk: list[str]) -> bytes:
+        body = "".join(f"  <url><loc>{u}</loc></url>\n" for u in chunk)
+        return f"{head}<urlset {ns}>\n{body}</urlset>\n".encode()
+
+    if len(urls) <= SITEMAP_LIMIT:
+        return {"sitemap.xml": urlset(urls)}
+    files = {}
+    for i in range(0, len(urls), SITEMAP_LIMIT):
+        files[f"sitemap-{i // SITEMAP_LIMIT + 1}.xml"] = urlset(urls[i : i + SITEMAP_LIMIT])
+    index = "".join(
+        f"  <sitemap><loc>{escape(base_url + name)}</loc></sitemap>\n"
+        for name in sorted(files, key=lambda n: int(n[8:-4]))
     )
-    return f'<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n{urls}</urlset>\n'.encode()
+    files["sitemap.xml"] = f"{head}<sitemapindex {ns}>\n{index}</sitemapindex>\n".encode()
+    return files

@@ -21,12 +21,12 @@ from .load import (
     NARRATIVE_FILE,
     OVERVIEW_FILE,
     PLACEHOLDER,
+    RESERVED_SLUGS,
     SLUG,
     TERMS_FILE,
     read_glossary,
     read_yaml,
 )
-from .model import RESERVED_SLUGS
 from .schema import written_name
 from .yamlsrc import Map
 

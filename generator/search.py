@@ -1,23 +1,29 @@
-"""The search index: every department, table row, project, indicator, glossary term and narrative paragraph.
+"""The search index: every department, table, table row, project, indicator, glossary term and paragraph.
 
 Chinese is segmented with overlapping character bigrams, the scheme of Lucene's CJKAnalyzer and
-Elasticsearch's cjk_bigram filter: no dictionary, so names the dictionary never saw (科目 names, project
-names) are found as reliably as common words. Runs of Latin letters and digits are whole tokens, matched by
-prefix, so 20103 finds 2010301. The browser tokenises queries the same way (templates/static/search.js) and
-confirms a multi-character match against the text itself, so 行政运行 does not match 行政…运行.
+Elasticsearch's cjk_bigram filter: no dictionary, so names no dictionary has (科目 names, project names) are
+found as reliably as common words. Latin letters are whole tokens; digits are indexed where they are codes
+(3, 5 and 7 digits for 类/款/项, 15 or more for project codes), not as every printed amount.
 
-The index is a script that assigns one global (window.SEARCH_INDEX): file:// pages cannot fetch files.
+It is built to scale to thousands of department-years, and to load as scripts (file:// pages cannot fetch):
+- assets/search/site.js: the list of department-years, and the site's own documents (departments, glossary);
+- assets/search/u/<department>-<year>.js: one department-year's documents;
+- assets/search/t/<00–ff>.js: for each token, a bitmap of the department-years that contain it, sharded by a
+  hash of the token (16 to 256 shards, by size), so a query loads only the shards of its own tokens and then
+  the documents of the first department-years that match (templates/static/search.js).
+The browser confirms each word against the document's text, so 行政运行 does not match 行政…运行.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import unicodedata
 from dataclasses import dataclass
 
 from .markup import markdown_blocks, plain_text
-from .model import Site, Year
+from .model import Year
 
 _TOKEN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+|[a-z0-9]+")
 KINDS = {
@@ -30,22 +36,40 @@ KINDS = {
     "text": "情况说明",
     "overview": "概况",
 }
+SHARD_BYTES = 64 * 1024  # aim for token shards about this size: a query loads only the few it needs
 
 
 def normalise(text: str) -> str:
     return unicodedata.normalize("NFKC", text).lower()
 
 
+def _is_code(run: str) -> bool:
+    return not run.isdigit() or len(run) in (3, 5, 7) or len(run) >= 15
+
+
 def tokens(text: str) -> set[str]:
-    """CJK runs → their overlapping bigrams (a single character stays one token); Latin/digit runs → whole."""
+    """CJK runs → their overlapping bigrams (a single character stays one token); letters → whole; codes → whole."""
     out: set[str] = set()
     for m in _TOKEN.finditer(normalise(text)):
         run = m.group(0)
-        if run[0].isascii() or len(run) == 1:
+        if run[0].isascii():
+            if _is_code(run):
+                out.add(run)
+        elif len(run) == 1:
             out.add(run)
         else:
             out.update(run[i : i + 2] for i in range(len(run) - 1))
     return out
+
+
+def fnv1a(token: str) -> int:
+    """FNV-1a over the token's UTF-16 code units, as templates/static/search.js computes it."""
+    h = 0x811C9DC5
+    data = token.encode("utf-16-le")
+    for i in range(0, len(data), 2):
+        h ^= data[i] | (data[i + 1] << 8)
+        h = (h * 0x01000193) & 0xFFFFFFFF
+    return h
 
 
 @dataclass(frozen=True)
@@ -54,10 +78,17 @@ class Doc:
     title: str
     context: str  # where it is: department, year, table
     url: str  # from the site root, with the anchor of the exact place
-    text: str  # what is searched and shown as the snippet
+    text: str  # what is shown as the snippet, and what each word is confirmed against
+    keys: str = ""  # what is indexed, when it is not the text itself (a row is found by its code and name)
+
+    def row(self) -> list[str]:
+        return [self.kind, self.title, self.context, self.url, self.text]
+
+    def tokens(self) -> set[str]:
+        return tokens(f"{self.title} {self.keys or self.text}")
 
 
-def _year_docs(y: Year) -> list[Doc]:
+def unit_docs(y: Year) -> list[Doc]:
     where = f"{y.department.name} · {y.year} 年度"
     base = y.url.rsplit("/", 1)[0] + "/"
     docs = [
@@ -77,6 +108,7 @@ def _year_docs(y: Year) -> list[Doc]:
                             f"{where} · {table.name}",
                             f"{table.url}#{row.anchor}",
                             f"{col.full_label} {cell.text}",
+                            col.full_label,
                         )
                     )
                 continue
@@ -95,7 +127,14 @@ def _year_docs(y: Year) -> list[Doc]:
                     + (f" · 行{row.no}" if row.no else "")
                 )
                 docs.append(
-                    Doc("row", title, context, f"{table.url}#{row.anchor}", f"{row.code} {row.label} {figures}".strip())
+                    Doc(
+                        "row",
+                        title,
+                        context,
+                        f"{table.url}#{row.anchor}",
+                        f"{row.code} {row.label} {figures}".strip(),
+                        f"{row.code} {row.label}",
+                    )
                 )
     if y.overview:
         for d in y.overview.duties:
@@ -131,25 +170,70 @@ def _year_docs(y: Year) -> list[Doc]:
     return docs
 
 
-def build_index(site: Site) -> tuple[bytes, int]:
-    """The index as JavaScript, and how many documents it holds."""
-    docs = [Doc("department", d.name, d.region, d.url, f"{d.name} {d.region}") for d in site.departments]
-    for y in site.all_years():
-        docs += _year_docs(y)
+def unit_key(slug: str, year: int) -> str:
+    return f"{slug}-{year}"
+
+
+def unit_file(key: str, docs: list[Doc]) -> tuple[str, bytes]:
+    """A department-year's documents, as a script that files them under its key."""
+    text = json.dumps([d.row() for d in docs], ensure_ascii=False, separators=(",", ":"))
+    script = f"SEARCH_UNITS[{json.dumps(key)}]=" + text.replace("</", "<\\/") + ";\n"
+    return f"assets/search/u/{key}.js", script.encode("utf-8")
+
+
+def site_docs(departments: list, glossary: list) -> list[Doc]:
+    """The documents of the site itself: departments (summaries with name, region, url) and glossary terms."""
+    docs = [Doc("department", d.name, d.region, d.url, f"{d.name} {d.region}") for d in departments]
     docs += [
         Doc("term", t.term, "名词解释", t.url, f"{t.term} {' '.join(t.entry.aliases)} {plain_text(t.entry.body)}")
-        for t in site.glossary
+        for t in glossary
     ]
-    postings: dict[str, list[int]] = {}
-    for i, doc in enumerate(docs):
-        for tok in sorted(tokens(f"{doc.title} {doc.text}")):
-            postings.setdefault(tok, []).append(i)
-    data = {
-        "kinds": KINDS,
-        "docs": [[d.kind, d.title, d.context, d.url, d.text] for d in docs],
-        "index": dict(sorted(postings.items())),
-    }
-    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-    # A script, not JSON: file:// pages may load scripts but not fetch data. "</" cannot end a script here.
-    script = "window.SEARCH_INDEX=" + text.replace("</", "<\\/") + ";\n"
-    return script.encode("utf-8"), len(docs)
+    return docs
+
+
+class TokenMatrix:
+    """For every token, the department-years (by position in the site's sorted list) that contain it."""
+
+    def __init__(self, units: int) -> None:
+        self.units = units
+        self.bits: dict[str, bytearray] = {}
+
+    def add(self, unit: int, toks: set[str]) -> None:
+        for t in toks:
+            row = self.bits.get(t)
+            if row is None:
+                row = self.bits[t] = bytearray((self.units + 7) // 8)
+            row[unit >> 3] |= 1 << (unit & 7)
+
+    def remove(self, unit: int, toks: set[str]) -> None:
+        for t in toks:
+            row = self.bits.get(t)
+            if row is not None:
+                row[unit >> 3] &= ~(1 << (unit & 7)) & 0xFF
+                if not any(row):
+                    del self.bits[t]
+
+    @property
+    def shards(self) -> int:
+        """16, 64 or 256 shards, by the index's size: a small site is a few files, a province 256."""
+        size = len(self.bits) * (8 + 4 * ((self.units + 7) // 8 + 2) // 3)
+        return next((n for n in (16, 64) if size <= n * SHARD_BYTES), 256)
+
+    def shard_files(self) -> dict[str, bytes]:
+        count = self.shards
+        shards: dict[int, dict[str, str]] = {i: {} for i in range(count)}
+        for t in sorted(self.bits):
+            shards[fnv1a(t) % count][t] = base64.b64encode(bytes(self.bits[t])).decode("ascii")
+        return {
+            f"assets/search/t/{i:02x}.js": (
+                f'SEARCH_TOKENS["{i:02x}"]=' + json.dumps(rows, ensure_ascii=False, separators=(",", ":")) + ";\n"
+            ).encode("utf-8")
+            for i, rows in shards.items()
+        }
+
+
+def site_file(units: list[tuple[str, str, str]], docs: list[Doc], shards: int) -> bytes:
+    """The entry point: the department-years in bitmap order (key, title, url), the site's own documents."""
+    data = {"kinds": KINDS, "shards": shards, "units": [list(u) for u in units], "docs": [d.row() for d in docs]}
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
+    return ("window.SEARCH_UNITS={};window.SEARCH_TOKENS={};window.SEARCH_SITE=" + text + ";\n").encode("utf-8")

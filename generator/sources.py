@@ -163,6 +163,7 @@ class DepartmentSource:
     region: str
     rel: str
     years: dict[int, YearSource] = field(default_factory=dict)
+    year_folders: dict[int, str] = field(default_factory=dict)  # year → its folder, relative to the site
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ same bytes.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 from pathlib import Path, PurePosixPath
@@ -36,26 +37,72 @@ def safe_path(path: str) -> PurePosixPath:
     return p
 
 
-def write_site(out: Path, files: dict[str, bytes]) -> None:
-    paths = {path: safe_path(path) for path in files}
-    parent = out.parent
-    parent.mkdir(parents=True, exist_ok=True)
-    tmp = parent / f".{out.name}.new-{os.getpid()}"
-    old = parent / f".{out.name}.old-{os.getpid()}"
-    for leftover in (tmp, old):
-        if leftover.exists():
-            shutil.rmtree(leftover)
-    try:
+class Stage:
+    """Where a build writes, before anything in public/ changes.
+
+    A full build (no usable cache) writes the whole site here and swaps it in for public/ at the end, as one
+    rename. An incremental build writes here only the files whose bytes changed, then moves them into
+    public/ and removes the files no longer produced. Either way public/ is touched only after every
+    department-year and every site page has been produced: a failed build leaves it as it was.
+    """
+
+    def __init__(self, out: Path, full: bool) -> None:
+        self.out = out
+        self.full = full
+        self.folder = out.parent / f".{out.name}.stage-{os.getpid()}"
+        if self.folder.exists():
+            shutil.rmtree(self.folder)
+        self.folder.mkdir(parents=True)
+
+    def write(self, path: str, data: bytes) -> None:
+        target = self.folder.joinpath(*safe_path(path).parts)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+
+    def add_site_files(self, files: dict[str, bytes], previous: dict[str, str]) -> None:
         for path in sorted(files):
-            target = tmp.joinpath(*paths[path].parts)
+            data = files[path]
+            if self.full or previous.get(path) != hashlib.sha256(data).hexdigest() or not (self.out / path).is_file():
+                self.write(path, data)
+
+    def staged(self) -> list[Path]:
+        return sorted(p for p in self.folder.rglob("*") if p.is_file())
+
+    def apply(self, expected: set[str], previous: set[str]) -> int:
+        """Bring public/ to exactly `expected`. Returns how many files were written or removed."""
+        for path in expected:
+            safe_path(path)
+        if self.full or not self.out.is_dir():
+            count = len(self.staged())
+            old = self.out.parent / f".{self.out.name}.old-{os.getpid()}"
+            if self.out.exists():
+                self.out.rename(old)
+            self.folder.rename(self.out)
+            if old.exists():
+                shutil.rmtree(old)
+            return count
+        count = 0
+        for source in self.staged():
+            rel = source.relative_to(self.folder)
+            target = self.out / rel
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(files[path])
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    if out.exists():
-        out.rename(old)
-        tmp.rename(out)
-        shutil.rmtree(old)
-    else:
-        tmp.rename(out)
+            os.replace(source, target)
+            count += 1
+        for path in sorted(previous - expected):
+            target = self.out.joinpath(*PurePosixPath(path).parts)
+            if target.is_file():
+                target.unlink()
+                count += 1
+                _prune(target.parent, self.out)
+        return count
+
+    def discard(self) -> None:
+        if self.folder.exists():
+            shutil.rmtree(self.folder)
+
+
+def _prune(folder: Path, top: Path) -> None:
+    """Remove folders left empty by removed files, up to (not including) public/ itself."""
+    while folder != top and folder.is_dir() and not any(folder.iterdir()):
+        folder.rmdir()
+        folder = folder.parent

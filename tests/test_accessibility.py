@@ -34,6 +34,7 @@ PAGE_TYPES = [
     "about.html",
     "datasets.html",
     "search.html?q=行政运行",
+    "years/2023.html",
 ]
 
 

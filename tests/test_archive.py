@@ -46,7 +46,7 @@ def test_archive_holds_the_site_a_manifest_and_a_readme(archive):
         names = z.namelist()
         manifest = z.read("MANIFEST.sha256")
     assert names == sorted(names)
-    assert "site/index.html" in names and "README.txt" in names and "site/assets/search-index.js" in names
+    assert "site/index.html" in names and "README.txt" in names and "site/assets/search/site.js" in names
     assert hashlib.sha256(manifest).hexdigest() == digest
     listed = {line.split("  ", 1)[1] for line in manifest.decode().splitlines()}
     assert listed == set(names) - {"MANIFEST.sha256"}

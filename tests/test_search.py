@@ -19,21 +19,55 @@ def test_chinese_is_indexed_as_overlapping_bigrams_and_codes_as_whole_tokens():
     assert tokens("ＡＢＣ１２３") == {"abc123"}  # full-width letters and digits are the same token
 
 
-def load_index(public: Path) -> dict:
-    text = (public / "assets" / "search-index.js").read_text(encoding="utf-8")
-    assert text.startswith("window.SEARCH_INDEX=") and text.rstrip().endswith(";")
-    return json.loads(text[len("window.SEARCH_INDEX=") : text.rstrip().rindex(";")])
+def load_script(path: Path, prefix: str) -> object:
+    text = path.read_text(encoding="utf-8")
+    assert text.startswith(prefix) and text.rstrip().endswith(";"), path
+    return json.loads(text[len(prefix) : text.rstrip().rindex(";")])
+
+
+def load_index(public: Path) -> tuple[dict, list[list[str]]]:
+    """The site entry point, and every document of every department-year, as the browser would load them."""
+    site = load_script(
+        public / "assets" / "search" / "site.js", "window.SEARCH_UNITS={};window.SEARCH_TOKENS={};window.SEARCH_SITE="
+    )
+    docs = list(site["docs"])
+    for key, _title, path in site["units"]:
+        docs += load_script(public / path, f'SEARCH_UNITS["{key}"]=')
+    return site, docs
 
 
 def test_index_covers_every_kind_of_place(public: Path):
-    data = load_index(public)
-    kinds = {doc[0] for doc in data["docs"]}
+    site, docs = load_index(public)
+    assert [u[0] for u in site["units"]] == ["luohu-quweiban-2023", "luohu-zhengshuju-2023"]
+    kinds = {doc[0] for doc in docs}
     assert kinds == {"department", "table", "row", "project", "indicator", "term", "text", "overview"}
-    urls = {doc[3] for doc in data["docs"]}
-    for url in urls:  # every result links to a page that exists, at an anchor that exists
+    for url in {doc[3] for doc in docs}:  # every result links to a page that exists, at an anchor that exists
         path, _, anchor = url.partition("#")
         html = (public / path).read_text(encoding="utf-8")
         assert not anchor or f'id="{anchor}"' in html, url
+
+
+def test_token_bitmaps_say_which_department_years_have_each_token(public: Path):
+    import base64
+
+    from generator.search import fnv1a, tokens
+
+    site, _ = load_index(public)
+    shards = site["shards"]
+
+    def units_with(token: str) -> list[str]:
+        shard = load_script(
+            public / "assets" / "search" / "t" / f"{fnv1a(token) % shards:02x}.js",
+            f'SEARCH_TOKENS["{fnv1a(token) % shards:02x}"]=',
+        )
+        bits = base64.b64decode(shard.get(token, ""))
+        return [site["units"][i][0] for i in range(len(site["units"])) if bits and bits[i >> 3] & (1 << (i & 7))]
+
+    assert tokens("行政运行") == {"行政", "政运", "运行"}
+    assert units_with("政运") == ["luohu-quweiban-2023"]  # 行政运行 is a 科目 of the office's tables only
+    assert units_with("党政") == ["luohu-quweiban-2023", "luohu-zhengshuju-2023"]  # both have a 党政事务 project
+    assert units_with("2010301") == ["luohu-quweiban-2023"]
+    assert units_with("4272") == []  # amounts are not indexed as tokens; 2010301 (a code) is
 
 
 def test_every_page_has_the_search_box(public: Path):

@@ -389,7 +389,7 @@ def test_placeholder_text_is_a_warning_wherever_text_belongs(site: TinySite, tab
         ),
         (
             ["新部门", str(YEAR), "--name", "新建测试局"],
-            "data/departments/新部门: 错误：部门文件夹名“新部门”不能用：只能由小写字母、数字和连字符组成（如 luohu-quweiban），且不能是站点自用的 assets、data、glossary、projects、search。它会成为网址的一部分。",
+            "data/departments/新部门: 错误：部门文件夹名“新部门”不能用：只能由小写字母、数字和连字符组成（如 luohu-quweiban），且不能是站点自用的 assets、data、glossary、projects、search、years。它会成为网址的一部分。",
         ),
         (
             [DEPT, str(YEAR), "--name", "别的名称"],

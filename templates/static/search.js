@@ -1,10 +1,13 @@
-/* 站内搜索. The index (search-index.js) is a script that sets window.SEARCH_INDEX: file:// pages cannot fetch.
-   Queries are tokenised as the index was (generator/search.py): Chinese as overlapping bigrams, Latin letters
-   and digits as whole tokens matched by prefix. Results are built with DOM methods: no text becomes markup. */
+/* 站内搜索. Everything loads as scripts (file:// pages cannot fetch): assets/search/site.js first, then the
+   token shards a query needs (assets/search/t/XX.js), then the documents of the department-years that match
+   (assets/search/u/KEY.js). Queries are tokenised as generator/search.py tokenises documents. Results are built
+   with DOM methods: no text becomes markup. */
 (function () {
   "use strict";
   var TOKEN = /[\u3400-\u9fff\uf900-\ufaff]+|[a-z0-9]+/g;
   var WEIGHT = { department: 60, term: 50, table: 45, row: 40, project: 40, indicator: 20, overview: 10, text: 10 };
+  var BATCH = 20;  // department-years whose documents are loaded at a time
+  var loaded = {};
 
   // Character by character, so every position in the normalised text is the same position in the original
   // (NFKC alone turns “…” into “...” and would shift every highlight after it).
@@ -15,49 +18,70 @@
     }).join("");
   }
 
+  function isCode(run) { return !/^[0-9]+$/.test(run) || [3, 5, 7].indexOf(run.length) >= 0 || run.length >= 15; }
+
   function tokens(s) {
     var out = [], m, run, i;
     TOKEN.lastIndex = 0;
     while ((m = TOKEN.exec(normalise(s)))) {
       run = m[0];
-      if (/^[a-z0-9]/.test(run) || run.length === 1) out.push(run);
+      if (/^[a-z0-9]/.test(run)) { if (isCode(run)) out.push(run); }
+      else if (run.length === 1) out.push(run);
       else for (i = 0; i < run.length - 1; i++) out.push(run.slice(i, i + 2));
     }
     return out;
   }
 
-  function postings(index, keys, token) {
-    if (/^[a-z0-9]/.test(token)) {  // a code or number: every indexed token that starts with it
-      var ids = {};
-      keys.forEach(function (k) { if (k.lastIndexOf(token, 0) === 0) index[k].forEach(function (d) { ids[d] = true; }); });
-      return Object.keys(ids).map(Number);
-    }
-    return index[token] || [];
+  function shardOf(token) {  // FNV-1a over UTF-16 code units, as generator/search.py computes it
+    var h = 0x811c9dc5;
+    for (var i = 0; i < token.length; i++) { h ^= token.charCodeAt(i); h = Math.imul(h, 0x01000193) >>> 0; }
+    return ("0" + (h % window.SEARCH_SITE.shards).toString(16)).slice(-2);
   }
 
-  function search(data, keys, query) {
-    var words = normalise(query).split(/\s+/).filter(Boolean);
-    if (!words.length) return [];
-    var candidates = null;
-    words.forEach(function (word) {
-      tokens(word).forEach(function (t) {
-        var set = {};
-        postings(data.index, keys, t).forEach(function (d) { set[d] = true; });
-        candidates = candidates === null ? set : Object.keys(candidates).reduce(function (acc, d) { if (set[d]) acc[d] = true; return acc; }, {});
+  function load(src) {
+    if (!loaded[src]) {
+      loaded[src] = new Promise(function (resolve) {
+        var s = document.createElement("script");
+        s.src = src;
+        s.onload = resolve;
+        s.onerror = resolve;  // a missing shard means no unit has the token
+        document.head.appendChild(s);
       });
+    }
+    return loaded[src];
+  }
+
+  function bitmap(b64, units) {
+    var raw = atob(b64), out = [];
+    for (var u = 0; u < units; u++) if (raw.charCodeAt(u >> 3) & (1 << (u & 7))) out.push(u);
+    return out;
+  }
+
+  /* The department-years whose index has every token of the query, in site order. */
+  function candidates(root, words) {
+    var site = window.SEARCH_SITE, all = [];
+    words.forEach(function (w) { all = all.concat(tokens(w)); });
+    if (!all.length) return Promise.resolve(site.units.map(function (_, i) { return i; }));
+    var shards = {};
+    all.forEach(function (t) { shards[shardOf(t)] = true; });
+    return Promise.all(Object.keys(shards).map(function (s) { return load(root + "assets/search/t/" + s + ".js"); })).then(function () {
+      var result = null;
+      all.forEach(function (t) {
+        var rows = window.SEARCH_TOKENS[shardOf(t)] || {};
+        var units = rows[t] ? bitmap(rows[t], site.units.length) : [];
+        if (result === null) result = units;
+        else result = result.filter(function (u) { return units.indexOf(u) >= 0; });
+      });
+      return result || [];
     });
-    if (!candidates) return [];
-    var results = [];
-    Object.keys(candidates).forEach(function (id) {
-      var doc = data.docs[id], title = normalise(doc[1]), hay = normalise(doc[1] + " " + doc[4]);
-      // Bigrams may all occur without the word itself (行政…运行): keep only documents containing every word.
-      if (!words.every(function (w) { return hay.indexOf(w) >= 0; })) return;
-      var score = WEIGHT[doc[0]] || 0;
-      words.forEach(function (w) { if (title.indexOf(w) >= 0) score += 30; if (title === w) score += 50; });
-      results.push({ doc: doc, score: score - title.length / 100, order: Number(id) });
-    });
-    results.sort(function (a, b) { return b.score - a.score || a.order - b.order; });
-    return results;
+  }
+
+  function match(doc, words) {
+    var title = normalise(doc[1]), hay = normalise(doc[1] + " " + doc[4]);
+    if (!words.every(function (w) { return hay.indexOf(w) >= 0; })) return null;
+    var score = WEIGHT[doc[0]] || 0;
+    words.forEach(function (w) { if (title.indexOf(w) >= 0) score += 30; if (title === w) score += 50; });
+    return score - title.length / 100;
   }
 
   function snippet(text, words) {
@@ -81,44 +105,88 @@
     }
   }
 
-  function render(data, root, query) {
-    var list = document.getElementById("search-results"), status = document.getElementById("search-status");
-    list.textContent = "";
-    var words = normalise(query).split(/\s+/).filter(Boolean);
-    if (!words.length) { status.textContent = "请输入要查找的科目名称、编码、项目、名词或文字。"; return; }
-    var results = search(data, Object.keys(data.index), query);
-    status.textContent = results.length ? "找到 " + results.length + " 条与“" + query + "”相关的结果" + (results.length > 100 ? "，显示前 100 条" : "") + "。" : "没有找到与“" + query + "”相关的内容。";
-    results.slice(0, 100).forEach(function (r) {
-      var doc = r.doc, li = document.createElement("li"), kind = document.createElement("span"), a = document.createElement("a");
-      kind.className = "tag";
-      kind.textContent = data.kinds[doc[0]] || doc[0];
-      a.href = root + doc[3];
-      highlight(a, doc[1], words);
-      var where = document.createElement("p");
-      where.className = "result-where";
-      where.textContent = doc[2];
-      var text = document.createElement("p");
-      text.className = "result-text";
-      highlight(text, snippet(doc[4], words), words);
-      li.appendChild(kind); li.appendChild(document.createTextNode(" ")); li.appendChild(a);
-      li.appendChild(where); li.appendChild(text);
-      list.appendChild(li);
-    });
+  function item(root, kinds, doc, words) {
+    var li = document.createElement("li"), kind = document.createElement("span"), a = document.createElement("a");
+    kind.className = "tag";
+    kind.textContent = kinds[doc[0]] || doc[0];
+    a.href = root + doc[3];
+    highlight(a, doc[1], words);
+    var where = document.createElement("p");
+    where.className = "result-where";
+    where.textContent = doc[2];
+    var text = document.createElement("p");
+    text.className = "result-text";
+    highlight(text, snippet(doc[4], words), words);
+    li.appendChild(kind); li.appendChild(document.createTextNode(" ")); li.appendChild(a);
+    li.appendChild(where); li.appendChild(text);
+    return li;
   }
 
+  function Search(root) {
+    this.root = root;
+    this.list = document.getElementById("search-results");
+    this.status = document.getElementById("search-status");
+    this.more = document.getElementById("search-more");
+  }
+
+  Search.prototype.run = function (query) {
+    var self = this, site = window.SEARCH_SITE;
+    this.query = query;
+    this.words = normalise(query).split(/\s+/).filter(Boolean);
+    this.list.textContent = "";
+    this.more.hidden = true;
+    this.results = [];
+    if (!this.words.length) { this.status.textContent = "请输入要查找的科目名称、编码、项目、名词或文字。"; return Promise.resolve(); }
+    this.status.textContent = "正在查找……";
+    site.docs.forEach(function (doc, i) { var s = match(doc, self.words); if (s !== null) self.results.push({ doc: doc, score: s + 5, order: -site.docs.length + i }); });
+    return candidates(this.root, this.words).then(function (units) {
+      if (query !== self.query) return;
+      self.units = units;
+      self.next = 0;
+      return self.page();
+    });
+  };
+
+  /* Load the next batch of matching department-years and show everything found so far. */
+  Search.prototype.page = function () {
+    var self = this, site = window.SEARCH_SITE, batch = this.units.slice(this.next, this.next + BATCH);
+    this.next += batch.length;
+    return Promise.all(batch.map(function (u) { return load(self.root + site.units[u][2]); })).then(function () {
+      batch.forEach(function (u) {
+        (window.SEARCH_UNITS[site.units[u][0]] || []).forEach(function (doc, i) {
+          var s = match(doc, self.words);
+          if (s !== null) self.results.push({ doc: doc, score: s, order: u * 100000 + i });
+        });
+      });
+      self.show();
+    });
+  };
+
+  Search.prototype.show = function () {
+    var self = this, site = window.SEARCH_SITE, shown = this.results.slice().sort(function (a, b) { return b.score - a.score || a.order - b.order; });
+    this.list.textContent = "";
+    shown.slice(0, 100 + this.next * 5).forEach(function (r) { self.list.appendChild(item(self.root, site.kinds, r.doc, self.words)); });
+    var rest = this.units.length - this.next;
+    this.status.textContent = shown.length
+      ? "找到 " + shown.length + " 条与“" + this.query + "”相关的结果" + (rest > 0 ? "（已查 " + this.next + " / " + this.units.length + " 个部门年度）" : "") + "。"
+      : (rest > 0 ? "在已查的 " + this.next + " 个部门年度中没有找到“" + this.query + "”。" : "没有找到与“" + this.query + "”相关的内容。");
+    this.more.hidden = rest <= 0;
+    this.more.textContent = "继续查找其余 " + rest + " 个部门年度";
+  };
+
   document.addEventListener("DOMContentLoaded", function () {
-    var data = window.SEARCH_INDEX, form = document.getElementById("search-page-form");
-    if (!data || !form) return;
-    var input = document.getElementById("search-page-q"), root = form.getAttribute("data-root") || "";
+    var form = document.getElementById("search-page-form");
+    if (!window.SEARCH_SITE || !form) return;
+    var input = document.getElementById("search-page-q"), search = new Search(form.getAttribute("data-root") || "");
     var query = new URLSearchParams(window.location.search).get("q") || "";
     input.value = query;
-    render(data, root, query);
+    search.run(query);
+    search.more.addEventListener("click", function () { search.page(); });
     form.addEventListener("submit", function (e) {
       e.preventDefault();
       var q = input.value.trim();
       try { history.replaceState(null, "", "?q=" + encodeURIComponent(q)); } catch (err) { /* some file:// pages refuse */ }
-      render(data, root, q);
-      document.getElementById("search-status").focus();
+      search.run(q).then(function () { search.status.focus(); });
     });
   });
 })();

@@ -1,0 +1,151 @@
+"""Incremental builds give exactly the bytes of a clean build; nothing changed writes nothing; --jobs changes
+nothing but speed; a failed build leaves public/ as it was."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from conftest import REPO
+from synthetic import make_site
+
+from generator.build import build
+from generator.diagnostics import UserError
+
+
+def tree(folder: Path) -> dict[str, str]:
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def stamps(folder: Path) -> dict[str, tuple[int, int]]:
+    return {
+        p.relative_to(folder).as_posix(): (p.stat().st_ino, p.stat().st_mtime_ns)
+        for p in folder.rglob("*")
+        if p.is_file()
+    }
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory) -> Path:
+    """Two departments over two years, with the templates in the site (so a test may change one)."""
+    site = make_site(tmp_path_factory.mktemp("base") / "site", departments=2, years=[2022, 2023], seed=11)
+    shutil.copytree(REPO / "templates", site / "templates")
+    toml = site / "site.toml"
+    toml.write_text(
+        "\n".join(line for line in toml.read_text(encoding="utf-8").splitlines() if not line.startswith("templates"))
+        + "\n",
+        encoding="utf-8",
+    )
+    build(site, jobs=1)  # the state an incremental build starts from, with its cache
+    return site
+
+
+def copy(base: Path, tmp: Path) -> Path:
+    site = tmp / "site"
+    shutil.copytree(base, site, symlinks=True)
+    return site
+
+
+def edit_figure(site: Path) -> None:
+    """Two items of 表6 公用经费 moved by 1.00 in opposite directions: every total still holds."""
+    f = site / "data/departments/dept-00001/2023/表6-一般公共预算财政拨款基本支出决算明细表.yaml"
+    lines = f.read_text(encoding="utf-8").split("\n")
+    start = lines.index("公用经费:")
+    items = [i for i in range(start, len(lines)) if lines[i].startswith("  302") and lines[i][5:7] != " 商"][:2]
+    for i, delta in zip(items, (Decimal("1.00"), Decimal("-1.00")), strict=True):
+        key, value = lines[i].split(": ")
+        lines[i] = f"{key}: {Decimal(value.replace(',', '')) + delta:,.2f}"
+    f.write_text("\n".join(lines), encoding="utf-8")
+
+
+def add_department(site: Path) -> None:
+    extra = make_site(site.parent / "extra", departments=3, years=[2023], seed=99)
+    shutil.copytree(extra / "data/departments/dept-00003", site / "data/departments/dept-00003")
+
+
+def remove_year(site: Path) -> None:
+    shutil.rmtree(site / "data/departments/dept-00002/2022")
+
+
+def change_template(site: Path) -> None:
+    f = site / "templates/table.html"
+    f.write_text(f.read_text(encoding="utf-8").replace("全部九张表", "本年度全部九张表"), encoding="utf-8")
+
+
+def change_glossary(site: Path) -> None:
+    f = site / "content/glossary/jiben-zhichu.md"
+    f.write_text(
+        f.read_text(encoding="utf-8").replace("人员支出和公用支出", "人员支出和公用支出（测试改动）"), encoding="utf-8"
+    )
+
+
+EDITS = [edit_figure, add_department, remove_year, change_template, change_glossary]
+# How many department-years each edit must rebuild: only what depends on it. A template or the glossary is in
+# every page; a removed year rebuilds nothing (its files go, the site's summaries are redone).
+REBUILT = {edit_figure: 1, add_department: 1, remove_year: 0, change_template: 4, change_glossary: 4}
+
+
+@pytest.mark.parametrize("edit", EDITS, ids=[e.__name__ for e in EDITS])
+def test_incremental_build_equals_clean_build(base: Path, tmp_path: Path, edit):
+    site = copy(base, tmp_path)
+    edit(site)
+    incremental = build(site, jobs=2)
+    clean_out = tmp_path / "clean"
+    build(site, clean_out, jobs=1, clean=True)
+    assert tree(site / "public") == tree(clean_out)
+    assert incremental.rebuilt == REBUILT[edit]
+    if edit is edit_figure:
+        assert 0 < incremental.written < 40  # its own pages and files, and the site's summaries that show it
+
+
+def test_nothing_changed_writes_nothing(base: Path, tmp_path: Path):
+    site = copy(base, tmp_path)
+    build(site, jobs=1)
+    before = stamps(site / "public")
+    report = build(site, jobs=2)
+    assert report.rebuilt == 0 and report.written == 0
+    assert stamps(site / "public") == before
+
+
+def test_touched_but_unchanged_files_are_not_rebuilt(base: Path, tmp_path: Path):
+    site = copy(base, tmp_path)
+    build(site, jobs=1)
+    for p in (site / "data/departments/dept-00001/2023").rglob("*.yaml"):
+        p.touch()
+    assert build(site, jobs=1).rebuilt == 0
+
+
+def test_jobs_change_nothing_but_speed(base: Path, tmp_path: Path):
+    one, two = tmp_path / "one", tmp_path / "two"
+    build(base, one, jobs=1, clean=True)
+    build(base, two, jobs=2, clean=True)
+    assert tree(one) == tree(two)
+
+
+def test_failed_incremental_build_leaves_public_as_it_was(base: Path, tmp_path: Path):
+    site = copy(base, tmp_path)
+    build(site, jobs=1)
+    before = tree(site / "public")
+    f = site / "data/departments/dept-00001/2023/表1-收入支出决算总表.yaml"
+    f.write_text(f.read_text(encoding="utf-8").replace("总计:", "总计: 1.00\n  旧总计:", 1), encoding="utf-8")
+    with pytest.raises(UserError):
+        build(site, jobs=2)
+    assert tree(site / "public") == before
+    assert not [p for p in site.iterdir() if p.name.startswith(".public")]
+
+
+def test_deleted_output_is_rebuilt(base: Path, tmp_path: Path):
+    site = copy(base, tmp_path)
+    build(site, jobs=1)
+    shutil.rmtree(site / "public" / "dept-00002")
+    build(site, jobs=1)
+    clean_out = tmp_path / "clean"
+    build(site, clean_out, jobs=1, clean=True)
+    assert tree(site / "public") == tree(clean_out)
