@@ -17,6 +17,7 @@ narrative links use (表1/收入/总计) and follow the format's own sum rules d
 from __future__ import annotations
 
 import functools
+import json
 from dataclasses import dataclass, field
 from decimal import ROUND_FLOOR, Decimal
 
@@ -97,21 +98,26 @@ def _label_px(text: str) -> int:
     return sum(11 if ord(ch) > 0x2E80 else 7 for ch in text)
 
 
-def _x_amount(unit: str, labels: list[dict], stack: str | None = None) -> alt.X:
-    """The amount axis, from zero, with room past the longest bar for the labels printed at the bars' ends.
+def _domain_end(labels: list[dict]) -> str:
+    """The amount axis ends with room past the longest bar for the labels printed at the bars' ends.
 
     The room depends on the drawn width (a phone's plot is a third of a desktop's), so the domain's end is a
     Vega expression of `width`: the largest bar ends where its label, the widest one, still fits inside the plot.
     """
     top = max((row["v"] for row in labels), default=0) or 1
     room = max((_label_px(row["text"]) for row in labels), default=0) + 8
+    return f"{top} * width / max(width - {room}, width * 0.4)"
+
+
+def _x_amount(unit: str, domain_end: str, stack: str | None = None) -> alt.X:
+    """The amount axis, from zero to `domain_end` (see _domain_end)."""
     return alt.X(
         field="v",
         type="quantitative",
         title=unit,
         stack=stack,
         axis=alt.Axis(format=AXIS_AMOUNT, tickCount=4, labelFlush=12),  # a label within 12 px of an end keeps inside
-        scale=alt.Scale(zero=True, nice=False, domainMax={"expr": f"{top} * width / max(width - {room}, width * 0.4)"}),
+        scale=alt.Scale(zero=True, nice=False, domainMax={"expr": domain_end}),
     )
 
 
@@ -170,6 +176,40 @@ CONFIG = alt.Config(
 )
 
 
+# Placeholders for what differs between department-years in charts of the same shape (see _shaped).
+ITEMS, DOMAIN_END, DOMAIN_START = "\u2063items\u2063", "\u2063domain-end\u2063", "\u2063domain-start\u2063"
+_SHAPES: dict[tuple, str] = {}
+
+
+def _fill(node, values: dict[str, object]):
+    """The spec with each placeholder (a string, or a list holding only it) replaced by its value."""
+    if isinstance(node, dict):
+        return {k: _fill(v, values) for k, v in node.items()}
+    if isinstance(node, list):
+        if len(node) == 1 and isinstance(node[0], str) and node[0] in values:
+            return list(values[node[0]])
+        return [_fill(v, values) for v in node]
+    if isinstance(node, str) and node in values:
+        return values[node]
+    return node
+
+
+def _shaped(shape: tuple, make, items: list[str], domain_end: str | None, datasets: dict, description: str,
+            categories: int) -> dict:  # fmt: skip
+    """A chart's spec: Altair builds the structure of each shape of chart once per process, with placeholders for
+    the items and the axis's end; each department-year's values, data, height and sentence are filled in.
+    Building a layered chart in Altair costs several milliseconds (it deep-copies every layer); filling a copy,
+    a fraction of one. tests/test_charts.py checks the result is the spec Altair builds directly."""
+    text = _SHAPES.get(shape)
+    if text is None:
+        text = _SHAPES[shape] = json.dumps(make(), ensure_ascii=False)
+    spec = _fill(json.loads(text), {ITEMS: items, DOMAIN_END: domain_end})
+    spec["height"] = BAND * categories
+    spec["description"] = description
+    spec["datasets"] = datasets
+    return spec
+
+
 def _spec(layers: list[alt.Chart], datasets: dict[str, list[dict]], description: str, categories: int) -> dict:
     """The Vega-Lite spec: full container width, a band of 26 px per category, the figures inline.
 
@@ -220,20 +260,25 @@ def stacked_bars(series: Series, description: str, item_title: str, unit: str = 
                     {"item": item, "series": name, "v": _num(v), "text": format_amount(v), "o": order, "aria": aria}
                 )
         totals.append({"item": item, "v": _num(total), "text": format_amount(total)})
-    layer = (
-        alt.Chart(alt.NamedData(name="bars"))
-        .mark_bar(stroke=SHADES[0], strokeWidth=0.5, height=alt.RelativeBandSize(0.72))
-        .encode(
-            x=_x_amount(unit, totals, stack="zero"),
-            y=_y_items(series.items),
-            color=_color(names),
-            order=alt.Order(field="o", type="quantitative"),
-            tooltip=_tooltip(item_title, "类别" if len(names) > 1 else None, unit),
-            description=ARIA,
+
+    def make() -> dict:
+        layer = (
+            alt.Chart(alt.NamedData(name="bars"))
+            .mark_bar(stroke=SHADES[0], strokeWidth=0.5, height=alt.RelativeBandSize(0.72))
+            .encode(
+                x=_x_amount(unit, DOMAIN_END, stack="zero"),
+                y=_y_items([ITEMS]),
+                color=_color(names),
+                order=alt.Order(field="o", type="quantitative"),
+                tooltip=_tooltip(item_title, "类别" if len(names) > 1 else None, unit),
+                description=ARIA,
+            )
         )
-    )
-    layers = [layer, _end_labels("labels", series.items)]
-    return _spec(layers, {"bars": bars, "labels": totals}, description, len(series.items))
+        return _spec([layer, _end_labels("labels", [ITEMS])], {}, "", 0)
+
+    shape = ("stacked_bars", tuple(names), item_title, unit)
+    data = {"bars": bars, "labels": totals}
+    return _shaped(shape, make, series.items, _domain_end(totals), data, description, len(series.items))
 
 
 def bullets(items: list[str], plan: list[Decimal], actual: list[Decimal], names: tuple[str, str], description: str,
@@ -247,19 +292,24 @@ def bullets(items: list[str], plan: list[Decimal], actual: list[Decimal], names:
         said = f"{item}，{names[1]} {format_amount(a)} {unit}{share}"
         data["actual"].append({"item": item, "series": names[1], "v": _num(a), "text": format_amount(a), "aria": said})
         data["labels"].append({"item": item, "v": _num(max(p, a)), "text": format_amount(a) + share})
-    color = _color(list(names), (SHADES[3], SHADES[0]))
-    tooltip = _tooltip(item_title, "／".join(n.removesuffix("数") for n in names), unit)
 
-    def bar(name: str, thickness: float) -> alt.Chart:
-        return (
-            alt.Chart(alt.NamedData(name=name))
-            .mark_bar(stroke=SHADES[0], strokeWidth=0.5, height=alt.RelativeBandSize(thickness))
-            .encode(
-                x=_x_amount(unit, data["labels"]), y=_y_items(items), color=color, tooltip=tooltip, description=ARIA
+    def make() -> dict:
+        color = _color(list(names), (SHADES[3], SHADES[0]))
+        tooltip = _tooltip(item_title, "／".join(n.removesuffix("数") for n in names), unit)
+
+        def bar(name: str, thickness: float) -> alt.Chart:
+            return (
+                alt.Chart(alt.NamedData(name=name))
+                .mark_bar(stroke=SHADES[0], strokeWidth=0.5, height=alt.RelativeBandSize(thickness))
+                .encode(
+                    x=_x_amount(unit, DOMAIN_END), y=_y_items([ITEMS]), color=color, tooltip=tooltip, description=ARIA
+                )
             )
-        )
 
-    return _spec([bar("plan", 0.78), bar("actual", 0.36), _end_labels("labels", items)], data, description, len(items))
+        return _spec([bar("plan", 0.78), bar("actual", 0.36), _end_labels("labels", [ITEMS])], {}, "", 0)
+
+    shape = ("bullets", tuple(names), item_title, unit)
+    return _shaped(shape, make, items, _domain_end(data["labels"]), data, description, len(items))
 
 
 def dots(items: list[str], scores: list[Decimal], description: str, groups: list[str] | None = None,
@@ -276,21 +326,26 @@ def dots(items: list[str], scores: list[Decimal], description: str, groups: list
         name = names[i] if names else item
         said = f"{item}，{name}" if names else item
         rows.append({"item": item, "v": _num(s), "text": _score(s), "name": name, "aria": f"{said}：{_score(s)} 分"})
-    x = alt.X(field="v", type="quantitative", title="自评得分（满分 100）", scale=alt.Scale(domain=[_num(start), 100]),
-              axis=alt.Axis(tickCount=5, format="d"))  # fmt: skip
-    tooltip = [
-        *([alt.Tooltip(field="item", type="nominal", title="部门")] if groups else []),
-        alt.Tooltip(field="name", type="nominal", title="项目"),
-        alt.Tooltip(field="text", type="nominal", title="自评得分"),
-    ]
     lines = groups or items
-    points = (
-        alt.Chart(alt.NamedData(name="dots"))
-        .mark_point(filled=True, size=70, color=SHADES[0], opacity=0.75 if groups else 1)
-        .encode(x=x, y=_y_items(lines), tooltip=tooltip, description=ARIA)
-    )
-    layers = [points] if groups else [points, _end_labels("dots", lines, dx=7)]
-    return _spec(layers, {"dots": rows}, description, len(lines))
+
+    def make() -> dict:
+        x = alt.X(field="v", type="quantitative", title="自评得分（满分 100）", scale=alt.Scale(domain=[DOMAIN_START, 100]),
+                  axis=alt.Axis(tickCount=5, format="d"))  # fmt: skip
+        tooltip = [
+            *([alt.Tooltip(field="item", type="nominal", title="部门")] if groups else []),
+            alt.Tooltip(field="name", type="nominal", title="项目"),
+            alt.Tooltip(field="text", type="nominal", title="自评得分"),
+        ]
+        points = (
+            alt.Chart(alt.NamedData(name="dots"))
+            .mark_point(filled=True, size=70, color=SHADES[0], opacity=0.75 if groups else 1)
+            .encode(x=x, y=_y_items([ITEMS]), tooltip=tooltip, description=ARIA)
+        )
+        layers = [points] if groups else [points, _end_labels("dots", [ITEMS], dx=7)]
+        return _spec(layers, {}, "", 0)
+
+    spec = _shaped(("dots", bool(groups)), make, lines, None, {"dots": rows}, description, len(lines))
+    return _fill(spec, {DOMAIN_START: _num(start)})
 
 
 # ------------------------------------------------------------------------------- reading the tables

@@ -87,13 +87,15 @@ class YearChecker:
     def __init__(self, ys: YearSource, fmt: Format, rounding: Decimal, diags: Diagnostics) -> None:
         self.ys, self.fmt, self.rounding, self.diags = ys, fmt, rounding, diags
         self.results: list[CheckResult] = []
+        self.labels: dict[CellRef, str] = {}  # each cell is named in several identities
 
     # -- reading cells ------------------------------------------------------------------------------
 
     def term(self, ref: CellRef, sign: int = 1) -> Term:
         table = self.ys.tables[ref.table]
-        fmt_table = self.fmt.tables[ref.table]
-        label = describe(table, fmt_table, ref)
+        label = self.labels.get(ref)
+        if label is None:
+            label = self.labels[ref] = describe(table, self.fmt.tables[ref.table], ref)
         cell = table.cells.get((ref.part, ref.row, ref.col))
         if cell is None:  # left out of the data: zero by the format's convention
             return Term(label, ZERO, "0.00", sign, table.row_loc(ref.part, ref.row), ref)

@@ -7,10 +7,10 @@ sanitised with nh3 (ammonia) before it reaches a page: text from the data never 
 from __future__ import annotations
 
 import copy
+import functools
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 import markdown
 import nh3
@@ -46,43 +46,66 @@ def sanitise(html: str) -> Markup:
     )
 
 
-@dataclass
-class TermLinker:
-    """Finds glossary terms in text (longest match first) and links them to their page.
+class Glossary:
+    """The site's terms as text appears (“三公”经费, 三公经费) → slug, with one pattern matching any of them,
+    longest first. One per process; hashable (its hash computed once) so linking can be cached."""
 
-    `used` collects the slugs linked on the page being rendered, so the page can carry their definitions
-    for the hover/focus tooltip, and the glossary can list the pages each term appears on.
+    def __init__(self, terms: dict[str, str]) -> None:
+        self.pairs = tuple(sorted(terms.items()))
+        self.slugs = dict(self.pairs)
+        alternatives = sorted(self.slugs, key=len, reverse=True)
+        self.pattern = re.compile("|".join(re.escape(t) for t in alternatives)) if alternatives else None
+        self._hash = hash(self.pairs)
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __eq__(self, other) -> bool:
+        return self is other or (isinstance(other, Glossary) and self.pairs == other.pairs)
+
+
+def _anchor(root: str, text: str, slug: str) -> Markup:
+    return Markup('<a class="term" href="{}glossary/{}.html" data-term="{}">{}</a>').format(root, slug, slug, text)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _link(glossary: Glossary, root: str, text: str, first_only: bool) -> tuple[Markup, tuple[str, ...]]:
+    """A text with its terms linked, and the terms it linked. Labels repeat on every page of every department:
+    each is linked once per page depth."""
+    out, pos, seen = [], 0, []
+    for m in glossary.pattern.finditer(text):
+        slug = glossary.slugs[m.group(0)]
+        if first_only and slug in seen:
+            continue
+        seen.append(slug)
+        out.append(escape(text[pos : m.start()]))
+        out.append(_anchor(root, m.group(0), slug))
+        pos = m.end()
+    out.append(escape(text[pos:]))
+    return Markup("").join(out), tuple(seen)
+
+
+class TermLinker:
+    """Links glossary terms in text to their pages, for one page (`root` is the way back to the site root).
+
+    `used` collects the slugs linked on the page, so the page can carry their definitions for the hover/focus
+    tooltip, and the glossary can list the pages each term appears on.
     """
 
-    terms: dict[str, str]  # text as it appears → slug
-    href: Callable[[str], str] = lambda slug: slug
-    used: set[str] = field(default_factory=set)
-    pattern: re.Pattern | None = None
+    def __init__(self, glossary: Glossary, root: str) -> None:
+        self.glossary, self.root = glossary, root
+        self.used: set[str] = set()
 
-    def __post_init__(self) -> None:
-        if self.terms:
-            alternatives = sorted(self.terms, key=len, reverse=True)
-            self.pattern = re.compile("|".join(re.escape(t) for t in alternatives))
+    def href(self, slug: str) -> str:
+        return f"{self.root}glossary/{slug}.html"
 
     def link(self, text: str, first_only: bool = False) -> Markup:
         """Escaped text with its terms as <a class="term">. In tables every occurrence links."""
-        if not self.pattern or not text:
+        if not self.glossary.pattern or not text:
             return escape(text)
-        out, pos, seen = [], 0, set()
-        for m in self.pattern.finditer(text):
-            slug = self.terms[m.group(0)]
-            if first_only and slug in seen:
-                continue
-            seen.add(slug)
-            out.append(escape(text[pos : m.start()]))
-            out.append(self.anchor(m.group(0), slug))
-            pos = m.end()
-        out.append(escape(text[pos:]))
-        return Markup("").join(out)
-
-    def anchor(self, text: str, slug: str) -> Markup:
-        self.used.add(slug)
-        return Markup('<a class="term" href="{}" data-term="{}">{}</a>').format(self.href(slug), slug, text)
+        html, slugs = _link(self.glossary, self.root, text, first_only)
+        self.used.update(slugs)
+        return html
 
 
 class _Figures(markdown.treeprocessors.Treeprocessor):
@@ -133,8 +156,8 @@ class _Terms(markdown.treeprocessors.Treeprocessor):
     def _split(self, text: str, seen: set[str]) -> list[tuple[str, str | None]]:
         pieces: list[tuple[str, str | None]] = []
         pos = 0
-        for m in self.linker.pattern.finditer(text) if self.linker.pattern else ():
-            slug = self.linker.terms[m.group(0)]
+        for m in self.linker.glossary.pattern.finditer(text) if self.linker.glossary.pattern else ():
+            slug = self.linker.glossary.slugs[m.group(0)]
             if slug in seen:
                 continue
             seen.add(slug)
@@ -230,7 +253,18 @@ def _markdown(extension: _Extension) -> markdown.Markdown:
 
 
 def render_markdown(text: str, linker: TermLinker | None = None, resolve=None) -> Markup:
+    if linker is not None and resolve is None:  # glossary definitions, content pages: the same on many pages
+        html, slugs = _markdown_linked(linker.glossary, linker.root, text)
+        linker.used.update(slugs)
+        return html
     return sanitise(_markdown(_Extension(linker, resolve)).convert(text))
+
+
+@functools.lru_cache(maxsize=4096)
+def _markdown_linked(glossary: Glossary, root: str, text: str) -> tuple[Markup, tuple[str, ...]]:
+    linker = TermLinker(glossary, root)
+    html = sanitise(_markdown(_Extension(linker, None)).convert(text))
+    return html, tuple(sorted(linker.used))
 
 
 def markdown_blocks(text: str) -> list[tuple[str, str]]:

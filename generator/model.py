@@ -188,6 +188,29 @@ def build_table(table: TableSource, fmt: Format, checks: list[CheckResult], url:
     )
 
 
+@dataclass
+class Tally:
+    """Check results counted by status once, for the pages that summarise and list them."""
+
+    total: int
+    ok: int
+    rounding: int
+    unknown: int
+    source: int
+    error: int
+    notable: list  # worst first, as listed
+    fine: list
+
+
+def tally(checks: list) -> Tally:
+    counts = {status: 0 for status in STATUS_RANK}
+    notable, fine = [], []
+    for c in checks:
+        counts[c.status] += 1
+        (fine if c.status == "ok" else notable).append(c)
+    return Tally(len(checks), counts["ok"], counts["rounding"], counts["unknown"], counts["source"], counts["error"], notable, fine)
+
+
 def check_views(results: list[CheckResult]) -> list[CheckView]:
     """Checks as a page lists them, worst first, each with an anchor the marked cells link to."""
     ordered = sorted(results, key=lambda c: -STATUS_RANK[c.status])
@@ -253,6 +276,10 @@ class Year:
 
     def count(self, status: str) -> int:
         return sum(1 for c in self.checks if c.status == status)
+
+    @property
+    def table_checks(self) -> list[CheckResult]:
+        return [c for c in self.checks if c.project is None]
 
     @property
     def missing_parts(self) -> list[str]:

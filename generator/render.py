@@ -17,8 +17,8 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from markupsafe import Markup, escape
 
 from . import charts
-from .markup import TermLinker, paragraphs, plain_text, render_markdown
-from .model import Site, Year
+from .markup import Glossary, TermLinker, paragraphs, plain_text, render_markdown
+from .model import Site, Year, tally
 from .money import format_amount, format_plain
 from .opendata import downloads
 from .projects import indicator_rows
@@ -53,8 +53,20 @@ def environment(templates: Path) -> Environment:
         keep_trailing_newline=True,
     )
     env.filters.update(money=format_amount, plain=format_plain, pct=_pct, wan=_wan)
-    env.globals.update(indicator_rows=indicator_rows, downloads=downloads, json_script=_json_script)
+    env.globals.update(indicator_rows=indicator_rows, downloads=downloads, json_script=_json_script, tally=tally)
     return env
+
+
+@functools.lru_cache(maxsize=4)
+def _glossary(pairs: tuple) -> Glossary:
+    """One Glossary object per set of terms and process, so cached links are found by identity."""
+    return Glossary(dict(pairs))
+
+
+@functools.lru_cache(maxsize=4)
+def _definitions(terms: tuple[tuple[str, str, str], ...]) -> dict:
+    """Each term's definition as plain text, for the tooltips: (slug, term, Markdown body) → made once."""
+    return {slug: {"term": term, "def": plain_text(body)} for slug, term, body in terms}
 
 
 class Renderer:
@@ -63,15 +75,15 @@ class Renderer:
         self.env = environment(templates)
         self.titles: dict[str, str] = {}
         self.glossary = {t.slug: t for t in site.glossary}
-        self.terms = site.term_map()
-        self.definitions = {t.slug: {"term": t.term, "def": plain_text(t.entry.body)} for t in site.glossary}
+        self.terms = _glossary(tuple(sorted(site.term_map().items())))
+        self.definitions = _definitions(tuple((t.slug, t.term, t.entry.body) for t in site.glossary))
         self.pages: dict[str, bytes] = {}
 
     def page(self, path: str, template: str, title: str, root: str | None = None, **context) -> None:
         if path in self.pages:
             raise ValueError(f"two pages would be written to {path}")
         root = "../" * path.count("/") if root is None else root
-        linker = TermLinker(self.terms, href=lambda slug: f"{root}glossary/{slug}.html")
+        linker = TermLinker(self.terms, root)
 
         def term_data() -> Markup:
             return _json_script({s: self.definitions[s] for s in sorted(linker.used)})

@@ -16,9 +16,19 @@ import yaml
 from .diagnostics import Diagnostic, Loc, UserError
 
 try:  # libyaml's parser is several times faster on large sites; the node tree it builds is the same.
-    from yaml import CSafeLoader as _Loader
+    from yaml import CSafeLoader as _SafeLoader
 except ImportError:  # pragma: no cover - depends on how PyYAML was built
-    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+    from yaml import SafeLoader as _SafeLoader  # type: ignore[assignment]
+
+
+class _Loader(_SafeLoader):
+    """Every scalar stays text (see Scalar), so YAML's implicit types are never wanted: skip resolving them,
+    which otherwise runs a Python regular expression on every scalar even under libyaml."""
+
+    def resolve(self, kind, value, implicit):
+        if kind is yaml.ScalarNode:
+            return "tag:yaml.org,2002:str"
+        return super().resolve(kind, value, implicit)
 
 
 class Scalar(str):

@@ -1,0 +1,96 @@
+"""The build benchmark: synthetic sites of 100, 1,000 and 10,000 department-years, built as a user would.
+
+For each size it prints pages written, wall seconds, pages per second, peak memory (the largest process of
+the build, workers included), bytes written, and the time of a rebuild with nothing changed and of a rebuild
+after one department's YAML changed. Run it from the repository:
+
+    .venv/bin/python bench/run.py                 # 100 and 1,000
+    .venv/bin/python bench/run.py 100 1000 10000  # the full set (about 15 GB of disk and an hour here)
+    .venv/bin/python bench/run.py --jobs 1 100     # one process
+
+The sites are generated once per size under bench/.sites/ (gitignored) and reused; --fresh makes them again.
+Targets (issue 7): 10,000 department-years in no more than Hugo's time for the same pages (about 1.1 ms a page
+on this 2-core machine), a one-department edit and a no-change rebuild each under 1 second, peak memory under
+1 GiB. The figures are printed, not asserted: speed is a measurement, not a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from synthetic import make_site
+
+HERE = Path(__file__).resolve().parent
+YEARS = 5  # each department has five years, as an archive keeps them
+
+
+def run(site: Path, *args: str, jobs: int | None) -> tuple[float, int]:
+    """Wall seconds and peak memory (KiB) of one `python -m generator build`, workers included."""
+    command = [sys.executable, "-m", "generator", "build", "--site", str(site), "--quiet", *args]
+    if jobs:
+        command += ["--jobs", str(jobs)]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    started = time.perf_counter()
+    proc = subprocess.run(command, cwd=HERE.parent, capture_output=True, text=True, check=False)
+    seconds = time.perf_counter() - started
+    if proc.returncode != 0:
+        sys.exit(f"build failed:\n{proc.stdout}\n{proc.stderr}")
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return seconds, max(peak, before)
+
+
+def edit_one_department(site: Path) -> None:
+    """One department's 概况 changes: its pages and the site's summaries of it are all that must be redone."""
+    overview = next((site / "data" / "departments").glob("*/2023")) / "概况.yaml"
+    text = overview.read_text(encoding="utf-8")
+    overview.write_text(text.replace("个科室。", "个科室（基准测试改动）。", 1) if "基准测试改动" not in text else text.replace("（基准测试改动）", ""), encoding="utf-8")
+
+
+def measure(size: int, jobs: int | None, fresh: bool) -> dict:
+    site = HERE / ".sites" / f"site-{size}"
+    if fresh and site.exists():
+        shutil.rmtree(site)
+    if not site.exists():
+        started = time.perf_counter()
+        departments = max(1, size // YEARS)
+        make_site(site, departments, [2023 - i for i in range(min(YEARS, size))], seed=2023)
+        print(f"  generated {size} department-years in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+    for leftover in (site / "public", site / ".build-cache"):
+        if leftover.exists():
+            shutil.rmtree(leftover)
+    full, peak = run(site, "--clean", jobs=jobs)
+    pages = sum(1 for _ in (site / "public").rglob("*.html"))
+    written = sum(p.stat().st_size for p in (site / "public").rglob("*") if p.is_file())
+    nothing, _ = run(site, jobs=jobs)
+    edit_one_department(site)
+    one, _ = run(site, jobs=jobs)
+    return {"size": size, "pages": pages, "full": full, "peak": peak, "bytes": written, "nothing": nothing, "one": one}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="合成数据的生成基准：打印页数、用时、每秒页数、内存峰值、写入量和增量重建用时。")
+    parser.add_argument("sizes", nargs="*", type=int, default=[100, 1000])
+    parser.add_argument("--jobs", type=int, help="进程数，默认为全部核心")
+    parser.add_argument("--fresh", action="store_true", help="重新生成合成数据")
+    args = parser.parse_args()
+    print(f"machine: {os.cpu_count()} cores; jobs: {args.jobs or 'all cores'}")
+    header = f"{'部门年度':>8} {'页面':>8} {'用时(秒)':>9} {'页/秒':>7} {'毫秒/页':>7} {'内存峰值':>9} {'写入':>9} {'无改动重建':>10} {'改一个部门':>10}"
+    print(header)
+    for size in args.sizes:
+        r = measure(size, args.jobs, args.fresh)
+        print(
+            f"{r['size']:>8,} {r['pages']:>8,} {r['full']:>9.1f} {r['pages'] / r['full']:>7.0f} {r['full'] * 1000 / r['pages']:>7.2f}"
+            f" {r['peak'] / 1024:>7.0f} MB {r['bytes'] / 2**30:>7.2f} GB {r['nothing']:>9.2f}s {r['one']:>9.2f}s",
+            flush=True,
+        )
+
+
+if __name__ == "__main__":
+    main()
