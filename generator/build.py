@@ -2,10 +2,11 @@
 
 config     site.toml → SiteConfig
 shared     formats, glossary, content pages: what every department-year needs
-discover   the department-years, and problems with folders and department files
-units      each department-year, in parallel: load → check → model → render into a staging folder
-           (or, unchanged since the last build, its summary from the build cache)
-site       the checks across department-years, then the pages that summarise them all
+discover   the department-years; each department folder scanned for what changed since the last build (scan.py)
+units      each department-year that changed, in parallel: load → check → model → render into a staging folder
+           (the others: their Summary from the build cache)
+site       the checks across department-years, then the site-level files that summarise them, each made again
+           only where what it shows may have changed
 apply      staged files into public/: the only step that touches it, after everything has succeeded
 """
 
@@ -17,18 +18,17 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .cache import BuildCache, Entry, State, digests_of, global_fingerprint, unchanged
 from .check import CheckResult, consistent_names
 from .config import SiteConfig, load_config
 from .diagnostics import CheckFailed, Diagnostics
-from .load import load_site
-from .model import Department, Site, glossary_terms
-from .search import TokenMatrix
+from .formats import norm
+from .load import RESERVED_SLUGS, load_site
 from .sources import SiteSource
-from .units import Summary, Unit, check_loaded, discover, load_shared, run_units
+from .units import Summary, Task, Unit, check_loaded, discover, load_shared, run_units
 from .write import Stage, check_output_dir
 
 APPEARS_LIMIT = 200  # pages a glossary term's page lists; beyond that it says how many and points to search
+INLINE_LIMIT = 60  # department-years the home page and datasets page list in full; past it they link to lists
 
 
 @dataclass
@@ -85,7 +85,43 @@ def read_assets(folder: Path) -> dict[str, bytes]:
 
 def check_site(root: Path, jobs: int | None = None, progress=None) -> BuildReport:
     """validate on the command line: every department-year checked in parallel, nothing rendered."""
-    return _pipeline(root, None, jobs=jobs, render=False, progress=progress)
+    config = load_config(root)
+    diags = Diagnostics()
+    shared = load_shared(config, diags)
+    units = discover(config, shared, diags).units
+    report = BuildReport(diags, units=len(units))
+    summaries, records = {}, {}
+    tasks = [Task(u, render=False, keep_notes=True) for u in units]
+    for done, (key, summary, _, record) in enumerate(run_units(shared, tasks, jobs or default_jobs()), start=1):
+        summaries[key], records[key] = summary, record
+        if progress:
+            progress(done, len(tasks))
+    ordered = [summaries[u.key] for u in units]
+    site_names(units, ordered, records.get, diags)
+    for s in ordered:
+        diags.extend(s.diagnostics)
+    report.check_count = sum(s.checks for s in ordered)
+    return report
+
+
+def site_names(units: list[Unit], ordered: list[Summary], record_of, diags: Diagnostics) -> None:
+    """consistent_names over the whole site, as if every unit's codes were listed in order, from each unit's
+    first name per code (Summary.named); a unit's record, with every place, is read only where it clashes."""
+    first: dict[str, tuple[str, str]] = {}  # code → (its first name on the site, the unit it is in)
+    clashing: list[tuple[str, str]] = []
+    for unit, s in zip(units, ordered, strict=True):
+        for code, name in s.named.items():
+            seen = first.setdefault(code, (name, unit.key))
+            if code in s.mixed or norm(seen[0]) != norm(name):
+                clashing.append((unit.key, code))
+    for key, code in clashing:
+        origin = first[code][1]
+        named = [n for n in record_of(origin).named if n[0] == code][:1]
+        if key != origin:
+            named += [n for n in record_of(key).named if n[0] == code]
+        else:
+            named = [n for n in record_of(key).named if n[0] == code]
+        consistent_names(named, diags)
 
 
 def build(
@@ -98,161 +134,331 @@ def build(
     clean: bool = False,
     progress=None,
 ) -> BuildReport:
-    return _pipeline(root, out or root / "public", jobs=jobs, render=True, allow_errors=allow_errors, strict=strict, clean=clean, progress=progress)  # fmt: skip
+    from .cache import BuildCache, Index, global_fingerprint
 
-
-def _pipeline(root, out, *, jobs, render, allow_errors=False, strict=False, clean=False, progress=None) -> BuildReport:
     started = time.monotonic()
     config = load_config(root)
-    if out is not None:
-        check_output_dir(out, root)
+    out = out or root / "public"
+    check_output_dir(out, root)
     diags = Diagnostics()
     shared = load_shared(config, diags)
-    units = discover(config, shared, diags)
-    report = BuildReport(diags, units=len(units))
     jobs = jobs or default_jobs()
+    cache = BuildCache(root, out)
+    fingerprint = global_fingerprint(root, config.templates_dir)
+    old = None if clean else cache.load(fingerprint)
+    if old is not None:
+        from .charts import remember_shapes
 
-    cache = BuildCache(root, out) if out is not None else None
-    fingerprint = global_fingerprint(root, config.templates_dir) if cache else ""
-    state = cache.load(fingerprint) if cache and not clean else State(fingerprint)
-    full = not state.entries  # no usable cache: everything is rebuilt and public/ replaced whole
-    stage = Stage(out, full) if render else None
-
+        remember_shapes(old.shapes)
+    found = discover(config, shared, diags, jobs, known=old.departments if old else None, scanned=True)
+    units = found.units
+    report = BuildReport(diags, units=len(units))
+    full = old is None  # no usable cache: everything is rebuilt and public/ replaced whole
+    stage = Stage(out, full)
+    records = cache.open_stage()
     try:
-        summaries, entries = _units(config, shared, units, state, stage, jobs, render, allow_errors, report, progress)
-        named = [n for u in units for n in summaries[u.key].named]
-        consistent_names(named, diags)
-        for u in units:
-            diags.extend(summaries[u.key].diagnostics)
-        report.check_count = sum(s.checks for s in summaries.values())
+        summaries, fresh = _units(shared, found, old, cache, stage, records, jobs, allow_errors, report, progress)
+        ordered = [summaries[u.key] for u in units]
+        site_names(units, ordered, lambda key: cache.record(key, fresh=key in fresh), diags)
+        for s in ordered:
+            diags.extend(s.diagnostics)
+            diags.uncounted["note"] = diags.uncounted.get("note", 0) + s.notes
+        report.check_count = sum(s.checks for s in ordered)
         failed = diags.has_errors or (strict and diags.count("warning") > 0)
-        if not render:
-            return report
         if failed and not allow_errors:
             raise CheckFailed("数据有误，未生成网站", diags.sorted())
-        ordered = [summaries[u.key] for u in units]
-        unchanged_site = all((out / p).is_file() for p in state.site_files)
-        if report.rebuilt == 0 and state.order == [u.key for u in units] and state.site_files and unchanged_site:
-            # Nothing any page is made of has changed: the site-level pages are as the last build left them.
-            site_hashes, matrix = dict(state.site_files), state.matrix
+        index = Index(fingerprint, found.departments, summaries)
+        index.failed = any(s.errors for s in ordered)
+        if old and not fresh and old.order == index.order and old.failed == index.failed and _present(out, old):
+            # Nothing any page is made of has changed: the site-level files are as the last build left them.
+            index.site_files, index.site_terms, index.token_count = old.site_files, old.site_terms, old.token_count
+            index.shapes, index.search_sizes = old.shapes, old.search_sizes
         else:
-            site_files, matrix = _site(config, shared, units, ordered, state, entries, report)
-            site_hashes = {p: _sha(d) for p, d in site_files.items()}
-            stage.add_site_files(site_files, state.site_files)
-        report.written = stage.apply(
-            expected={p for s in ordered for p in s.files} | set(site_hashes),
-            previous={p for e in state.entries.values() for p in e.summary.files} | set(state.site_files),
-        )
+            _site(config, shared, units, index, old, fresh, cache, stage, report)
+        removed = set(old.summaries) - set(summaries) if old else set()
+        staged = sum(summaries[k].file_count for k in fresh) + index.site_staged
+        report.written = stage.apply(_removals(old, index, fresh, removed, cache), staged)
+        if full or report.written or removed or cache.staged() or _departments_changed(old, index):
+            cache.commit(index, full, removed)
     finally:
-        if stage is not None:
-            stage.discard()
-    report.pages = sum(1 for p in site_hashes if p.endswith(".html")) + sum(
-        1 for s in ordered for p in s.files if p.endswith(".html")
-    )
-    report.files = len(site_hashes) + sum(len(s.files) for s in ordered)
+        stage.discard()
+        cache.discard()
+    report.pages = sum(s.page_count for s in ordered) + sum(1 for p in index.site_files if p.endswith(".html"))
+    report.files = sum(s.file_count for s in ordered) + len(index.site_files)
+    report.search_docs = len(units)
+    report.search_bytes = sum(s.search_bytes for s in ordered) + sum(index.search_sizes.values())
     report.published_with_errors = failed
-    if cache is not None and (report.rebuilt or report.written or full):
-        cache.save(State(fingerprint, entries, site_hashes, [u.key for u in units], matrix))
     report.seconds = time.monotonic() - started
     return report
 
 
-def _sha(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
+def _departments_changed(old, index) -> bool:
+    return {k: v[0] for k, v in old.departments.items()} != {k: v[0] for k, v in index.departments.items()}
 
 
-def _units(config, shared, units: list[Unit], state: State, stage, jobs, render, allow_errors, report, progress):
-    """Each department-year's Summary: from the cache where nothing it is made of changed, else processed."""
+def _present(out: Path, old) -> bool:
+    return all((out / p).is_file() for p in old.site_files)
+
+
+def _units(shared, found, old, cache, stage: Stage, records: Path, jobs, allow_errors, report, progress):
+    """Each department-year's Summary: from the cache where nothing it is made of changed, else processed.
+    Returns the summaries and, for the processed ones, their search tokens."""
+    from .scan import unit_signature, unit_stats
+
+    root = shared.config.root
     summaries: dict[str, Summary] = {}
-    entries: dict[str, Entry] = {}
-    tasks, fresh = [], {}
-    for unit in units:
-        old = state.entries.get(unit.key) if render else None
-        same, stats, digests = unchanged(config.root, unit, old, stage.out) if render else (False, {}, {})
+    tasks = []
+    for unit in found.units:
+        signature = found.signatures[unit.key]
+        s = old.summaries.get(unit.key) if old else None
         # Reuse what was rendered; or what failed its checks, unless this build publishes despite errors.
-        if same and (old.summary.files or (old.summary.errors and not allow_errors)):
-            summaries[unit.key] = old.summary
-            entries[unit.key] = Entry(stats, digests, old.summary, old.tokens)
+        if s is not None and (s.published or (s.errors and not allow_errors)):
+            if s.published and not (stage.out / s.url).is_file():
+                s = None  # its output was deleted by hand
+            elif s.signature != signature and not _same_bytes(root, unit, cache.record(unit.key)):
+                s = None
+        if s is not None:
+            if s.signature != signature:  # touched, or checked out again, with the same bytes
+                record = cache.record(unit.key)
+                stats = unit_stats(root, unit.folder)
+                record.stats = {rel: (size, mtime) for rel, size, mtime in stats}
+                cache.stage_record(unit.key, record)
+                s.signature = unit_signature(stats)
+            summaries[unit.key] = s
             continue
-        fresh[unit.key] = stats
         # What the last build wrote, where it is still there: a file removed by hand is written again.
-        previous = (
-            {p: h for p, h in old.summary.files.items() if (stage.out / p).is_file()}
-            if (old and not stage.full)
-            else {}
-        )
-        tasks.append((unit, render, allow_errors, stage.folder if render else None, previous))
+        record = cache.record(unit.key) if old and not stage.full else None
+        previous = {p: h for p, h in record.files.items() if (stage.out / p).is_file()} if record else {}
+        tasks.append(Task(unit, True, allow_errors, stage.folder, previous, records))
     report.rebuilt = len(tasks)
-    for done, (key, (summary, tokens)) in enumerate(run_units(shared, tasks, jobs), start=1):
+    fresh: dict[str, frozenset[str]] = {}
+    for done, (key, summary, tokens, _) in enumerate(run_units(shared, tasks, jobs), start=1):
+        summary.signature = found.signatures[key]
         summaries[key] = summary
-        if render:
-            entries[key] = Entry(fresh[key], digests_of(config.root, fresh[key]), summary, frozenset(tokens))
+        fresh[key] = tokens
         if progress:
             progress(done, len(tasks))
-    return summaries, entries
+    return {u.key: summaries[u.key] for u in found.units}, fresh
 
 
-def _site(config, shared, units: list[Unit], ordered: list[Summary], state: State, entries: dict, report):
-    """The pages that summarise every department-year, and the search index over them."""
-    from . import opendata, search
-    from .render import Renderer, sitemaps
+def _same_bytes(root: Path, unit: Unit, record) -> bool:
+    """Are the unit's files, whose sizes or times changed, still what the record says (same paths, same bytes)?"""
+    from .scan import unit_stats
 
-    glossary = glossary_terms(shared.glossary)
-    by_slug = {t.slug: t for t in glossary}
-    for s in ordered:  # each term's page lists where it appears, in the site's order
-        for slug, pages in sorted(s.terms.items()):
-            term = by_slug.get(slug)
-            if term is None:
-                continue
-            term.appears_total += len(pages)
-            for i in pages:
-                if len(term.appears_on) < APPEARS_LIMIT:
-                    term.appears_on.append((s.pages[i][1], s.pages[i][0]))
+    if record is None:
+        return False
+    stats = {rel: (size, mtime) for rel, size, mtime in unit_stats(root, unit.folder)}
+    if set(stats) != set(record.stats):
+        return False
+    for rel, stat in stats.items():
+        if stat != record.stats[rel] and hashlib.sha256((root / rel).read_bytes()).hexdigest() != record.digests.get(
+            rel
+        ):
+            return False
+    return True
+
+
+def _removals(old, index, fresh: dict, removed: set[str], cache) -> set[str]:
+    """Files of the last build that this one no longer makes: of removed department-years, of re-rendered ones
+    (what they no longer produce), and site-level files."""
+    if old is None:
+        return set()
+    gone: set[str] = set()
+    for key in removed | set(fresh):
+        before = cache.record(key)
+        if before is None:
+            continue
+        now = cache.record(key, fresh=True) if key in fresh else None
+        gone |= set(before.files) - (set(now.files) if now else set())
+    return gone | (set(old.site_files) - set(index.site_files))
+
+
+# -- site-level files --------------------------------------------------------------------------------------------
+
+
+def _department_files(slug: str, base_url: str) -> list[str]:
+    return [f"{slug}/index.html", f"{slug}/datasets.json"] + ([f"{slug}/sitemap.xml"] if base_url else [])
+
+
+def _site(config, shared, units: list[Unit], index, old, fresh: dict, cache, stage: Stage, report) -> None:
+    """The files that summarise every department-year: home, year lists, department pages, glossary, datasets,
+    sitemaps, search. Those of one department or one year are made again only when one of its department-years
+    changed (or came or went); the rest every time, and only files whose bytes changed are staged."""
+    from . import charts, opendata, search
+    from .model import Department, Site, glossary_terms
+    from .render import Renderer, sitemap, sitemap_index
+
+    ordered = list(index.summaries.values())
+    keys = [u.key for u in units]
+    base_url = config.base_url
     departments: dict[str, Department] = {}
     for u in units:
         d = departments.setdefault(
             u.dept.slug, Department(u.dept.slug, u.dept.name, u.dept.region, f"{u.dept.slug}/index.html", u.dept)
         )
-        d.years.append(entries[u.key].summary)
+        d.years.append(index.summaries[u.key])
     for d in departments.values():
         d.years.sort(key=lambda s: -s.year)
     listed = sorted(departments.values(), key=lambda d: (d.region, d.name, d.slug))
-    failed = any(s.errors for s in ordered)
-    site = Site(config, listed, glossary, [p for _, p in sorted(shared.pages.items())], failed)
-    datasets_json, datasets = opendata.dataset_index(config.title, [s for d in listed for s in d.years])
-    renderer = Renderer(site, config.templates_dir)
-    files = renderer.render_site(datasets, listed_inline=len(ordered) <= 60)
-    files["datasets.json"] = datasets_json
-    files.update(read_assets(config.templates_dir / "static"))
-    files.update(
-        sitemaps(
-            config.base_url, [p for p in files if p.endswith(".html")] + [url for s in ordered for url, _ in s.pages]
-        )
-    )
+    glossary = glossary_terms(shared.glossary)
+    site = Site(config, listed, glossary, [p for _, p in sorted(shared.pages.items())], index.failed)
 
-    # The search index: the bitmaps are updated column by column where the list of department-years is the
-    # same as last time, and rebuilt from every department-year's tokens where it is not.
-    keys = [u.key for u in units]
-    matrix = state.matrix
-    if matrix is None or state.order != keys:
-        matrix = TokenMatrix(len(keys))
-        for i, key in enumerate(keys):
-            matrix.add(i, entries[key].tokens)
+    # What changed: everything, or the departments and years of the department-years that changed, came or went.
+    everything = old is None or old.failed != index.failed
+    touched = set(fresh) | (set(old.summaries) ^ set(index.summaries) if old else set())
+    summary_of = {**(old.summaries if old else {}), **index.summaries}
+    depts = set(departments) if everything else {summary_of[k].slug for k in touched}
+    years = set(site.years) if everything else {summary_of[k].year for k in touched}
+    kept = {} if everything else dict(old.site_files)
+    for slug in depts:
+        for p in _department_files(slug, base_url):
+            kept.pop(p, None)
+    for year in years:
+        kept.pop(f"years/{year}.html", None)
+    kept = {p: h for p, h in kept.items() if _partitioned(p)}  # the rest is made again every time
+
+    renderer = Renderer(site, config.templates_dir)
+    inline = len(ordered) <= INLINE_LIMIT
+    renderer.home(inline)
+    for year in sorted(years & set(site.years), reverse=True):
+        renderer.year_list(year)
+    renderer.fixed_pages()
+    made: dict[str, bytes] = {}
+    total = sum(s.dataset_count for s in ordered)
+    if inline:
+        entries = [
+            e for u in units for e in opendata.dataset_entries(index.summaries[u.key], cache.record(u.key, u.key in fresh).datasets)
+        ]  # fmt: skip
     else:
-        for i, key in enumerate(keys):
-            old = state.entries[key].tokens
-            new = entries[key].tokens
-            if old != new:
-                matrix.remove(i, old - new)
-                matrix.add(i, new - old)
-    files.update(matrix.shard_files())
+        entries = [
+            {"department": s.name, "department_id": s.slug, "year": s.year, "count": s.dataset_count}
+            for s in ordered
+            if s.dataset_count
+        ]
+    renderer.datasets(entries, total, compact=not inline)
+    made["datasets.json"] = opendata.catalogue(config.title, listed)
+    for d in listed:
+        if d.slug not in depts:
+            continue
+        renderer.department(d)
+        mine = [(y, cache.record(f"{d.slug}-{y.year}", f"{d.slug}-{y.year}" in fresh)) for y in d.years]
+        path, data = opendata.department_index(
+            config.title, d, [e for y, r in mine for e in opendata.dataset_entries(y, r.datasets)]
+        )
+        made[path] = data
+        if base_url:
+            made[f"{d.slug}/sitemap.xml"] = sitemap(base_url, [d.url] + [url for _, r in mine for url, _ in r.pages])
+
+    # Each term's page lists the pages it appears on: the department-years' in the site's order, then the
+    # site-level pages' (by address), the first APPEARS_LIMIT of them.
+    site_terms = {p: t for p, t in (old.site_terms.items() if old and not everything else ()) if p in kept}
+    site_terms.update({p: (renderer.titles[p], slugs) for p, slugs in renderer.used.items()})
+    for term in glossary:
+        term.appears_total = sum(s.term_counts.get(term.slug, 0) for s in ordered)
+        term.appears_total += sum(1 for _, slugs in site_terms.values() if term.slug in slugs)
+    for u in units:
+        wanted = [
+            t for t in glossary if len(t.appears_on) < APPEARS_LIMIT and index.summaries[u.key].term_counts.get(t.slug)
+        ]
+        if not wanted:
+            if all(len(t.appears_on) >= APPEARS_LIMIT for t in glossary):
+                break
+            continue
+        record = cache.record(u.key, u.key in fresh)
+        for term in wanted:
+            for i in record.terms.get(term.slug, ()):
+                if len(term.appears_on) < APPEARS_LIMIT:
+                    url, title = record.pages[i]
+                    term.appears_on.append((title, url))
+    for p, (title, slugs) in sorted(site_terms.items()):
+        for term in glossary:
+            if term.slug in slugs and len(term.appears_on) < APPEARS_LIMIT:
+                term.appears_on.append((title, p))
+    renderer.glossary_pages()
+    made.update(renderer.pages)
+    made.update(read_assets(config.templates_dir / "static"))
+
+    # The search index: the bitmaps of the tokens that changed, in the parts and shards that hold them.
+    matrix, shards = _search(keys, index, old, fresh, cache)
+    if everything:
+        shards = None  # none of the old shards is kept (see `kept`)
+    made.update(matrix.shard_files(shards))
     docs = search.site_docs(listed, glossary)
-    files["assets/search/site.js"] = search.site_file(
+    made["assets/search/site.js"] = search.site_file(
         [(u.key, f"{u.dept.name} {u.year} 年度", f"assets/search/u/{u.key}.js") for u in units], docs, matrix.shards
     )
-    report.search_docs = len(keys)
-    report.search_bytes = sum(len(d) for p, d in files.items() if p.startswith("assets/search/"))
-    return files, matrix
+    index.token_count = matrix.token_count
+    for i in matrix.dirty:
+        cache.stage_search_part(i, matrix.part(i))
+
+    hashes = dict(kept)
+    if shards is None:  # every shard was made: none of the old ones stays
+        hashes = {p: h for p, h in hashes.items() if not p.startswith("assets/search/t/")}
+    hashes.update({p: _sha(data) for p, data in made.items()})
+    if base_url:
+        sitemaps = ["sitemap-site.xml"] + [f"{d.slug}/sitemap.xml" for d in listed]
+        site_pages = [p for p in hashes if p.endswith(".html") and (p.startswith("years/") or not _partitioned(p))]
+        made["sitemap-site.xml"] = sitemap(base_url, site_pages)
+        made["sitemap.xml"] = sitemap_index(base_url, sitemaps)
+        hashes["sitemap-site.xml"], hashes["sitemap.xml"] = _sha(made["sitemap-site.xml"]), _sha(made["sitemap.xml"])
+    index.site_staged = stage.add_site_files(made, old.site_files if old else {})
+    index.site_files = dict(sorted(hashes.items()))
+    index.site_terms = site_terms
+    index.shapes = charts.known_shapes()
+    sizes = {p: n for p, n in (old.search_sizes.items() if old else ()) if p in hashes}
+    sizes.update({p: len(d) for p, d in made.items() if p.startswith("assets/search/")})
+    index.search_sizes = dict(sorted(sizes.items()))
+
+
+def _partitioned(path: str) -> bool:
+    """Site-level files made per department, per year or per search shard: kept when nothing of theirs changed."""
+    if path.startswith(("years/", "assets/search/t/")):
+        return True
+    folder, _, name = path.partition("/")
+    return folder not in RESERVED_SLUGS and name in ("index.html", "datasets.json", "sitemap.xml")
+
+
+def _search(keys: list[str], index, old, fresh: dict, cache):
+    """The token bitmaps after this build, and the shards to write (None: all of them)."""
+    from .search import PARTS, TokenMatrix
+
+    if old is None or not old.order:
+        matrix = TokenMatrix(len(keys))
+        for i, key in enumerate(keys):
+            matrix.add(i, fresh[key])
+        matrix.dirty = set(range(PARTS))
+        return matrix, None
+    old_count = TokenMatrix.shard_count(old.token_count, len(old.order))
+    matrix = TokenMatrix(len(old.order), cache.search_part, old.token_count)
+    moved = old.order != keys
+    if moved:
+        position = {k: i for i, k in enumerate(old.order)}
+        runs: list[list[int]] = []  # [old start, new start, length] of positions that stay in order
+        for new, key in enumerate(keys):
+            at = position.get(key)
+            if at is None:
+                continue
+            if runs and runs[-1][0] + runs[-1][2] == at and runs[-1][1] + runs[-1][2] == new:
+                runs[-1][2] += 1
+            else:
+                runs.append([at, new, 1])
+        matrix.remap([tuple(r) for r in runs], len(keys))
+    for i, key in enumerate(keys):
+        if key not in fresh:
+            continue
+        before = cache.record(key)
+        was = before.tokens if before is not None and key in old.summaries else frozenset()
+        now = fresh[key]
+        matrix.remove(i, was - now)
+        matrix.add(i, now - was)
+    if moved or matrix.shards != old_count:
+        matrix.load_all()
+        return matrix, None
+    return matrix, matrix.shards_of(matrix.dirty)
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 
 __all__ = ["BuildReport", "build", "check_site", "run_checks", "validate"]

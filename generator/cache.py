@@ -1,14 +1,22 @@
 """The build cache: what the last build of this output folder read and wrote, so the next one redoes only what
-changed. Kept in <site>/.build-cache/ (never in public/, which is published).
+changed. Kept in <site>/.build-cache/<output key>/ (never in public/, which is published):
 
-A department-year is unchanged when every file it is made of (its year folder and its department's 部门.yaml)
-has the size and modification time it had, or, where those differ, the same bytes (a `touch` or a git checkout
-of identical content does not force a rebuild). Everything else that shapes every page (the generator's code,
-the templates, the formats, the glossary, the content pages, site.toml, the pinned library versions) is one
-global fingerprint: when it changes, everything is rebuilt.
+    index.pickle      what every build reads: the global fingerprint, each department as read from its folder,
+                      each department-year's Summary (with the signature of its files), the site-level files
+                      and their digests, the search index's size
+    units/<key>.pickle  one department-year's Record: its files' digests, pages, search tokens; read only when
+                      it changed, or when a site-level file that lists its pages is made again
+    search/<nn>.pickle  the search index's token bitmaps, in parts by token hash (search.TokenMatrix)
+
+A department-year is unchanged when the paths, sizes and modification times of every file it is made of (its
+year folder and its department's 部门.yaml) are as they were (scan.py), or, where they differ, the bytes are
+the same (a `touch` or a git checkout of identical content does not force a rebuild). Everything else that
+shapes every page (the generator's code, the templates, the formats, the glossary, the content pages,
+site.toml, the pinned library versions) is one global fingerprint: when it changes, everything is rebuilt.
 
 Correctness comes first: an incremental build must write exactly the bytes a clean build would
-(tests/test_incremental.py); `build --clean` ignores the cache.
+(tests/test_incremental.py); `build --clean` ignores the cache. Everything a build writes here goes first to
+a staging folder and replaces the old cache only after public/ has been brought up to date.
 """
 
 from __future__ import annotations
@@ -16,14 +24,15 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .search import TokenMatrix
-from .units import Summary, Unit
+from .units import Record, Summary, load_record, save_record
 
 CACHE_DIR = ".build-cache"
-FORMAT = 1  # bump when the cache's own layout changes
+FORMAT = 2  # bump when the cache's own layout changes
+_BAD = (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError, ValueError)
 
 
 def _hash_files(paths: list[Path], root: Path) -> str:
@@ -56,32 +65,24 @@ def global_fingerprint(root: Path, templates: Path) -> str:
     return h.hexdigest()
 
 
-def unit_files(root: Path, unit: Unit) -> list[Path]:
-    folder = root / unit.folder
-    files = [p for p in folder.rglob("*") if p.is_file()]
-    info = root / unit.dept.rel / "部门.yaml"
-    if info.is_file():
-        files.append(info)
-    return sorted(files)
-
-
 @dataclass
-class Entry:
-    """One department-year as the last build saw it."""
+class Index:
+    """What every build reads from the cache (see the module's docstring)."""
 
-    stats: dict[str, tuple[int, int]]  # file → (size, mtime_ns)
-    digests: dict[str, str]  # file → sha256 of its bytes
-    summary: Summary
-    tokens: frozenset[str]
-
-
-@dataclass
-class State:
-    fingerprint: str = ""
-    entries: dict[str, Entry] = field(default_factory=dict)  # unit key → Entry
+    fingerprint: str
+    departments: dict = field(default_factory=dict)  # department folder → (signature, DepartmentSource, diagnostics)
+    summaries: dict[str, Summary] = field(default_factory=dict)  # unit key → Summary, in the site's order
     site_files: dict[str, str] = field(default_factory=dict)  # site-level file → sha256
-    order: list[str] = field(default_factory=list)  # unit keys in the search index's bitmap order
-    matrix: TokenMatrix | None = None
+    site_terms: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)  # site page → (title, terms)
+    token_count: int = 0  # tokens in the search index
+    search_sizes: dict[str, int] = field(default_factory=dict)  # site-level search file (site.js, shards) → bytes
+    failed: bool = False  # published with errors
+    shapes: dict = field(default_factory=dict)  # chart structures Altair built (charts._SHAPES)
+    site_staged: int = 0  # site-level files this build staged (not kept: only for its report)
+
+    @property
+    def order(self) -> list[str]:
+        return list(self.summaries)
 
 
 class BuildCache:
@@ -93,52 +94,92 @@ class BuildCache:
         key = hashlib.sha256(where.encode()).hexdigest()[:16]
         self.folder = root / CACHE_DIR / key
         self.out = out
+        self.stage = self.folder.parent / f".{key}.stage-{os.getpid()}"
+        self._records: dict[str, Record | None] = {}
 
-    def load(self, fingerprint: str) -> State:
-        """The last build's state, or an empty one when there is none, it is stale, or its output is gone."""
+    def load(self, fingerprint: str) -> Index | None:
+        """The last build's index, or None when there is none, it is stale, or its output is gone or changed."""
         try:
-            with open(self.folder / "state.pickle", "rb") as f:
-                state: State = pickle.load(f)
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError):
-            return State(fingerprint)
+            with open(self.folder / "index.pickle", "rb") as f:
+                index: Index = pickle.load(f)
+        except _BAD:
+            return None
+        if not isinstance(index, Index) or index.fingerprint != fingerprint:
+            return None
+        try:
+            if len(os.listdir(self.folder / "units")) != len(index.summaries):
+                return None  # a record was lost: start again rather than trust the rest
+        except OSError:
+            return None
         home = self.out / "index.html"
-        if state.fingerprint != fingerprint or not home.is_file():
-            return State(fingerprint)
-        if hashlib.sha256(home.read_bytes()).hexdigest() != state.site_files.get("index.html"):
-            return State(fingerprint)  # the output was changed by hand: rebuild it whole
-        return state
+        try:
+            if hashlib.sha256(home.read_bytes()).hexdigest() != index.site_files.get("index.html"):
+                return None  # the output was changed by hand, or is gone: rebuild it whole
+        except OSError:
+            return None
+        return index
 
-    def save(self, state: State) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        tmp = self.folder / f"state.pickle.{os.getpid()}"
-        with open(tmp, "wb") as f:
-            pickle.dump(state, f, protocol=pickle.HIGHEST_PROTOCOL)
-        tmp.replace(self.folder / "state.pickle")
+    # -- while building: new records and search parts go to the staging folder ------------------------------
 
+    def open_stage(self) -> Path:
+        if self.stage.exists():
+            shutil.rmtree(self.stage)
+        (self.stage / "units").mkdir(parents=True)
+        (self.stage / "search").mkdir()
+        return self.stage / "units"
 
-def unchanged(root: Path, unit: Unit, entry: Entry | None, out: Path) -> tuple[bool, dict, dict]:
-    """(is the unit as the last build saw it, its current stats, its current digests)."""
-    files = unit_files(root, unit)
-    stats: dict[str, tuple[int, int]] = {}
-    for p in files:
-        st = p.stat()
-        stats[p.relative_to(root).as_posix()] = (st.st_size, st.st_mtime_ns)
-    if entry is None:
-        return False, stats, {}
-    digests = dict(entry.digests)
-    if stats != entry.stats:
-        if set(stats) != set(entry.stats):
-            return False, stats, {}
-        for rel, stat in stats.items():
-            if stat != entry.stats[rel]:
-                digests[rel] = hashlib.sha256((root / rel).read_bytes()).hexdigest()
-        if digests != entry.digests:
-            return False, stats, {}
-    # What it wrote must still be there (a reader may have deleted part of public/).
-    if not (out / entry.summary.url).is_file() and entry.summary.files:
-        return False, stats, {}
-    return True, stats, digests
+    def record(self, key: str, fresh: bool = False) -> Record | None:
+        """A unit's record: the one this build made (`fresh`), or the last build's."""
+        if fresh:
+            return load_record(self.stage / "units", key)
+        if key not in self._records:
+            self._records[key] = load_record(self.folder / "units", key)
+        return self._records[key]
 
+    def staged(self) -> bool:
+        """Has this build staged anything for the cache (records of department-years, search parts)?"""
+        for kind in ("units", "search"):
+            with os.scandir(self.stage / kind) as entries:
+                if any(entries):
+                    return True
+        return False
 
-def digests_of(root: Path, stats: dict) -> dict[str, str]:
-    return {rel: hashlib.sha256((root / rel).read_bytes()).hexdigest() for rel in stats}
+    def stage_record(self, key: str, record: Record) -> None:
+        save_record(self.stage / "units", key, record)
+
+    def search_part(self, i: int) -> dict:
+        try:
+            with open(self.folder / "search" / f"{i:02x}.pickle", "rb") as f:
+                return pickle.load(f)
+        except _BAD:
+            return {}
+
+    def stage_search_part(self, i: int, rows: dict) -> None:
+        with open(self.stage / "search" / f"{i:02x}.pickle", "wb") as f:
+            pickle.dump(rows, f, protocol=pickle.HIGHEST_PROTOCOL)
+
+    def commit(self, index: Index, full: bool, removed: set[str]) -> None:
+        """The staged records and search parts replace the old ones, then the index is written: the last step,
+        so a build interrupted before it leaves an index that still describes what is in public/."""
+        with open(self.stage / "index.pickle", "wb") as f:
+            pickle.dump(index, f, protocol=pickle.HIGHEST_PROTOCOL)
+        if full or not self.folder.is_dir():
+            old = self.folder.parent / f".{self.folder.name}.old-{os.getpid()}"
+            if self.folder.exists():
+                self.folder.rename(old)
+            self.stage.rename(self.folder)
+            if old.exists():
+                shutil.rmtree(old)
+            return
+        for kind in ("units", "search"):
+            (self.folder / kind).mkdir(exist_ok=True)
+            for p in (self.stage / kind).iterdir():
+                os.replace(p, self.folder / kind / p.name)
+        for key in removed:
+            (self.folder / "units" / f"{key}.pickle").unlink(missing_ok=True)
+        os.replace(self.stage / "index.pickle", self.folder / "index.pickle")
+        shutil.rmtree(self.stage)
+
+    def discard(self) -> None:
+        if self.stage.exists():
+            shutil.rmtree(self.stage)

@@ -16,18 +16,27 @@ narrative links use (表1/收入/总计) and follow the format's own sum rules d
 
 from __future__ import annotations
 
-import functools
 import json
 from dataclasses import dataclass, field
 from decimal import ROUND_FLOOR, Decimal
-
-import altair as alt
-from altair.utils.schemapi import debug_mode
 
 from .formats import ORDINAL, CellRef, Format, Part, SumRule
 from .money import format_amount
 from .sources import TableSource
 
+
+class _Altair:
+    """Altair, imported when a chart's structure is first built (see _shaped): a build whose chart shapes are
+    all in the build cache, such as a rebuild after one department's edit, never pays for the import."""
+
+    def __getattr__(self, name: str):
+        import altair
+
+        globals()["alt"] = altair
+        return getattr(altair, name)
+
+
+alt = _Altair()
 ZERO = Decimal(0)
 TEN_THOUSAND = Decimal(10000)
 HUNDRED = Decimal(100)
@@ -129,7 +138,9 @@ def _tooltip(item_title: str, series_title: str | None, unit: str) -> list[alt.T
     return [*tips, alt.Tooltip(field="text", type="nominal", title=f"金额（{unit}）")]
 
 
-ARIA = alt.Description(field="aria", type="nominal")  # what a screen reader says for one bar or dot
+def _aria():
+    """What a screen reader says for one bar or dot: its own Chinese description (the "aria" field)."""
+    return alt.Description(field="aria", type="nominal")
 
 
 def _y_items(items: list[str]) -> alt.Y:
@@ -153,32 +164,52 @@ def _end_labels(name: str, items: list[str], dx: int = 4) -> alt.Chart:
 
 
 BAND = 26  # px per category
-# The site's fonts and ink (templates/static/site.css). Axes, legends and printed labels are hidden from screen
-# readers (Vega would describe them in English, and the labels repeat the bars); each bar or dot carries its own
-# Chinese description (the "aria" field), the chart its one sentence, and the data table the rest.
-CONFIG = alt.Config(
-    font=FONT,
-    padding={"left": 2, "right": 8, "top": 4, "bottom": 4},
-    view=alt.ViewConfig(stroke=None),
-    axis=alt.AxisConfig(
-        labelFontSize=12,
-        titleFontSize=12,
-        labelColor=INK,
-        titleColor=MUTED,
-        gridColor=GRID,
-        titleFontWeight="normal",
-        aria=False,
-    ),
-    legend=alt.LegendConfig(
-        orient="top", title=None, labelFontSize=12, symbolType="square", labelColor=INK, offset=6, aria=False
-    ),
-    text=alt.MarkConfig(fontSize=11, color=INK),
-)
+
+
+def _config():
+    """The site's fonts and ink (templates/static/site.css). Axes, legends and printed labels are hidden from
+    screen readers (Vega would describe them in English, and the labels repeat the bars); each bar or dot carries
+    its own Chinese description (the "aria" field), the chart its one sentence, and the data table the rest."""
+    return alt.Config(
+        font=FONT,
+        padding={"left": 2, "right": 8, "top": 4, "bottom": 4},
+        view=alt.ViewConfig(stroke=None),
+        axis=alt.AxisConfig(
+            labelFontSize=12,
+            titleFontSize=12,
+            labelColor=INK,
+            titleColor=MUTED,
+            gridColor=GRID,
+            titleFontWeight="normal",
+            aria=False,
+        ),
+        legend=alt.LegendConfig(
+            orient="top", title=None, labelFontSize=12, symbolType="square", labelColor=INK, offset=6, aria=False
+        ),
+        text=alt.MarkConfig(fontSize=11, color=INK),
+    )
 
 
 # Placeholders for what differs between department-years in charts of the same shape (see _shaped).
 ITEMS, DOMAIN_END, DOMAIN_START = "\u2063items\u2063", "\u2063domain-end\u2063", "\u2063domain-start\u2063"
 _SHAPES: dict[tuple, str] = {}
+_NEW: list[tuple] = []  # shapes built in this process since new_shapes() was last asked
+
+
+def remember_shapes(shapes: dict[tuple, str]) -> None:
+    """Chart structures Altair built in an earlier build or another process (the build cache keeps them)."""
+    for shape, text in shapes.items():
+        _SHAPES.setdefault(shape, text)
+
+
+def new_shapes() -> dict[tuple, str]:
+    made = {shape: _SHAPES[shape] for shape in _NEW}
+    _NEW.clear()
+    return made
+
+
+def known_shapes() -> dict[tuple, str]:
+    return dict(sorted(_SHAPES.items(), key=repr))
 
 
 def _fill(node, values: dict[str, object]):
@@ -202,7 +233,13 @@ def _shaped(shape: tuple, make, items: list[str], domain_end: str | None, datase
     a fraction of one. tests/test_charts.py checks the result is the spec Altair builds directly."""
     text = _SHAPES.get(shape)
     if text is None:
-        text = _SHAPES[shape] = json.dumps(make(), ensure_ascii=False)
+        from altair.utils.schemapi import debug_mode
+
+        # Without Altair's checks: by default it validates every object as it is made (its debug mode), which
+        # costs more than making the chart. The tests validate every finished spec against the schema instead.
+        with debug_mode(False):
+            text = _SHAPES[shape] = json.dumps(make(), ensure_ascii=False)
+        _NEW.append(shape)
     spec = _fill(json.loads(text), {ITEMS: items, DOMAIN_END: domain_end})
     spec["height"] = BAND * categories
     spec["description"] = description
@@ -225,7 +262,7 @@ def _spec(layers: list[alt.Chart], datasets: dict[str, list[dict]], description:
         height=BAND * categories,
         description=description,
         autosize=alt.AutoSizeParams(type="fit-x", contains="padding"),
-        config=CONFIG,
+        config=_config(),
     )
     spec = chart.to_dict(validate=False)
     spec["datasets"] = datasets
@@ -271,7 +308,7 @@ def stacked_bars(series: Series, description: str, item_title: str, unit: str = 
                 color=_color(names),
                 order=alt.Order(field="o", type="quantitative"),
                 tooltip=_tooltip(item_title, "类别" if len(names) > 1 else None, unit),
-                description=ARIA,
+                description=_aria(),
             )
         )
         return _spec([layer, _end_labels("labels", [ITEMS])], {}, "", 0)
@@ -302,7 +339,11 @@ def bullets(items: list[str], plan: list[Decimal], actual: list[Decimal], names:
                 alt.Chart(alt.NamedData(name=name))
                 .mark_bar(stroke=SHADES[0], strokeWidth=0.5, height=alt.RelativeBandSize(thickness))
                 .encode(
-                    x=_x_amount(unit, DOMAIN_END), y=_y_items([ITEMS]), color=color, tooltip=tooltip, description=ARIA
+                    x=_x_amount(unit, DOMAIN_END),
+                    y=_y_items([ITEMS]),
+                    color=color,
+                    tooltip=tooltip,
+                    description=_aria(),
                 )
             )
 
@@ -339,7 +380,7 @@ def dots(items: list[str], scores: list[Decimal], description: str, groups: list
         points = (
             alt.Chart(alt.NamedData(name="dots"))
             .mark_point(filled=True, size=70, color=SHADES[0], opacity=0.75 if groups else 1)
-            .encode(x=x, y=_y_items([ITEMS]), tooltip=tooltip, description=ARIA)
+            .encode(x=x, y=_y_items([ITEMS]), tooltip=tooltip, description=_aria())
         )
         layers = [points] if groups else [points, _end_labels("dots", [ITEMS], dx=7)]
         return _spec(layers, {}, "", 0)
@@ -395,22 +436,9 @@ def _unknown_note(labels: list[str], what: str = "数值") -> tuple[str, ...]:
     return (f"{'、'.join(labels)}的{what}在原件中无法辨认，未画出。",) if labels else ()
 
 
-def _unvalidated(make):
-    """Build without Altair's checks: by default it validates every object as it is made (its debug mode), which
-    costs more than making the chart. The tests validate every finished spec against the schema instead."""
-
-    @functools.wraps(make)
-    def wrapper(*args, **kwargs):
-        with debug_mode(False):
-            return make(*args, **kwargs)
-
-    return wrapper
-
-
 # ----------------------------------------------------------------------------- one department-year
 
 
-@_unvalidated
 def year_charts(fmt: Format | None, tables: dict[int, TableSource]) -> list[Chart]:
     """The charts of the nine tables, in the order a reader meets the tables; only those with data."""
     if fmt is None or not tables:
@@ -585,7 +613,6 @@ def sangong(r: Reader) -> Chart | None:
     )
 
 
-@_unvalidated
 def project_charts(projects: list) -> list[Chart]:
     """Budget against execution, and self-evaluation scores, of a department-year's projects (projects.ProjectView)."""
     return [c for c in (execution(projects), scores(projects)) if c is not None]
@@ -659,7 +686,6 @@ def scores(projects: list) -> Chart | None:
 COMPARE_LIMIT = 30  # departments a comparison draws; a province's thousands are in the open data, not one chart
 
 
-@_unvalidated
 def site_charts(years: list) -> list[Chart]:
     """Departments side by side for one year (units.Summary objects): spending, “三公”, project scores."""
     return [c for c in (compare_spending(years), compare_sangong(years), compare_scores(years)) if c is not None]

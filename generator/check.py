@@ -328,8 +328,9 @@ def explain(result: CheckResult) -> str:
 
 
 def catalogue_names(ys: YearSource, diags: Diagnostics) -> list[tuple[str, str, Loc]]:
-    """Each 科目 row's name against the catalogue (2010301 is always 行政运行). Returns the rows it does not
-    contradict, for the site-wide check that every code has one name (consistent_names)."""
+    """Each 科目 row's name against the catalogue (2010301 is always 行政运行). Returns the rows whose code the
+    catalogue does not list, for the site-wide check that such a code has one name (consistent_names); a row
+    the catalogue names is checked against it alone (so a national rename between years is not a clash)."""
     catalogue = ys.fmt.classification if ys.fmt else {}
     named = []
     for _, table in sorted(ys.tables.items()):
@@ -341,7 +342,7 @@ def catalogue_names(ys: YearSource, diags: Diagnostics) -> list[tuple[str, str, 
                     f"科目编码 {row.code} 的名称应为「{expected}」（{ys.fmt.classification_title}），这里写作「{row.name}」。请改为「{expected}」，或核对编码。",
                     "code-name",
                 )
-            else:
+            elif expected is None:
                 named.append((row.code, row.name, row.loc))
     # 表6 and the fixed rows carry their names in the format, so only data-keyed rows can disagree.
     return named

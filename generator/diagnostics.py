@@ -24,6 +24,9 @@ class Loc:
     def __str__(self) -> str:
         return f"{self.path}:{self.line}" if self.line else self.path
 
+    def __reduce__(self):  # the build cache keeps many; the dataclass default for slots is several times slower
+        return Loc, (self.path, self.line)
+
 
 @dataclass(frozen=True, slots=True)
 class Diagnostic:
@@ -31,6 +34,9 @@ class Diagnostic:
     loc: Loc
     message: str
     code: str  # a stable id for the kind of problem, e.g. "sum", "unknown-key"; shown as the annotation title
+
+    def __reduce__(self):
+        return Diagnostic, (self.level, self.loc, self.message, self.code)
 
     def format(self) -> str:
         return f"{self.loc}: {LEVEL_WORDS[self.level]}：{self.message}"
@@ -66,6 +72,7 @@ class Diagnostics:
 
     def __init__(self) -> None:
         self.items: list[Diagnostic] = []
+        self.uncounted: dict[str, int] = {}  # problems counted but not kept (a build keeps no rounding notes)
 
     def error(self, loc: Loc, message: str, code: str) -> None:
         self.items.append(Diagnostic("error", loc, message, code))
@@ -80,7 +87,7 @@ class Diagnostics:
         self.items.extend(other.items if isinstance(other, Diagnostics) else other)
 
     def count(self, level: Level) -> int:
-        return sum(1 for d in self.items if d.level == level)
+        return sum(1 for d in self.items if d.level == level) + self.uncounted.get(level, 0)
 
     @property
     def has_errors(self) -> bool:

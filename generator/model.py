@@ -208,7 +208,16 @@ def tally(checks: list) -> Tally:
     for c in checks:
         counts[c.status] += 1
         (fine if c.status == "ok" else notable).append(c)
-    return Tally(len(checks), counts["ok"], counts["rounding"], counts["unknown"], counts["source"], counts["error"], notable, fine)
+    return Tally(
+        len(checks),
+        counts["ok"],
+        counts["rounding"],
+        counts["unknown"],
+        counts["source"],
+        counts["error"],
+        notable,
+        fine,
+    )
 
 
 def check_views(results: list[CheckResult]) -> list[CheckView]:

@@ -1,4 +1,4 @@
-"""Open data: every table and every project as CSV and JSON, and one index of all datasets. No I/O.
+"""Open data: every table and every project as CSV and JSON, and an index of all datasets. No I/O.
 
 CSV is UTF-8 with a byte-order mark, so Excel opens it with its Chinese intact; figures are plain numbers
 without thousands separators so spreadsheets read them as numbers. JSON gives amounts as decimal strings
@@ -251,16 +251,51 @@ def year_files(y: Year) -> tuple[dict[str, bytes], list[tuple]]:
     return files, entries
 
 
-def dataset_index(title: str, units: list) -> tuple[bytes, list[dict]]:
-    """datasets.json, the machine-readable index of every dataset, from the units' entries (units.Summary)."""
-    index = []
-    for u in units:
-        for kind, name, unit, page, files, extra in u.datasets:
-            entry = {"department": u.name, "department_id": u.slug, "year": u.year, "kind": kind}
-            entry.update(dict(extra))
-            entry.update({"title": name, "unit": unit, "page": page, "files": list(files)})
-            index.append(entry)
-    return _json({"site": title, "note": LICENCE_NOTE, "datasets": index}), index
+def dataset_entries(summary, datasets: list[tuple]) -> list[dict]:
+    """A department-year's entries in the dataset index, from its (kind, title, unit, page, files, extra)."""
+    out = []
+    for kind, name, unit, page, files, extra in datasets:
+        entry = {"department": summary.name, "department_id": summary.slug, "year": summary.year, "kind": kind}
+        entry.update(dict(extra))
+        entry.update({"title": name, "unit": unit, "page": page, "files": list(files)})
+        out.append(entry)
+    return out
+
+
+def department_index(title: str, dept, entries: list[dict]) -> tuple[str, bytes]:
+    """<department>/datasets.json: every dataset of one department, all its years."""
+    data = {
+        "site": title,
+        "department": dept.name,
+        "department_id": dept.slug,
+        "region": dept.region,
+        "note": LICENCE_NOTE,
+        "datasets": entries,
+    }
+    return f"{dept.slug}/datasets.json", _json(data)
+
+
+def catalogue(title: str, departments: list) -> bytes:
+    """datasets.json, the machine-readable index of the site's data: each department, its years, how many
+    datasets it has and where its own index is (department_index). Two levels, so a province's catalogue stays
+    small and an edit to one department rewrites only that department's index."""
+    listed = []
+    for d in departments:
+        count = sum(y.dataset_count for y in d.years)
+        if count:
+            years = sorted({y.year for y in d.years if y.dataset_count}, reverse=True)
+            listed.append(
+                {
+                    "department": d.name,
+                    "department_id": d.slug,
+                    "region": d.region,
+                    "years": years,
+                    "datasets": count,
+                    "index": f"{d.slug}/datasets.json",
+                }
+            )
+    total = sum(d["datasets"] for d in listed)
+    return _json({"site": title, "note": LICENCE_NOTE, "datasets": total, "departments": listed})
 
 
 def downloads(url: str) -> dict[str, str]:

@@ -78,6 +78,7 @@ class Renderer:
         self.terms = _glossary(tuple(sorted(site.term_map().items())))
         self.definitions = _definitions(tuple((t.slug, t.term, t.entry.body) for t in site.glossary))
         self.pages: dict[str, bytes] = {}
+        self.used: dict[str, tuple[str, ...]] = {}  # page → the glossary terms it links to
 
     def page(self, path: str, template: str, title: str, root: str | None = None, **context) -> None:
         if path in self.pages:
@@ -100,15 +101,15 @@ class Renderer:
             paras=lambda text: paragraphs(text, linker),
             **context,
         )
-        for slug in sorted(linker.used):
-            if path.startswith("glossary/"):
-                continue
-            self.glossary[slug].appears_on.append((title, path))
+        if linker.used and not path.startswith("glossary/"):
+            self.used[path] = tuple(sorted(linker.used))
         self.pages[path] = html.encode("utf-8")
         self.titles[path] = title
 
-    def render_site(self, datasets: list[dict], listed_inline: bool) -> dict[str, bytes]:
-        """The pages that summarise every department-year: `site.departments[].years` are units.Summary."""
+    # The pages that summarise every department-year (`site.departments[].years` are units.Summary), in the
+    # pieces an incremental build makes again only where what they show has changed.
+
+    def home(self, listed_inline: bool) -> None:
         site = self.site
         site_charts = {year: charts.site_charts(site.by_year(year)) for year in site.years}
         self.page(
@@ -118,21 +119,29 @@ class Renderer:
             site_charts=site_charts,
             inline=listed_inline,
         )
-        for year in site.years:
-            self.page(f"years/{year}.html", "year_list.html", f"{year} 年度各部门决算", year=year)
+
+    def year_list(self, year: int) -> None:
+        self.page(f"years/{year}.html", "year_list.html", f"{year} 年度各部门决算", year=year)
+
+    def fixed_pages(self) -> None:
+        """Search, 404 and the content pages: the same whatever the departments."""
         self.page("search.html", "search.html", "搜索")
-        self.page("datasets.html", "datasets.html", "开放数据", datasets=datasets, compact=not listed_inline)
         # A host serves 404.html at whatever address was missing, so its links start from the site's base path.
-        self.page("404.html", "404.html", "找不到这个页面", root=urlsplit(site.config.base_url).path or "/")
-        for p in site.pages:
+        self.page("404.html", "404.html", "找不到这个页面", root=urlsplit(self.site.config.base_url).path or "/")
+        for p in self.site.pages:
             self.page(f"{p.slug}.html", "page.html", p.title, page=p)
-        for dept in site.departments:
-            self.page(dept.url, "department.html", dept.name, dept=dept)
-        # The glossary comes last: its pages list the pages each term appears on.
+
+    def datasets(self, datasets: list[dict], total: int, compact: bool) -> None:
+        self.page("datasets.html", "datasets.html", "开放数据", datasets=datasets, total=total, compact=compact)
+
+    def department(self, dept) -> None:
+        self.page(dept.url, "department.html", dept.name, dept=dept)
+
+    def glossary_pages(self) -> None:
+        """The glossary index and one page per term; each term's `appears_on` is filled in by the caller."""
         self.page("glossary/index.html", "glossary_index.html", "名词解释")
-        for term in site.glossary:
+        for term in self.site.glossary:
             self.page(term.url, "glossary_term.html", f"名词解释：{term.term}", term=term)
-        return self.pages
 
     def year(self, y: Year) -> None:
         base = y.url.rsplit("/", 1)[0] + "/"
@@ -178,30 +187,19 @@ class Renderer:
                 )
 
 
-SITEMAP_LIMIT = 50_000  # URLs per sitemap file (sitemaps.org)
+SITEMAP_NS = 'xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"'
+SITEMAP_HEAD = '<?xml version="1.0" encoding="UTF-8"?>\n'
 
 
-def sitemaps(base_url: str, pages: list[str]) -> dict[str, bytes]:
-    """sitemap.xml for search engines: absolute URLs under site.toml's base_url (none without one). Past 50,000
-    URLs it becomes an index of sitemap-1.xml, sitemap-2.xml, … as the protocol requires."""
-    if not base_url:
-        return {}
-    urls = [escape(base_url + p) for p in sorted(pages) if p != "404.html"]
-    head = '<?xml version="1.0" encoding="UTF-8"?>\n'
-    ns = 'xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"'
+def sitemap(base_url: str, pages: list[str]) -> bytes:
+    """A sitemap (sitemaps.org) of absolute URLs under site.toml's base_url."""
+    body = "".join(f"  <url><loc>{escape(base_url + p)}</loc></url>\n" for p in sorted(pages) if p != "404.html")
+    return f"{SITEMAP_HEAD}<urlset {SITEMAP_NS}>\n{body}</urlset>\n".encode()
 
-    def urlset(chunk: list[str]) -> bytes:
-        body = "".join(f"  <url><loc>{u}</loc></url>\n" for u in chunk)
-        return f"{head}<urlset {ns}>\n{body}</urlset>\n".encode()
 
-    if len(urls) <= SITEMAP_LIMIT:
-        return {"sitemap.xml": urlset(urls)}
-    files = {}
-    for i in range(0, len(urls), SITEMAP_LIMIT):
-        files[f"sitemap-{i // SITEMAP_LIMIT + 1}.xml"] = urlset(urls[i : i + SITEMAP_LIMIT])
-    index = "".join(
-        f"  <sitemap><loc>{escape(base_url + name)}</loc></sitemap>\n"
-        for name in sorted(files, key=lambda n: int(n[8:-4]))
-    )
-    files["sitemap.xml"] = f"{head}<sitemapindex {ns}>\n{index}</sitemapindex>\n".encode()
-    return files
+def sitemap_index(base_url: str, sitemaps: list[str]) -> bytes:
+    """sitemap.xml: the index of the site's sitemaps, one for the site-level pages and one in each department's
+    folder (a sitemap may list only addresses under its own folder), so a province's stays far under the
+    protocol's 50,000 addresses per file and an edit rewrites one department's."""
+    body = "".join(f"  <sitemap><loc>{escape(base_url + p)}</loc></sitemap>\n" for p in sitemaps)
+    return f"{SITEMAP_HEAD}<sitemapindex {SITEMAP_NS}>\n{body}</sitemapindex>\n".encode()

@@ -191,45 +191,105 @@ def site_docs(departments: list, glossary: list) -> list[Doc]:
     return docs
 
 
+PARTS = 256  # the index is kept (build cache) in 256 parts by token hash; every shard count divides it
+
+
 class TokenMatrix:
-    """For every token, the department-years (by position in the site's sorted list) that contain it."""
+    """For every token, the department-years (by position in the site's sorted list) that contain it: a bitmap,
+    bit i of byte i // 8 for position i, as templates/static/search.js reads it.
 
-    def __init__(self, units: int) -> None:
+    The build cache keeps it in PARTS parts by token hash, so an edit to one department-year reads and writes
+    only the parts (and shards) of the tokens that changed. `parts` holds the loaded ones; `load(part)` is
+    called for the others when they are needed.
+    """
+
+    def __init__(self, units: int, load=None, token_count: int = 0) -> None:
         self.units = units
-        self.bits: dict[str, bytearray] = {}
+        self.parts: dict[int, dict[str, bytearray]] = {}
+        self._load = load
+        self.token_count = token_count  # across every part, loaded or not
+        self.dirty: set[int] = set()  # parts changed since loaded
 
-    def add(self, unit: int, toks: set[str]) -> None:
+    def part(self, i: int) -> dict[str, bytearray]:
+        found = self.parts.get(i)
+        if found is None:
+            found = self.parts[i] = self._load(i) if self._load else {}
+        return found
+
+    def load_all(self) -> None:
+        for i in range(PARTS):
+            self.part(i)
+
+    def add(self, unit: int, toks) -> None:
+        size = (self.units + 7) // 8
+        byte, bit = unit >> 3, 1 << (unit & 7)
         for t in toks:
-            row = self.bits.get(t)
+            i = fnv1a(t) % PARTS
+            rows = self.part(i)
+            row = rows.get(t)
             if row is None:
-                row = self.bits[t] = bytearray((self.units + 7) // 8)
-            row[unit >> 3] |= 1 << (unit & 7)
+                row = rows[t] = bytearray(size)
+                self.token_count += 1
+            row[byte] |= bit
+            self.dirty.add(i)
 
-    def remove(self, unit: int, toks: set[str]) -> None:
+    def remove(self, unit: int, toks) -> None:
+        byte, mask = unit >> 3, ~(1 << (unit & 7)) & 0xFF
         for t in toks:
-            row = self.bits.get(t)
+            i = fnv1a(t) % PARTS
+            rows = self.part(i)
+            row = rows.get(t)
             if row is not None:
-                row[unit >> 3] &= ~(1 << (unit & 7)) & 0xFF
+                row[byte] &= mask
+                self.dirty.add(i)
                 if not any(row):
-                    del self.bits[t]
+                    del rows[t]
+                    self.token_count -= 1
+
+    def remap(self, moves: list[tuple[int, int, int]], units: int) -> None:
+        """Positions change (department-years added or removed): each (old start, new start, length) run of
+        kept positions moves; the others are dropped; the bitmaps grow or shrink to `units`. Every part."""
+        self.load_all()
+        size = (units + 7) // 8
+        for i, rows in self.parts.items():
+            for t in list(rows):
+                old = int.from_bytes(rows[t], "little")
+                new = 0
+                for start, to, length in moves:
+                    new |= ((old >> start) & ((1 << length) - 1)) << to
+                if new:
+                    rows[t] = bytearray(new.to_bytes(size, "little"))
+                else:
+                    del rows[t]
+                    self.token_count -= 1
+            self.dirty.add(i)
+        self.units = units
+
+    @staticmethod
+    def shard_count(tokens: int, units: int) -> int:
+        """16, 64 or 256 shards, by the index's size: a small site is a few files, a province 256."""
+        size = tokens * (8 + 4 * ((units + 7) // 8 + 2) // 3)
+        return next((n for n in (16, 64) if size <= n * SHARD_BYTES), 256)
 
     @property
     def shards(self) -> int:
-        """16, 64 or 256 shards, by the index's size: a small site is a few files, a province 256."""
-        size = len(self.bits) * (8 + 4 * ((self.units + 7) // 8 + 2) // 3)
-        return next((n for n in (16, 64) if size <= n * SHARD_BYTES), 256)
+        return self.shard_count(self.token_count, self.units)
 
-    def shard_files(self) -> dict[str, bytes]:
+    def shard_file(self, shard: int) -> tuple[str, bytes]:
         count = self.shards
-        shards: dict[int, dict[str, str]] = {i: {} for i in range(count)}
-        for t in sorted(self.bits):
-            shards[fnv1a(t) % count][t] = base64.b64encode(bytes(self.bits[t])).decode("ascii")
-        return {
-            f"assets/search/t/{i:02x}.js": (
-                f'SEARCH_TOKENS["{i:02x}"]=' + json.dumps(rows, ensure_ascii=False, separators=(",", ":")) + ";\n"
-            ).encode("utf-8")
-            for i, rows in shards.items()
-        }
+        rows: dict[str, str] = {}
+        for i in range(shard, PARTS, count):
+            for t, row in self.part(i).items():
+                rows[t] = base64.b64encode(bytes(row)).decode("ascii")
+        text = json.dumps(dict(sorted(rows.items())), ensure_ascii=False, separators=(",", ":"))
+        return f"assets/search/t/{shard:02x}.js", f'SEARCH_TOKENS["{shard:02x}"]={text};\n'.encode()
+
+    def shard_files(self, shards=None) -> dict[str, bytes]:
+        """The shards as scripts: all of them, or those numbered in `shards`."""
+        return dict(self.shard_file(i) for i in sorted(range(self.shards) if shards is None else shards))
+
+    def shards_of(self, parts) -> set[int]:
+        return {i % self.shards for i in parts}
 
 
 def site_file(units: list[tuple[str, str, str]], docs: list[Doc], shards: int) -> bytes:

@@ -9,6 +9,8 @@ comes back as a small Summary, which the build cache keeps so an unchanged unit 
 from __future__ import annotations
 
 import hashlib
+import pickle
+import sys
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -16,11 +18,12 @@ from pathlib import Path
 from .check import STATUS_RANK, CheckResult, catalogue_names, check_narrative, check_terms, check_year
 from .config import SiteConfig
 from .diagnostics import Diagnostic, Diagnostics, Loc, UserError
-from .formats import Format, load_format
+from .formats import Format, load_format, norm
 from .load import read_department, read_glossary, read_pages, read_year
 from .model import Site, build_year, department, figure_links, glossary_terms
+from .scan import unit_stats
 from .sources import ContentPage, DepartmentSource, GlossaryEntry, SiteSource, YearSource
-from .write import safe_path
+from .write import write_file
 
 ZERO = Decimal(0)
 
@@ -69,7 +72,8 @@ class ProjectPoint:
 
 @dataclass
 class Summary:
-    """What the site-level pages and checks need from a unit. Small, and kept in the build cache."""
+    """What the site-level pages and checks need from a unit. Small: the build cache's index keeps one per
+    department-year and reads them all on every build, so nothing here grows with the unit's pages."""
 
     slug: str
     name: str
@@ -80,16 +84,21 @@ class Summary:
     has_overview: bool = False
     has_narrative: bool = False
     has_terms: bool = False
+    published: bool = False  # rendered (its checks passed, or the build publishes despite errors)
     projects: tuple[ProjectPoint, ...] = ()
     spending: Decimal | None = None  # 表1 本年支出合计, for the home page's comparison
     sangong: tuple[Decimal | None, Decimal | None] | None = None  # 表9 预算数 and 决算数 合计
     counts: dict[str, int] = field(default_factory=dict)  # check results by status
-    named: list[tuple[str, str, Loc]] = field(default_factory=list)  # 科目 codes and names, for consistent_names
-    pages: list[tuple[str, str]] = field(default_factory=list)  # (url, title) of every page, for the sitemap
-    terms: dict[str, tuple[int, ...]] = field(default_factory=dict)  # glossary slug → indexes into pages
-    datasets: list[tuple] = field(default_factory=list)  # (kind, title, page, files, extra) for datasets.json
-    files: dict[str, str] = field(default_factory=dict)  # every file the unit wrote → its sha256
-    diagnostics: list[Diagnostic] = field(default_factory=list)
+    named: dict[str, str] = field(default_factory=dict)  # codes outside the catalogue → first name (consistent_names)
+    mixed: frozenset[str] = frozenset()  # of those, the codes this unit itself gives more than one name
+    diagnostics: list[Diagnostic] = field(default_factory=list)  # errors and warnings (notes only when kept)
+    notes: int = 0  # notes (rounding) not kept in `diagnostics`
+    page_count: int = 0
+    file_count: int = 0
+    dataset_count: int = 0
+    term_counts: dict[str, int] = field(default_factory=dict)  # glossary slug → pages of this unit it is on
+    search_bytes: int = 0
+    signature: str = ""  # of the files it was made from (scan.unit_signature), set by the build
 
     @property
     def errors(self) -> bool:
@@ -108,14 +117,46 @@ class Summary:
         return max(self.counts, key=STATUS_RANK.__getitem__, default="ok")
 
 
-def discover(config: SiteConfig, shared: Shared, diags: Diagnostics) -> list[Unit]:
-    """Every department-year, sorted; problems with folders and department files are reported here."""
+@dataclass
+class Record:
+    """The rest of what the build cache keeps of a unit, one file per unit, read only when the unit changed or a
+    site-level file that lists its pages (sitemap, dataset index, glossary) has to be made again."""
+
+    stats: dict[str, tuple[int, int]] = field(default_factory=dict)  # source file → (size, mtime_ns)
+    digests: dict[str, str] = field(default_factory=dict)  # source file → digest of its bytes
+    files: dict[str, str] = field(default_factory=dict)  # every file the unit wrote → its sha256
+    tokens: frozenset[str] = frozenset()  # its words in the search index
+    pages: list[tuple[str, str]] = field(default_factory=list)  # (url, title) of every page
+    terms: dict[str, tuple[int, ...]] = field(default_factory=dict)  # glossary slug → indexes into pages
+    datasets: list[tuple] = field(default_factory=list)  # (kind, title, unit, page, files, extra)
+    named: list[tuple[str, str, Loc]] = field(default_factory=list)  # codes outside the catalogue, every use
+
+
+@dataclass
+class Discovered:
+    """The department-years, and each department as read from its folder (kept by the build cache, so a
+    department whose 部门.yaml and folder listing are as they were is not read again)."""
+
+    units: list[Unit]
+    departments: dict[str, tuple[str, DepartmentSource | None, list[Diagnostic]]]  # folder → (signature, …)
+    signatures: dict[str, str]  # unit key → scan.unit_signature of its files ("" when not scanned)
+
+
+def discover(config: SiteConfig, shared: Shared, diags: Diagnostics, jobs: int = 1, known: dict | None = None,
+             scanned: bool = False) -> Discovered:  # fmt: skip
+    """Every department-year, sorted; problems with folders and department files are reported here.
+
+    With `scanned`, every department folder is scanned for signatures (scan.py) and a department whose
+    signature is the one in `known` (the last build's Discovered.departments) is taken from there."""
+    from .scan import scan
+
     root = config.root
     dept_root = config.data_dir / "departments"
+    found = Discovered([], {}, {})
     if not dept_root.is_dir():
         diags.error(Loc("data"), "缺少部门数据文件夹 data/departments/。", "missing")
-        return []
-    units = []
+        return found
+    folders = []
     for folder in sorted(dept_root.iterdir()):
         if folder.name.startswith("."):
             continue
@@ -124,12 +165,26 @@ def discover(config: SiteConfig, shared: Shared, diags: Diagnostics) -> list[Uni
                 Loc(folder.relative_to(root).as_posix()), "data/departments/ 里只能放部门文件夹。", "unknown-file"
             )
             continue
-        dept = read_department(folder, root, config, shared.formats, diags, read_years=False)
+        folders.append(folder.relative_to(root).as_posix())
+    signatures = scan(root, folders, jobs) if scanned else {}
+    known = known or {}
+    for rel in folders:
+        sig, years = signatures.get(rel, ("", {}))
+        entry = known.get(rel)
+        if not sig or entry is None or entry[0] != sig:
+            mine = Diagnostics()
+            dept = read_department(root / rel, root, config, shared.formats, mine, read_years=False)
+            entry = (sig, dept, mine.items)
+        found.departments[rel] = entry
+        diags.extend(entry[2])
+        dept = entry[1]
         if dept is None:
             continue
-        for year, rel in sorted(dept.year_folders.items()):
-            units.append(Unit(dept, year, rel))
-    return units
+        for year, folder in sorted(dept.year_folders.items()):
+            unit = Unit(dept, year, folder)
+            found.units.append(unit)
+            found.signatures[unit.key] = years.get(folder.rsplit("/", 1)[1], "")
+    return found
 
 
 def check_loaded(config: SiteConfig, glossary: SiteSource, dept: DepartmentSource, ys: YearSource, diags: Diagnostics):
@@ -169,22 +224,26 @@ def _glossary(shared: Shared) -> list:
     if id(shared) not in _TERMS:
         _TERMS.clear()
         _TERMS[id(shared)] = glossary_terms(shared.glossary)
-    for term in _TERMS[id(shared)]:
-        term.appears_on.clear()
     return _TERMS[id(shared)]
 
 
-def process(shared: Shared, unit: Unit, render: bool, allow_errors: bool, stage: Path | None, previous: dict[str, str]):
-    """Check a unit and, when it is to be published, render it into `stage`.
+def process(shared: Shared, unit: Unit, task: Task) -> tuple[Summary, Record]:
+    """Check a unit and, when it is to be published, render it into the task's stage folder.
 
-    Only files whose bytes differ from `previous` (what the last build wrote) are staged. Returns the unit's
-    Summary and its search tokens.
+    Only files whose bytes differ from `task.previous` (what the last build wrote) are staged. Returns the
+    unit's Summary and its Record (whose tokens the caller adds to the search index).
     """
     from . import charts, opendata, search
     from .render import Renderer
 
     diags = Diagnostics()
+    record = Record()
+    if task.render:
+        stats = unit_stats(shared.config.root, unit.folder)
+        record.stats = {rel: (size, mtime) for rel, size, mtime in stats}
+        record.digests = {rel: _sha((shared.config.root / rel).read_bytes()) for rel in record.stats}
     ys, results, links, named = check_unit(shared, unit, diags)
+    record.named = named
     dept = department(unit.dept)
     summary = Summary(
         unit.dept.slug,
@@ -196,16 +255,23 @@ def process(shared: Shared, unit: Unit, render: bool, allow_errors: bool, stage:
         has_overview=ys.overview is not None,
         has_narrative=ys.narrative is not None,
         has_terms=bool(ys.terms),
-        named=named,
     )
+    mixed = set()
+    for code, name, _ in named:
+        first = summary.named.setdefault(sys.intern(code), sys.intern(name))
+        if norm(first) != norm(name):
+            mixed.add(code)
+    summary.mixed = frozenset(mixed)
     for r in results:
         summary.counts[r.status] = summary.counts.get(r.status, 0) + 1
-    summary.diagnostics = diags.items
-    if not render or (summary.errors and not allow_errors):
-        return summary, set()
+    summary.diagnostics = [d for d in diags.items if task.keep_notes or d.level != "note"]
+    summary.notes = len(diags.items) - len(summary.diagnostics)
+    if not task.render or (summary.errors and not task.allow_errors):
+        return summary, record
 
     y = build_year(dept, ys, results, links)
     dept.years.append(y)
+    summary.published = True
     summary.projects = tuple(ProjectPoint(p.name, p.score, p.grade) for p in y.projects)
     if ys.fmt and ys.tables:
         reader = charts.Reader(ys.fmt, ys.tables)
@@ -215,61 +281,122 @@ def process(shared: Shared, unit: Unit, render: bool, allow_errors: bool, stage:
     renderer = Renderer(site, shared.config.templates_dir)
     renderer.year(y)
     files = dict(renderer.pages)
-    summary.pages = [(url, renderer.titles[url]) for url in renderer.pages]
-    index = {url: i for i, (url, _) in enumerate(summary.pages)}
-    summary.terms = {
-        slug: tuple(index[url] for _, url in term.appears_on)
-        for slug, term in renderer.glossary.items()
-        if term.appears_on
-    }
-    data, summary.datasets = opendata.year_files(y)
+    record.pages = [(url, renderer.titles[url]) for url in renderer.pages]
+    index = {url: i for i, (url, _) in enumerate(record.pages)}
+    on: dict[str, list[int]] = {}
+    for url, slugs in renderer.used.items():
+        for slug in slugs:
+            on.setdefault(slug, []).append(index[url])
+    record.terms = {slug: tuple(pages) for slug, pages in sorted(on.items())}
+    summary.term_counts = {slug: len(pages) for slug, pages in record.terms.items()}
+    data, record.datasets = opendata.year_files(y)
     files.update(data)
     docs = search.unit_docs(y)
     path, script = search.unit_file(unit.key, docs)
     files[path] = script
+    summary.search_bytes = len(script)
     tokens: set[str] = set()
     for d in docs:
         tokens |= d.tokens()
+    record.tokens = frozenset(tokens)
     for path, data in files.items():
         digest = _sha(data)
-        summary.files[path] = digest
-        if stage is not None and previous.get(path) != digest:
-            target = stage.joinpath(*safe_path(path).parts)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(data)
-    return summary, tokens
+        record.files[path] = digest
+        if task.stage is not None and task.previous.get(path) != digest:
+            write_file(task.stage, path, data)
+    summary.page_count = len(record.pages)
+    summary.file_count = len(record.files)
+    summary.dataset_count = len(record.datasets)
+    return summary, record
 
 
 # -- running units in parallel ----------------------------------------------------------------------------------
 
+
+@dataclass(frozen=True)
+class Task:
+    """What to do with one unit: check it; render it (into `stage`, skipping files whose digests `previous`
+    has); keep its Record in `records` (a folder) instead of returning it."""
+
+    unit: Unit
+    render: bool
+    allow_errors: bool = False
+    stage: Path | None = None
+    previous: dict[str, str] = field(default_factory=dict)
+    records: Path | None = None
+    keep_notes: bool = False
+
+
+def save_record(folder: Path, key: str, record: Record) -> None:
+    with open(folder / f"{key}.pickle", "wb") as f:
+        pickle.dump(record, f, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def load_record(folder: Path, key: str) -> Record | None:
+    try:
+        with open(folder / f"{key}.pickle", "rb") as f:
+            return pickle.load(f)
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError):
+        return None
+
+
 _WORKER: dict = {}
 
 
-def _start_worker(root: str) -> None:
+def _start_worker(root: str, shapes: dict) -> None:
+    from .charts import remember_shapes
     from .config import load_config
 
     config = load_config(Path(root))
     _WORKER["shared"] = load_shared(config, Diagnostics())
+    remember_shapes(shapes)
 
 
-def _run(task):
-    unit, render, allow_errors, stage, previous = task
-    return unit.key, process(_WORKER["shared"], unit, render, allow_errors, stage, previous)
+def _run(task: Task, shared: Shared | None = None):
+    """One task, in a worker or in this process: (key, summary, its search tokens, its record or None, the
+    chart shapes it had to build)."""
+    from .charts import new_shapes
+
+    summary, record = process(shared or _WORKER["shared"], task.unit, task)
+    if task.records is not None:
+        save_record(task.records, task.unit.key, record)
+        return task.unit.key, summary, record.tokens, None, new_shapes()
+    return task.unit.key, summary, record.tokens, record, new_shapes()
 
 
-def run_units(shared: Shared, tasks: list[tuple], jobs: int, progress=None):
-    """Process (unit, render, allow_errors, stage, previous) tasks on `jobs` processes, in order, yielding
-    (key, (summary, tokens)) as each finishes so the caller can report progress."""
+def run_units(shared: Shared, tasks: list[Task], jobs: int):
+    """Run tasks on `jobs` processes, yielding (key, summary, tokens, record or None) as each finishes (in any
+    order), so the caller can report progress and memory stays flat however many units there are. Chart shapes
+    a worker builds are remembered here too (for the site's charts and the build cache)."""
+    from .charts import known_shapes, remember_shapes
+
     if jobs <= 1 or len(tasks) <= 1:
-        for unit, render, allow_errors, stage, previous in tasks:
-            yield unit.key, process(shared, unit, render, allow_errors, stage, previous)
+        for task in tasks:
+            yield _run(task, shared)[:4]
         return
     import multiprocessing
 
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-    with context.Pool(jobs, initializer=_start_worker, initargs=(str(shared.config.root),)) as pool:
-        yield from pool.imap_unordered(_run, tasks, chunksize=1)
+    initargs = (str(shared.config.root), known_shapes())
+    with context.Pool(min(jobs, len(tasks)), initializer=_start_worker, initargs=initargs) as pool:
+        for *result, shapes in pool.imap_unordered(_run, tasks, chunksize=1):
+            remember_shapes(shapes)
+            yield tuple(result)
 
 
-__all__ = ["Shared", "Summary", "Unit", "check_unit", "discover", "load_shared", "process", "run_units"]
+__all__ = [
+    "Discovered",
+    "Record",
+    "Shared",
+    "Summary",
+    "Task",
+    "Unit",
+    "check_unit",
+    "discover",
+    "load_record",
+    "load_shared",
+    "process",
+    "run_units",
+    "save_record",
+]

@@ -37,6 +37,20 @@ def safe_path(path: str) -> PurePosixPath:
     return p
 
 
+_MADE: set[Path] = set()  # folders this process has made, so writing many files into one costs one mkdir
+
+
+def write_file(folder: Path, path: str, data: bytes) -> None:
+    """`data` as `path` under `folder` (a staging folder): the path is checked, its folders made as needed."""
+    target = folder.joinpath(*safe_path(path).parts)
+    parent = target.parent
+    if parent not in _MADE:
+        parent.mkdir(parents=True, exist_ok=True)
+        _MADE.add(parent)
+    with open(target, "wb") as f:
+        f.write(data)
+
+
 class Stage:
     """Where a build writes, before anything in public/ changes.
 
@@ -50,30 +64,35 @@ class Stage:
         self.out = out
         self.full = full
         self.folder = out.parent / f".{out.name}.stage-{os.getpid()}"
+        _MADE.clear()  # a staging folder of an earlier build in this process may have had the same name
         if self.folder.exists():
             shutil.rmtree(self.folder)
         self.folder.mkdir(parents=True)
 
     def write(self, path: str, data: bytes) -> None:
-        target = self.folder.joinpath(*safe_path(path).parts)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
+        write_file(self.folder, path, data)
 
-    def add_site_files(self, files: dict[str, bytes], previous: dict[str, str]) -> None:
+    def add_site_files(self, files: dict[str, bytes], previous: dict[str, str]) -> int:
+        """Stage the site-level files whose bytes differ from the last build's (all of them in a full build)."""
+        count = 0
         for path in sorted(files):
             data = files[path]
             if self.full or previous.get(path) != hashlib.sha256(data).hexdigest() or not (self.out / path).is_file():
                 self.write(path, data)
+                count += 1
+        return count
 
     def staged(self) -> list[Path]:
         return sorted(p for p in self.folder.rglob("*") if p.is_file())
 
-    def apply(self, expected: set[str], previous: set[str]) -> int:
-        """Bring public/ to exactly `expected`. Returns how many files were written or removed."""
-        for path in expected:
+    def apply(self, removals: set[str], staged: int) -> int:
+        """Bring public/ up to date: the staged files in, `removals` (files no longer made) out. Returns how
+        many files were written or removed; `staged` says how many a full build staged (counting them again
+        would walk a province's whole tree)."""
+        for path in removals:
             safe_path(path)
         if self.full or not self.out.is_dir():
-            count = len(self.staged())
+            count = staged
             old = self.out.parent / f".{self.out.name}.old-{os.getpid()}"
             if self.out.exists():
                 self.out.rename(old)
@@ -88,7 +107,7 @@ class Stage:
             target.parent.mkdir(parents=True, exist_ok=True)
             os.replace(source, target)
             count += 1
-        for path in sorted(previous - expected):
+        for path in sorted(removals):
             target = self.out.joinpath(*PurePosixPath(path).parts)
             if target.is_file():
                 target.unlink()

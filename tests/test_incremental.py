@@ -70,6 +70,13 @@ def add_department(site: Path) -> None:
     shutil.copytree(extra / "data/departments/dept-00003", site / "data/departments/dept-00003")
 
 
+def add_department_in_the_middle(site: Path) -> None:
+    """A department whose folder sorts between two others: every later department-year moves in the search
+    index's bitmaps."""
+    extra = make_site(site.parent / "extra", departments=3, years=[2022, 2023], seed=98)
+    shutil.copytree(extra / "data/departments/dept-00003", site / "data/departments/dept-00001-b")
+
+
 def remove_year(site: Path) -> None:
     shutil.rmtree(site / "data/departments/dept-00002/2022")
 
@@ -86,10 +93,11 @@ def change_glossary(site: Path) -> None:
     )
 
 
-EDITS = [edit_figure, add_department, remove_year, change_template, change_glossary]
+EDITS = [edit_figure, add_department, add_department_in_the_middle, remove_year, change_template, change_glossary]
 # How many department-years each edit must rebuild: only what depends on it. A template or the glossary is in
 # every page; a removed year rebuilds nothing (its files go, the site's summaries are redone).
-REBUILT = {edit_figure: 1, add_department: 1, remove_year: 0, change_template: 4, change_glossary: 4}
+REBUILT = {edit_figure: 1, add_department: 1, add_department_in_the_middle: 2, remove_year: 0, change_template: 4,
+           change_glossary: 4}  # fmt: skip
 
 
 @pytest.mark.parametrize("edit", EDITS, ids=[e.__name__ for e in EDITS])

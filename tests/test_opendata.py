@@ -100,7 +100,16 @@ def test_project_csv_and_funds(public: Path):
 
 
 def test_dataset_index_lists_every_data_file(public: Path):
-    index = json.loads((public / "datasets.json").read_text(encoding="utf-8"))
+    """datasets.json lists the departments and where each one's own index is; those list every data file."""
+    catalogue = json.loads((public / "datasets.json").read_text(encoding="utf-8"))
+    assert [d["department_id"] for d in catalogue["departments"]] == ["luohu-quweiban", "luohu-zhengshuju"]
+    index = {"datasets": []}
+    for d in catalogue["departments"]:
+        mine = json.loads((public / d["index"]).read_text(encoding="utf-8"))
+        assert mine["department_id"] == d["department_id"] and len(mine["datasets"]) == d["datasets"]
+        assert {e["year"] for e in mine["datasets"]} == set(d["years"]) == {2023}
+        index["datasets"] += mine["datasets"]
+    assert catalogue["datasets"] == len(index["datasets"])
     listed = {f for d in index["datasets"] for f in d["files"]}
     on_disk = {
         p.relative_to(public).as_posix()
