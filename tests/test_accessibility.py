@@ -160,3 +160,24 @@ def test_html_in_every_text_field_is_shown_as_text_and_nothing_runs(browser, sit
     assert not [p for p in visit.problems if "alert" in p or "Refused" in p], visit.problems
     assert shown >= 15  # the hostile text is visible as text wherever it was written
     visit.close()
+
+
+@pytest.mark.parametrize("large", [False, True], ids=["standard-text", "large-text"])
+@pytest.mark.parametrize("width", [375, 1280])
+def test_project_code_stays_whole_and_inside_its_box(browser, public: Path, width: int, large: bool):
+    """The 21-digit 项目编码 is read and copied as one number: on one line, never cut off or under the next box."""
+    visit = Visit(browser, width)
+    page = visit.open(public / "luohu-quweiban" / "2023" / "projects" / "440303210301500004385.html")
+    if large:
+        page.locator("#text-size").click()
+    box = page.evaluate(
+        """(() => { const dd = document.querySelector('.form-head dd.code'), r = document.createRange();
+            r.selectNodeContents(dd);
+            const lines = new Set(Array.from(r.getClientRects()).map(q => Math.round(q.top)));
+            const text = r.getBoundingClientRect(), cell = dd.parentElement.getBoundingClientRect();
+            return {text: dd.textContent, lines: lines.size, right: text.right, cell: cell.right}; })()"""
+    )
+    assert box["text"] == "440303210301500004385"
+    assert box["lines"] == 1, box
+    assert box["right"] <= box["cell"], box  # inside its own box, not under the one beside it
+    visit.close()
