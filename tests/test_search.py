@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import unicodedata
 from pathlib import Path
 
 import pytest
 from browsing import Visit, site_pages
+from conftest import TinySite
 
+from generator.build import build
 from generator.search import tokens
 
 
@@ -84,6 +87,10 @@ QUERIES = [
     ("公务用车购置费", "表格行", "决算数·公务用车购置及运行维护费·公务用车购置费"),
     ("档案", "项目", "档案管理事务"),
     ("2010301", "表格行", "行政运行"),
+    # one character: documents are indexed by bigrams, so 档 and 车 are found inside 档案, 公务用车
+    ("档", "项目", "档案管理事务"),
+    ("档", "表格行", "20126 档案事务"),
+    ("车", "表格行", "公务用车运行维护费"),
 ]
 
 
@@ -146,4 +153,53 @@ def test_highlight_marks_exactly_the_words_searched(browser, public: Path):
     page.wait_for_selector("#search-results li")
     marks = set(page.locator("#search-results mark").all_inner_texts())
     assert marks == {"公务用车"}, marks
+    visit.close()
+
+
+def search(visit: Visit, public: Path, query: str):
+    """The search page for a query, once the first batch of department-years has been looked through."""
+    page = visit.open(public / "search.html")
+    page.fill("#search-page-q", query)
+    page.press("#search-page-q", "Enter")
+    page.wait_for_function("document.activeElement.id === 'search-status'")  # focused once the results are shown
+    return page
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("char", ["档", "车"])
+def test_one_character_finds_every_place_that_has_it(browser, public: Path, char: str):
+    """Every document whose text has the character, found although no index token is the character alone."""
+    _, docs = load_index(public)
+    expected = sorted(doc[3] for doc in docs if char in unicodedata.normalize("NFKC", doc[1] + " " + doc[4]))
+    assert len(expected) > 10
+    visit = Visit(browser)
+    page = search(visit, public, char)
+    found = sorted(page.locator("#search-results li > a").evaluate_all("as => as.map(a => a.getAttribute('href'))"))
+    assert found == expected
+    assert page.inner_text("#search-status") == f"找到 {len(expected)} 条与“{char}”相关的结果。"
+    assert not visit.problems
+    visit.close()
+
+
+@pytest.mark.browser
+def test_one_character_looks_through_department_years_a_batch_at_a_time(browser, site: TinySite, tables):
+    """A single character cannot narrow the department-years by the index: the first 20 are loaded, not all."""
+    for i in range(25):
+        slug = f"dept-{i:02d}"
+        site.write(f"data/departments/{slug}/部门.yaml", f"名称: 测试部门{i:02d}\n地区: 测试区\n")
+        site.write_tables(tables, slug)
+    build(site.root)
+    public = site.root / "public"
+    visit = Visit(browser)
+    page = search(visit, public, "政")  # 行政运行 in every department-year's tables
+    loaded = [u for u in visit.requests if "/assets/search/u/" in u]
+    assert len(loaded) == 20
+    assert "已查 20 / 25 个部门年度" in page.inner_text("#search-status")
+    assert page.inner_text("#search-more") == "继续查找其余 5 个部门年度"
+    before = page.locator("#search-results li").count()
+    page.click("#search-more")
+    page.wait_for_function("document.getElementById('search-more').hidden")
+    assert len([u for u in visit.requests if "/assets/search/u/" in u]) == 25
+    assert page.locator("#search-results li").count() > before
+    assert not visit.problems
     visit.close()

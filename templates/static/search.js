@@ -57,10 +57,17 @@
     return out;
   }
 
-  /* The department-years whose index has every token of the query, in site order. */
+  /* A single Chinese character: documents are indexed by bigrams, and keep a character as a token of its own
+     only where it stands alone (generator/search.py), so its bitmap, if any, misses every department-year that
+     has it inside a longer run (档 in 档案). Gathering the bigrams that contain it would mean loading every token
+     shard. Such a token does not narrow the candidates: the other words do, and every document is confirmed
+     against its text in match(), a batch of department-years at a time. */
+  function narrows(token) { return !(token.length === 1 && /^[\u3400-\u9fff\uf900-\ufaff]$/.test(token)); }
+
+  /* The department-years whose index has every token of the query that narrows, in site order. */
   function candidates(root, words) {
     var site = window.SEARCH_SITE, all = [];
-    words.forEach(function (w) { all = all.concat(tokens(w)); });
+    words.forEach(function (w) { all = all.concat(tokens(w).filter(narrows)); });
     if (!all.length) return Promise.resolve(site.units.map(function (_, i) { return i; }));
     var shards = {};
     all.forEach(function (t) { shards[shardOf(t)] = true; });
