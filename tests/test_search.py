@@ -161,7 +161,7 @@ def search(visit: Visit, public: Path, query: str):
     page = visit.open(public / "search.html")
     page.fill("#search-page-q", query)
     page.press("#search-page-q", "Enter")
-    page.wait_for_function("document.activeElement.id === 'search-status'")  # focused once the results are shown
+    page.wait_for_function("() => document.activeElement.id === 'search-status'")  # focused once the results are shown
     return page
 
 
@@ -198,8 +198,30 @@ def test_one_character_looks_through_department_years_a_batch_at_a_time(browser,
     assert page.inner_text("#search-more") == "继续查找其余 5 个部门年度"
     before = page.locator("#search-results li").count()
     page.click("#search-more")
-    page.wait_for_function("document.getElementById('search-more').hidden")
+    page.wait_for_function("() => document.getElementById('search-more').hidden")
     assert len([u for u in visit.requests if "/assets/search/u/" in u]) == 25
     assert page.locator("#search-results li").count() > before
+    assert not visit.problems
+    visit.close()
+
+
+@pytest.mark.browser
+def test_rows_with_figures_rank_above_rows_whose_figures_are_all_zero(browser, public: Path):
+    """公务用车: the 表9 figures a reader wants (7.95, 4.78) come before 表6's 31013 公务用车购置, all zero."""
+    visit = Visit(browser)
+    page = search(visit, public, "公务用车")
+    rows = page.locator("#search-results li").evaluate_all(
+        """lis => lis.filter(li => li.querySelector('.tag').textContent === '表格行').map(li => ({
+            title: li.querySelector('a').textContent,
+            where: li.querySelector('.result-where').textContent,
+            figures: li.querySelector('.result-text').textContent.match(/[0-9][0-9,]*[.][0-9]+/g) || [],
+        }))"""
+    )
+    zero = [not any(float(f.replace(",", "")) for f in r["figures"]) for r in rows]
+    assert True in zero and False in zero, rows
+    assert zero == sorted(zero), [(r["title"], r["figures"]) for r in rows]  # every row with figures first
+    titles = [r["title"] for r in rows]
+    first_9 = next(i for i, r in enumerate(rows) if "表9" in r["where"] and r["figures"] != ["0.00"])
+    assert first_9 < titles.index("31013 公务用车购置")
     assert not visit.problems
     visit.close()
