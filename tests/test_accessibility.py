@@ -159,6 +159,20 @@ def test_html_in_every_text_field_is_shown_as_text_and_nothing_runs(browser, sit
     assert dialogs == []
     assert not [p for p in visit.problems if "alert" in p or "Refused" in p], visit.problems
     assert shown >= 15  # the hostile text is visible as text wherever it was written
+    # The search results are built in the browser from the same text: titles, places and snippets stay text.
+    visit.problems.clear()
+    for query in ("alert", "onerror 部门"):
+        page = visit.open(public / "search.html")
+        page.fill("#search-page-q", query)
+        page.press("#search-page-q", "Enter")
+        page.wait_for_function("() => document.activeElement.id === 'search-status'")
+        results = page.locator("#search-results li")
+        kinds = set(results.locator(".tag").all_inner_texts())
+        assert kinds >= ({"部门", "项目", "绩效指标", "情况说明", "概况"} if query == "alert" else {"部门"}), query
+        assert page.locator("#search-results *:not(li, span, a, p, mark)").count() == 0, query  # no img, no script
+        assert HOSTILE in page.locator("#search-results a").first.inner_text(), query
+    assert dialogs == []
+    assert visit.problems == []
     visit.close()
 
 
