@@ -120,13 +120,43 @@ def test_a_result_leads_to_the_exact_place_by_keyboard_alone(browser, public: Pa
     page.keyboard.press("Tab")  # the search box
     assert page.evaluate("document.activeElement.id") == "site-q"
     page.keyboard.type("2010301")
-    page.keyboard.press("Enter")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
     page.wait_for_selector("#search-results li a")
-    page.locator("#search-results li a").first.focus()
+    first = page.locator("#search-results li a").first.get_attribute("href")
+    stops = []  # Tab through the page, as a keyboard user does, until a result has focus
+    while len(stops) < 20 and not page.evaluate("!!document.activeElement.closest('#search-results')"):
+        page.keyboard.press("Tab")
+        stops.append(page.evaluate("document.activeElement.id || document.activeElement.textContent.trim()"))
+    assert page.evaluate("document.activeElement.closest('#search-results li a') !== null"), stops
+    assert page.evaluate("document.activeElement.getAttribute('href')") == first, stops  # the first result first
+    assert "search-page-q" in stops  # past the page's own search box, then straight to the results
     with page.expect_navigation():
         page.keyboard.press("Enter")
     assert "/luohu-quweiban/2023/table-" in page.url and page.url.endswith("#code-2010301")
     assert "行政运行" in page.locator("#code-2010301").inner_text()
+    visit.close()
+
+
+@pytest.mark.browser
+def test_after_a_search_one_tab_from_the_result_count_reaches_the_first_result(browser, public: Path):
+    visit = Visit(browser)
+    page = visit.open(public / "search.html")
+    for _ in range(20):  # to the page's own search box, by Tab
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.id") == "search-page-q":
+            break
+    page.keyboard.type("档案管理")
+    page.keyboard.press("Enter")
+    page.wait_for_function("() => document.activeElement.id === 'search-status'")  # the count is read out first
+    assert page.inner_text("#search-status").startswith("找到 ")
+    page.keyboard.press("Tab")
+    assert page.locator("#search-results li a").first.evaluate("a => a === document.activeElement")
+    assert page.evaluate("document.activeElement.textContent") == "档案管理事务"
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.url.endswith("/luohu-quweiban/2023/projects/440303210301500001753.html")
+    assert not visit.problems
     visit.close()
 
 
