@@ -115,6 +115,26 @@ def test_print_gives_clean_pages(browser, public: Path, path: str, tmp_path: Pat
     assert page.evaluate(
         "Array.from(document.querySelectorAll('.table-scroll')).every(e => getComputedStyle(e).overflowX === 'visible')"
     )
+    # A table over several sheets repeats its header on each (a table's thead, shown as a header group, is
+    # repeated by Chromium) and no row is split across two sheets.
+    tables = page.evaluate(
+        """Array.from(document.querySelectorAll('main table')).map(t => ({
+            caption: t.caption ? t.caption.textContent.trim() : t.className,
+            display: getComputedStyle(t).display,
+            head: t.tHead ? getComputedStyle(t.tHead).display : null,
+            headers: t.querySelectorAll('th[scope=col]').length,
+            headersInHead: t.tHead ? t.tHead.querySelectorAll('th[scope=col]').length : 0,
+            split: Array.from(t.rows).filter(r => {
+                const s = getComputedStyle(r);
+                return s.breakInside !== 'avoid' && s.pageBreakInside !== 'avoid';
+            }).length,
+        }))"""
+    )
+    assert len(tables) >= 2, tables
+    for t in tables:
+        assert t["display"] == "table" and t["head"] == "table-header-group", t
+        assert t["headers"] > 0 and t["headersInHead"] == t["headers"], t  # every column header is in the head
+        assert t["split"] == 0, t
     pdf = tmp_path / "page.pdf"
     page.pdf(path=str(pdf), format="A4", landscape=True)
     assert pdf.stat().st_size > 10_000
