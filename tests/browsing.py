@@ -74,3 +74,32 @@ class Visit:
 
     def close(self) -> None:
         self.context.close()
+
+
+# A function, not an expression: Playwright polls an expression by evaluating it as a string, which the CSP refuses.
+DRAWN = (
+    "() => Array.from(document.querySelectorAll('.chart-canvas'))"
+    ".every(c => ['drawn', 'failed'].includes(c.dataset.state))"
+)
+
+
+def wait_for_charts(page) -> list[dict]:
+    """Once every chart on the page is drawn (or has failed): what each one shows, for the tests to judge."""
+    page.wait_for_function(DRAWN, timeout=15000)
+    return page.evaluate(
+        """Array.from(document.querySelectorAll('figure.chart')).map(f => ({
+            id: f.id,
+            state: f.querySelector('.chart-canvas').dataset.state,
+            svg: f.querySelectorAll('.chart-canvas > svg').length,
+            marks: f.querySelectorAll('.chart-canvas svg .role-mark > *').length,
+            rows: f.querySelectorAll('.chart-data tbody tr').length,
+            spoken: Array.from(f.querySelectorAll('.chart-canvas svg [aria-label]')).map(e => e.getAttribute('aria-label')),
+            label: f.querySelector('.chart-canvas').getAttribute('aria-label'),
+            desc: f.querySelector('.chart-desc').textContent,
+            title: f.querySelector('.chart-title').textContent,
+            width: f.querySelector('.chart-canvas svg') ? f.querySelector('.chart-canvas svg').getBoundingClientRect().right : 0,
+            cut: Array.from(f.querySelectorAll('.chart-canvas svg .mark-text.role-mark text')).filter(t =>
+                t.getBoundingClientRect().right > f.querySelector('.chart-canvas svg').getBoundingClientRect().right + 0.5
+            ).map(t => t.textContent),
+        }))"""
+    )

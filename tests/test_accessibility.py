@@ -115,6 +115,26 @@ def test_print_gives_clean_pages(browser, public: Path, path: str, tmp_path: Pat
     assert page.evaluate(
         "Array.from(document.querySelectorAll('.table-scroll')).every(e => getComputedStyle(e).overflowX === 'visible')"
     )
+    # A table over several sheets repeats its header on each (a table's thead, shown as a header group, is
+    # repeated by Chromium) and no row is split across two sheets.
+    tables = page.evaluate(
+        """Array.from(document.querySelectorAll('main table')).map(t => ({
+            caption: t.caption ? t.caption.textContent.trim() : t.className,
+            display: getComputedStyle(t).display,
+            head: t.tHead ? getComputedStyle(t.tHead).display : null,
+            headers: t.querySelectorAll('th[scope=col]').length,
+            headersInHead: t.tHead ? t.tHead.querySelectorAll('th[scope=col]').length : 0,
+            split: Array.from(t.rows).filter(r => {
+                const s = getComputedStyle(r);
+                return s.breakInside !== 'avoid' && s.pageBreakInside !== 'avoid';
+            }).length,
+        }))"""
+    )
+    assert len(tables) >= 2, tables
+    for t in tables:
+        assert t["display"] == "table" and t["head"] == "table-header-group", t
+        assert t["headers"] > 0 and t["headersInHead"] == t["headers"], t  # every column header is in the head
+        assert t["split"] == 0, t
     pdf = tmp_path / "page.pdf"
     page.pdf(path=str(pdf), format="A4", landscape=True)
     assert pdf.stat().st_size > 10_000
@@ -159,4 +179,39 @@ def test_html_in_every_text_field_is_shown_as_text_and_nothing_runs(browser, sit
     assert dialogs == []
     assert not [p for p in visit.problems if "alert" in p or "Refused" in p], visit.problems
     assert shown >= 15  # the hostile text is visible as text wherever it was written
+    # The search results are built in the browser from the same text: titles, places and snippets stay text.
+    visit.problems.clear()
+    for query in ("alert", "onerror 部门"):
+        page = visit.open(public / "search.html")
+        page.fill("#search-page-q", query)
+        page.press("#search-page-q", "Enter")
+        page.wait_for_function("() => document.activeElement.id === 'search-status'")
+        results = page.locator("#search-results li")
+        kinds = set(results.locator(".tag").all_inner_texts())
+        assert kinds >= ({"部门", "项目", "绩效指标", "情况说明", "概况"} if query == "alert" else {"部门"}), query
+        assert page.locator("#search-results *:not(li, span, a, p, mark)").count() == 0, query  # no img, no script
+        assert HOSTILE in page.locator("#search-results a").first.inner_text(), query
+    assert dialogs == []
+    assert visit.problems == []
+    visit.close()
+
+
+@pytest.mark.parametrize("large", [False, True], ids=["standard-text", "large-text"])
+@pytest.mark.parametrize("width", [375, 1280])
+def test_project_code_stays_whole_and_inside_its_box(browser, public: Path, width: int, large: bool):
+    """The 21-digit 项目编码 is read and copied as one number: on one line, never cut off or under the next box."""
+    visit = Visit(browser, width)
+    page = visit.open(public / "luohu-quweiban" / "2023" / "projects" / "440303210301500004385.html")
+    if large:
+        page.locator("#text-size").click()
+    box = page.evaluate(
+        """(() => { const dd = document.querySelector('.form-head dd.code'), r = document.createRange();
+            r.selectNodeContents(dd);
+            const lines = new Set(Array.from(r.getClientRects()).map(q => Math.round(q.top)));
+            const text = r.getBoundingClientRect(), cell = dd.parentElement.getBoundingClientRect();
+            return {text: dd.textContent, lines: lines.size, right: text.right, cell: cell.right}; })()"""
+    )
+    assert box["text"] == "440303210301500004385"
+    assert box["lines"] == 1, box
+    assert box["right"] <= box["cell"], box  # inside its own box, not under the one beside it
     visit.close()

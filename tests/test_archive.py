@@ -12,7 +12,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from browsing import Visit, site_pages
+from browsing import Visit, site_pages, wait_for_charts
 from conftest import REPO
 
 from generator.cli import main
@@ -121,11 +121,17 @@ def test_unzipped_archive_works_from_file_with_the_network_blocked(browser, arch
     visit.context.route(re.compile(r"^(?!file:).*"), lambda route: route.abort())
     pages = site_pages(site)
     assert len(pages) > 50
+    charts = 0
     for path in pages:
-        visit.open(path)
+        page = visit.open(path)
+        if page.locator("figure.chart").count():  # every chart drawn from the archive's own runtime
+            for d in wait_for_charts(page):
+                assert d["state"] == "drawn" and d["svg"] == 1 and d["marks"] >= d["rows"] > 0, f"{path}: {d}"
+                charts += 1
         assert not visit.problems, f"{path.relative_to(site)}: {visit.problems}"
         assert all(u.startswith(site.as_uri() + "/") for u in visit.requests), visit.requests
         visit.requests.clear()
+    assert charts == 15  # the home page's 3; the office's 6 and 2; the bureau's 2 and 2 (test_charts.BUNDLED_CHARTS)
     page = visit.open(site / "index.html")
     page.fill("#site-q", "档案")
     page.press("#site-q", "Enter")

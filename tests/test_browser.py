@@ -62,12 +62,18 @@ def test_project_list_sorts_by_score(browser, public: Path):
     visit.close()
 
 
+@pytest.mark.parametrize("large", [False, True], ids=["standard-text", "large-text"])
 @pytest.mark.parametrize("width", [375, 1280])
-def test_no_page_scrolls_sideways(browser, public: Path, width: int):
-    """At phone width only the table containers scroll; the page itself never does."""
+def test_no_page_scrolls_sideways(browser, public: Path, width: int, large: bool):
+    """At phone width only the table containers scroll; the page itself never does, with 大字 on or off."""
     visit = Visit(browser, width)
+    if large:  # switched on once, as a reader does; the choice is remembered for every page after
+        visit.open(public / "index.html").click("#text-size")
+    size = "large" if large else "standard"
     for path in site_pages(public):
         page = visit.open(path)
+        assert page.evaluate("document.documentElement.classList.contains('large-text')") == large, path
         overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
-        assert overflow <= 0, f"{path.relative_to(public)} is {overflow}px wider than the screen at {width}px"
+        rel = path.relative_to(public)
+        assert overflow <= 0, f"{rel} is {overflow}px wider than the screen at {width}px ({size} text)"
     visit.close()

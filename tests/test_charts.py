@@ -14,7 +14,7 @@ from pathlib import Path
 import altair as alt
 import pytest
 from altair.utils.schemapi import validate_jsonschema
-from browsing import Visit
+from browsing import Visit, wait_for_charts
 from conftest import DEPT, REPO, YEAR, TinySite, tiny_year
 from test_projects import project
 from test_projects import write as write_project
@@ -221,32 +221,6 @@ def http_root(public: Path):
 class Quiet(SimpleHTTPRequestHandler):
     def log_message(self, format, *args):  # the standard library's signature
         pass
-
-
-DRAWN = (
-    "Array.from(document.querySelectorAll('.chart-canvas')).every(c => ['drawn', 'failed'].includes(c.dataset.state))"
-)
-
-
-def wait_for_charts(page) -> list[dict]:
-    page.wait_for_function(DRAWN, timeout=15000)
-    return page.evaluate(
-        """Array.from(document.querySelectorAll('figure.chart')).map(f => ({
-            id: f.id,
-            state: f.querySelector('.chart-canvas').dataset.state,
-            svg: f.querySelectorAll('.chart-canvas > svg').length,
-            marks: f.querySelectorAll('.chart-canvas svg .role-mark > *').length,
-            rows: f.querySelectorAll('.chart-data tbody tr').length,
-            spoken: Array.from(f.querySelectorAll('.chart-canvas svg [aria-label]')).map(e => e.getAttribute('aria-label')),
-            label: f.querySelector('.chart-canvas').getAttribute('aria-label'),
-            desc: f.querySelector('.chart-desc').textContent,
-            title: f.querySelector('.chart-title').textContent,
-            width: f.querySelector('.chart-canvas svg') ? f.querySelector('.chart-canvas svg').getBoundingClientRect().right : 0,
-            cut: Array.from(f.querySelectorAll('.chart-canvas svg .mark-text.role-mark text')).filter(t =>
-                t.getBoundingClientRect().right > f.querySelector('.chart-canvas svg').getBoundingClientRect().right + 0.5
-            ).map(t => t.textContent),
-        }))"""
-    )
 
 
 def _every_chart_draws_svg_marks_without_errors_or_outside_requests(browser, site, http_root, scheme):

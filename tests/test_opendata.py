@@ -8,6 +8,8 @@ import json
 import re
 from pathlib import Path
 
+import pytest
+from browsing import Visit
 from test_fidelity import FIGURE, section
 
 
@@ -125,3 +127,38 @@ def test_dataset_index_lists_every_data_file(public: Path):
     assert 'href="datasets.json"' in page and len(re.findall(r"\.csv\" download", page)) == len(
         [f for f in listed if f.endswith(".csv")]
     )
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("large", [False, True], ids=["standard-text", "large-text"])
+@pytest.mark.parametrize("width", [375, 1280])
+def test_dataset_page_sets_file_names_apart_from_page_names_and_never_breaks_them(browser, public, width, large):
+    """datasets.html: each dataset's page link on its own line, its files below it as distinct, unbroken names
+    (table-1.json, never table-1. / json); the list may wrap between names, not inside one."""
+    visit = Visit(browser, width)
+    page = visit.open(public / "datasets.html")
+    if large:
+        page.locator("#text-size").click()
+    items = page.locator(".dataset-list > li").evaluate_all(
+        """lis => lis.map(li => {
+            const name = li.querySelector('a:not([download])'), files = Array.from(li.querySelectorAll('a[download]'));
+            const style = a => { const s = getComputedStyle(a); return [s.textDecorationLine, s.borderTopStyle].join(' '); };
+            return {
+                name: name.textContent, nameBottom: name.getBoundingClientRect().bottom, nameStyle: style(name),
+                files: files.map(a => ({
+                    text: a.textContent, lines: a.getClientRects().length, top: a.getBoundingClientRect().top,
+                    right: a.getBoundingClientRect().right, style: style(a),
+                })),
+            };
+        })"""
+    )
+    assert len(items) == 36
+    for item in items:
+        assert item["files"], item
+        for f in item["files"]:
+            assert f["lines"] == 1 and f["right"] <= width, (item["name"], f)  # whole, and on the screen
+            assert f["top"] >= item["nameBottom"] - 1, (item["name"], f)  # under the page's name, not run into it
+            assert f["style"] != item["nameStyle"], (item["name"], f)  # and drawn differently from it
+    assert "另存为" in page.inner_text("main")  # Chromium opens JSON from file:// in the tab: how to save it
+    assert not visit.problems
+    visit.close()

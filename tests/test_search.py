@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import unicodedata
 from pathlib import Path
 
 import pytest
 from browsing import Visit, site_pages
+from conftest import TinySite
 
+from generator.build import build
 from generator.search import tokens
 
 
@@ -84,6 +87,10 @@ QUERIES = [
     ("公务用车购置费", "表格行", "决算数·公务用车购置及运行维护费·公务用车购置费"),
     ("档案", "项目", "档案管理事务"),
     ("2010301", "表格行", "行政运行"),
+    # one character: documents are indexed by bigrams, so 档 and 车 are found inside 档案, 公务用车
+    ("档", "项目", "档案管理事务"),
+    ("档", "表格行", "20126 档案事务"),
+    ("车", "表格行", "公务用车运行维护费"),
 ]
 
 
@@ -113,13 +120,43 @@ def test_a_result_leads_to_the_exact_place_by_keyboard_alone(browser, public: Pa
     page.keyboard.press("Tab")  # the search box
     assert page.evaluate("document.activeElement.id") == "site-q"
     page.keyboard.type("2010301")
-    page.keyboard.press("Enter")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
     page.wait_for_selector("#search-results li a")
-    page.locator("#search-results li a").first.focus()
+    first = page.locator("#search-results li a").first.get_attribute("href")
+    stops = []  # Tab through the page, as a keyboard user does, until a result has focus
+    while len(stops) < 20 and not page.evaluate("!!document.activeElement.closest('#search-results')"):
+        page.keyboard.press("Tab")
+        stops.append(page.evaluate("document.activeElement.id || document.activeElement.textContent.trim()"))
+    assert page.evaluate("document.activeElement.closest('#search-results li a') !== null"), stops
+    assert page.evaluate("document.activeElement.getAttribute('href')") == first, stops  # the first result first
+    assert "search-page-q" in stops  # past the page's own search box, then straight to the results
     with page.expect_navigation():
         page.keyboard.press("Enter")
     assert "/luohu-quweiban/2023/table-" in page.url and page.url.endswith("#code-2010301")
     assert "行政运行" in page.locator("#code-2010301").inner_text()
+    visit.close()
+
+
+@pytest.mark.browser
+def test_after_a_search_one_tab_from_the_result_count_reaches_the_first_result(browser, public: Path):
+    visit = Visit(browser)
+    page = visit.open(public / "search.html")
+    for _ in range(20):  # to the page's own search box, by Tab
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.id") == "search-page-q":
+            break
+    page.keyboard.type("档案管理")
+    page.keyboard.press("Enter")
+    page.wait_for_function("() => document.activeElement.id === 'search-status'")  # the count is read out first
+    assert page.inner_text("#search-status").startswith("找到 ")
+    page.keyboard.press("Tab")
+    assert page.locator("#search-results li a").first.evaluate("a => a === document.activeElement")
+    assert page.evaluate("document.activeElement.textContent") == "档案管理事务"
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.url.endswith("/luohu-quweiban/2023/projects/440303210301500001753.html")
+    assert not visit.problems
     visit.close()
 
 
@@ -146,4 +183,75 @@ def test_highlight_marks_exactly_the_words_searched(browser, public: Path):
     page.wait_for_selector("#search-results li")
     marks = set(page.locator("#search-results mark").all_inner_texts())
     assert marks == {"公务用车"}, marks
+    visit.close()
+
+
+def search(visit: Visit, public: Path, query: str):
+    """The search page for a query, once the first batch of department-years has been looked through."""
+    page = visit.open(public / "search.html")
+    page.fill("#search-page-q", query)
+    page.press("#search-page-q", "Enter")
+    page.wait_for_function("() => document.activeElement.id === 'search-status'")  # focused once the results are shown
+    return page
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("char", ["档", "车"])
+def test_one_character_finds_every_place_that_has_it(browser, public: Path, char: str):
+    """Every document whose text has the character, found although no index token is the character alone."""
+    _, docs = load_index(public)
+    expected = sorted(doc[3] for doc in docs if char in unicodedata.normalize("NFKC", doc[1] + " " + doc[4]))
+    assert len(expected) > 10
+    visit = Visit(browser)
+    page = search(visit, public, char)
+    found = sorted(page.locator("#search-results li > a").evaluate_all("as => as.map(a => a.getAttribute('href'))"))
+    assert found == expected
+    assert page.inner_text("#search-status") == f"找到 {len(expected)} 条与“{char}”相关的结果。"
+    assert not visit.problems
+    visit.close()
+
+
+@pytest.mark.browser
+def test_one_character_looks_through_department_years_a_batch_at_a_time(browser, site: TinySite, tables):
+    """A single character cannot narrow the department-years by the index: the first 20 are loaded, not all."""
+    for i in range(25):
+        slug = f"dept-{i:02d}"
+        site.write(f"data/departments/{slug}/部门.yaml", f"名称: 测试部门{i:02d}\n地区: 测试区\n")
+        site.write_tables(tables, slug)
+    build(site.root)
+    public = site.root / "public"
+    visit = Visit(browser)
+    page = search(visit, public, "政")  # 行政运行 in every department-year's tables
+    loaded = [u for u in visit.requests if "/assets/search/u/" in u]
+    assert len(loaded) == 20
+    assert "已查 20 / 25 个部门年度" in page.inner_text("#search-status")
+    assert page.inner_text("#search-more") == "继续查找其余 5 个部门年度"
+    before = page.locator("#search-results li").count()
+    page.click("#search-more")
+    page.wait_for_function("() => document.getElementById('search-more').hidden")
+    assert len([u for u in visit.requests if "/assets/search/u/" in u]) == 25
+    assert page.locator("#search-results li").count() > before
+    assert not visit.problems
+    visit.close()
+
+
+@pytest.mark.browser
+def test_rows_with_figures_rank_above_rows_whose_figures_are_all_zero(browser, public: Path):
+    """公务用车: the 表9 figures a reader wants (7.95, 4.78) come before 表6's 31013 公务用车购置, all zero."""
+    visit = Visit(browser)
+    page = search(visit, public, "公务用车")
+    rows = page.locator("#search-results li").evaluate_all(
+        """lis => lis.filter(li => li.querySelector('.tag').textContent === '表格行').map(li => ({
+            title: li.querySelector('a').textContent,
+            where: li.querySelector('.result-where').textContent,
+            figures: li.querySelector('.result-text').textContent.match(/[0-9][0-9,]*[.][0-9]+/g) || [],
+        }))"""
+    )
+    zero = [not any(float(f.replace(",", "")) for f in r["figures"]) for r in rows]
+    assert True in zero and False in zero, rows
+    assert zero == sorted(zero), [(r["title"], r["figures"]) for r in rows]  # every row with figures first
+    titles = [r["title"] for r in rows]
+    first_9 = next(i for i, r in enumerate(rows) if "表9" in r["where"] and r["figures"] != ["0.00"])
+    assert first_9 < titles.index("31013 公务用车购置")
+    assert not visit.problems
     visit.close()

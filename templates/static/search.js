@@ -57,10 +57,17 @@
     return out;
   }
 
-  /* The department-years whose index has every token of the query, in site order. */
+  /* A single Chinese character: documents are indexed by bigrams, and keep a character as a token of its own
+     only where it stands alone (generator/search.py), so its bitmap, if any, misses every department-year that
+     has it inside a longer run (档 in 档案). Gathering the bigrams that contain it would mean loading every token
+     shard. Such a token does not narrow the candidates: the other words do, and every document is confirmed
+     against its text in match(), a batch of department-years at a time. */
+  function narrows(token) { return !(token.length === 1 && /^[\u3400-\u9fff\uf900-\ufaff]$/.test(token)); }
+
+  /* The department-years whose index has every token of the query that narrows, in site order. */
   function candidates(root, words) {
     var site = window.SEARCH_SITE, all = [];
-    words.forEach(function (w) { all = all.concat(tokens(w)); });
+    words.forEach(function (w) { all = all.concat(tokens(w).filter(narrows)); });
     if (!all.length) return Promise.resolve(site.units.map(function (_, i) { return i; }));
     var shards = {};
     all.forEach(function (t) { shards[shardOf(t)] = true; });
@@ -76,11 +83,24 @@
     });
   }
 
+  /* A table row whose figures are all zero: the index leaves zero cells out of a row's text (a 表9 item keeps its
+     0.00), so the text has no printed figure (4.78, 1,215.99) other than 0.00. Codes have no decimal point.
+     A figure the original could not show (#####) is not known to be zero. */
+  var FIGURE = /(?:^|[^\d.,])(\d{1,3}(?:,\d{3})+|\d+)\.\d+/g;
+  function allZero(doc) {
+    if (doc[0] !== "row" || doc[4].indexOf("#") >= 0) return false;
+    var m;
+    FIGURE.lastIndex = 0;
+    while ((m = FIGURE.exec(doc[4]))) if (/[1-9]/.test(m[0])) return false;
+    return true;
+  }
+
   function match(doc, words) {
     var title = normalise(doc[1]), hay = normalise(doc[1] + " " + doc[4]);
     if (!words.every(function (w) { return hay.indexOf(w) >= 0; })) return null;
     var score = WEIGHT[doc[0]] || 0;
     words.forEach(function (w) { if (title.indexOf(w) >= 0) score += 30; if (title === w) score += 50; });
+    if (allZero(doc)) score -= 30;  // below the rows with figures that match as well (an exact title still wins)
     return score - title.length / 100;
   }
 
