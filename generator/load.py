@@ -672,6 +672,8 @@ def read_year(folder: Path, root: Path, dept: str, year: int, fmt: Format | None
             table = read_table(entry, root, table_files[name], diags)
             if table:
                 ys.tables[table.fmt.no] = table
+            else:
+                ys.unreadable.add(table_files[name].no)
         elif name == OVERVIEW_FILE:
             ys.overview = read_overview(entry, root, diags)
         elif name == NARRATIVE_FILE:
@@ -685,6 +687,8 @@ def read_year(folder: Path, root: Path, dept: str, year: int, fmt: Format | None
                     project = read_project(p, root, diags)
                     if project:
                         ys.projects.append(project)
+                    else:
+                        ys.unreadable_projects.add(p.stem)
                 elif not p.name.startswith("."):
                     diags.error(
                         Loc(p.relative_to(root).as_posix()),

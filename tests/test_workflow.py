@@ -103,6 +103,58 @@ def test_annotations_parse_as_github_workflow_commands_at_the_right_file_and_lin
     assert "不认识的文件“表2,收入%25.yaml”" in raw
 
 
+@pytest.mark.parametrize("damage", ["indentation", "gbk"])
+def test_an_unreadable_table_comes_first_and_its_narrative_links_wait_for_it(site: TinySite, tables, damage, capsys):
+    """A table file that cannot be read is the first error in the text and in the annotations (GitHub shows only
+    10), before the sums and the narrative that sort earlier by path; the narrative's links into it are not reported
+    as links to a table the year does not have, only noted once as not yet checkable."""
+    tables[2]["合计"]["本年收入合计"] = "136.00"  # two sum errors in 表2, which sorts before 表3
+    site.write_tables(tables)
+    rel3, project = site.table_rel(3), f"data/departments/{DEPT}/{YEAR}/项目/{PROJECT}.yaml"
+    lines = (site.root / rel3).read_text(encoding="utf-8").splitlines()
+    assert lines[3] == "  基本支出: 90.00"
+    if damage == "indentation":
+        lines[3] = "   基本支出: 90.00"  # one space too many
+        (site.root / rel3).write_text("\n".join(lines) + "\n", encoding="utf-8")
+        line, code = "4", "yaml"
+        read_error = f"{rel3}:4: 错误：这里不能出现“冒号加空格”。可能是缩进不对，或文字里含有“: ”——含冒号的文字请用引号括起来。"
+    else:
+        (site.root / rel3).write_bytes(("\n".join(lines) + "\n").encode("gbk"))  # line 1 is “# 表3”
+        line, code = "1", "encoding"
+        read_error = f"{rel3}:1: 错误：文件不是 UTF-8 编码（可能以 GBK 保存）。请用编辑器“另存为 UTF-8”后再提交。"
+    site.write(project, f'项目编码: "{PROJECT}\n项目名称: 测试项目\n')  # a quote never closed: unreadable too
+    narrative = f"data/departments/{DEPT}/{YEAR}/情况说明.md"
+    site.write(
+        narrative,
+        "本年支出[135.00](表3/合计/本年支出合计)万元，其中基本支出[90.00](表3/合计/基本支出)万元、"
+        "项目支出[45.00](表3/合计/项目支出)万元。\n\n"
+        f"本年收入[130.00](表1/收入/本年收入合计)万元。项目预算[1.00](项目/{PROJECT}/全年预算数)元。\n",
+    )
+    code_, out, _ = run(site, "validate", capsys=capsys)
+    assert code_ == 1
+    printed = out.splitlines()
+    errors = [line for line in printed if ": 错误：" in line]
+    assert errors[:2] == [
+        read_error,
+        f"{project}:1: 错误：这一行的引号没有成对闭合。",
+    ]
+    assert errors[2].startswith(f"{narrative}:3: 错误：情况说明中的“130.00万元”与表1「收入」「本年收入合计」（行27）不符")
+    assert [line.split(": 错误：")[0] for line in errors[3:]] == [f"{site.table_rel(2)}:3"] * 2
+    assert not [line for line in printed if "本年度没有这张表" in line or "没有项目表" in line]
+    assert [line for line in printed if ": 警告：" in line] == [
+        f"{narrative}:1: 警告：情况说明中引用表3的 3 处数字暂时无法核对：表3-支出决算表.yaml 没能读入（见这个文件的错误）。改正那个文件后会逐一核对。",
+        f"{narrative}:3: 警告：情况说明中引用项目 {PROJECT} 的 1 处数字暂时无法核对：项目/{PROJECT}.yaml 没能读入（见这个文件的错误）。改正那个文件后会逐一核对。",
+    ]
+    _, out, _ = run(site, "validate", "--format", "github", capsys=capsys)
+    annotations = [parse_command(line) for line in out.splitlines() if line.startswith("::")]
+    assert [(n, p["file"], p.get("line"), p["title"]) for n, p, _ in annotations[:3]] == [
+        ("error", rel3, line, f"错误（{code}）"),
+        ("error", project, "1", "错误（yaml）"),
+        ("error", narrative, "3", "错误（narrative-figure）"),
+    ]
+    assert [p["title"] for n, p, _ in annotations if n == "warning"] == ["警告（narrative-unchecked）"] * 2
+
+
 def test_annotation_paths_are_relative_to_the_checkout(site: TinySite, tables, capsys, monkeypatch):
     tables[1]["收入"]["总计"] = "abc"
     site.write_tables(tables)
