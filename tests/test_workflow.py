@@ -168,6 +168,69 @@ def test_annotation_paths_are_relative_to_the_checkout(site: TinySite, tables, c
     assert props["line"] == str(site.line_of(site.table_rel(1), "abc"))
 
 
+def test_only_files_changed_since_a_revision_are_annotated(site: TinySite, tables, capsys):
+    """--changed-from: problems in files the change touches are annotations; problems already there elsewhere are
+    still printed, as plain log lines, so they do not use up GitHub's 10 annotations."""
+    tables[9]["预算数"]["公务接待费"] = ""  # an old warning, and the unknown sum it causes, in 表9
+    site.write_tables(tables)
+    git(site.root, "init", "-q", "-b", "main")
+    git(site.root, "add", "-A")
+    git(site.root, "commit", "-q", "-m", "一")
+    git(site.root, "checkout", "-q", "-b", "change")
+    rel1, rel9 = site.table_rel(1), site.table_rel(9)
+    text = (site.root / rel1).read_text(encoding="utf-8").replace("年初结转和结余: 5.00", "年初结转和结余: 6.00")
+    (site.root / rel1).write_text(text, encoding="utf-8")
+    git(site.root, "commit", "-q", "-am", "二")
+    git(site.root, "checkout", "-q", "main")
+    git(site.root, "commit", "-q", "--allow-empty", "-m", "main moves on")  # compared with the merge base, not main
+    git(site.root, "checkout", "-q", "change")
+    narrative = site.write(f"data/departments/{DEPT}/{YEAR}/情况说明.md", "本年收入[130.00](表1/收入/本年收入合计)万元。\n")
+    code, out, _ = run(site, "validate", "--format", "github", "--changed-from", "main", capsys=capsys)
+    assert code == 1
+    lines = out.splitlines()
+    annotations = [parse_command(line) for line in lines if line.startswith("::")]
+    line29, line30 = site.line_of(rel1, "年初结转和结余"), site.line_of(rel1, "总计")
+    assert [(n, p["file"], p.get("line"), p["title"]) for n, p, _ in annotations] == [
+        ("error", narrative.relative_to(site.root).as_posix(), "1", "错误（narrative-figure）"),  # untracked: changed
+        ("error", rel1, str(line30), "错误（sum）"),  # 总计 = 本年收入合计 + 年初结转和结余 no longer holds
+    ]
+    assert "“130.00万元”与表1「收入」「本年收入合计」（行27）不符" in annotations[0][2]
+    assert "印刷为 140.00，各项合计为 141.00" in annotations[1][2]
+    assert line29 != line30
+    rest = lines[len(annotations) :]
+    blank, unknown = site.line_of(rel9, "公务接待费"), site.line_of(rel9, "合计")
+    assert rest[0] == "另有 2 个问题所在的文件自 main 以来没有改动，只列在这里，不标注在合并请求上："
+    assert rest[1].startswith(f"{rel9}:{blank}: 警告：表9 财政拨款“三公”经费支出决算表「预算数·公务接待费」尚未填写")
+    assert rest[2].startswith(f"{rel9}:{unknown}: 警告：表9「预算数·合计」应等于同一行的")
+    assert rest[3].startswith("核对完成：") and len(rest) == 4
+
+    # A removed table file is a change: the year folder's "missing" error is annotated.
+    (site.root / site.table_rel(2)).unlink()
+    narrative.unlink()
+    _, out, _ = run(site, "validate", "--format", "github", "--changed-from", "main", capsys=capsys)
+    titles = [(p["file"], p["title"]) for _, p, _ in (parse_command(x) for x in out.splitlines() if x.startswith("::"))]
+    assert (f"data/departments/{DEPT}/{YEAR}", "错误（missing-table）") in titles
+    assert all(file != rel9 for file, _ in titles)
+
+
+def test_changed_from_needs_github_format_and_a_revision(site: TinySite, tables, capsys):
+    site.write_tables(tables)
+    with pytest.raises(SystemExit) as exit_:
+        main(["validate", "--changed-from", "main", "--site", str(site.root)])
+    assert exit_.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1] == "命令有误：--changed-from 只能与 --format github 一起用（它决定哪些问题标注在合并请求上）"
+    code, out, err = run(site, "validate", "--format", "github", "--changed-from", "main", capsys=capsys)
+    assert code == 1 and out == ""
+    assert err.splitlines()[0] == f"main: 错误：站点文件夹 {site.root} 不在 git 仓库中，无法比较“main”以来改动的文件。"
+    git(site.root, "init", "-q", "-b", "main")
+    code, out, err = run(site, "validate", "--format", "github", "--changed-from", "origin/main", capsys=capsys)
+    assert code == 1 and out == ""
+    assert err.splitlines() == [
+        "origin/main: 错误：“origin/main”不是这个仓库里的版本（分支名、标签或提交号）。请检查拼写，或先 git fetch（在 GitHub Actions 中 actions/checkout 要写 fetch-depth: 0）。",
+        "无法确定改动了哪些文件：1 个错误。改正后重新运行。",
+    ]
+
+
 def test_rounding_notes_are_notices_with_notes(site: TinySite, tables, capsys):
     tables[1]["收入"]["总计"] = "140.01"
     tables[1]["支出"]["总计"] = "140.01"
@@ -469,7 +532,7 @@ def test_example_workflow_validates_summarises_builds_and_keeps_a_preview():
     steps = [s for job in workflow["jobs"].values() for s in job["steps"]]
     runs = "\n".join(str(s.get("run", "")) for s in steps)
     uses = [str(s["uses"]) for s in steps if "uses" in s]
-    assert "python -m generator validate --format github" in runs
+    assert 'python -m generator validate --format github --changed-from "origin/$BASE"' in runs
     assert "python -m generator schema --check" in runs
     assert 'python -m generator diff "origin/$BASE" HEAD --format markdown >> "$GITHUB_STEP_SUMMARY"' in runs
     diff = next(s for s in steps if "generator diff" in str(s.get("run", "")))
