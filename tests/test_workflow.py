@@ -18,7 +18,9 @@ from test_schema import schema_errors
 from generator import yamlsrc
 from generator.build import validate
 from generator.cli import main
-from generator.diagnostics import LEVEL_WORDS, escape_data, escape_property
+from generator.config import load_config
+from generator.diagnostics import LEVEL_WORDS, Diagnostics, escape_data, escape_property
+from generator.load import load_site
 
 PROJECT = "440303000000000000001"
 
@@ -441,7 +443,7 @@ def test_new_then_validate_gives_warnings_only_and_filling_the_figures_removes_t
     for no, name in FILES.items():
         path = site.root / folder / name
         text = fill(path.read_text(encoding="utf-8"), figures[no])
-        if "每个科目写成" in text:  # a classified table: add the tiny year's 科目 rows under 合计
+        if "科目编码 科目名称" in text:  # a classified table: add the tiny year's 科目 rows under 合计
             text += to_yaml({k: v for k, v in figures[no].items() if k != "合计"}) + "\n"
         path.write_text(text, encoding="utf-8")
     for rel, placeholder, text in [(overview, "待填写", "测试。"), (narrative, "待填写。", "本年度无需说明的事项。")]:
@@ -449,6 +451,60 @@ def test_new_then_validate_gives_warnings_only_and_filling_the_figures_removes_t
     report = validate(site.root)
     assert [d.format() for d in report.diagnostics.sorted()] == []
     assert len(report.checks) > 100
+
+
+def example_rows(text: str) -> str:
+    """The example a `new` table file gives in its comments (after 例如：), uncommented."""
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.endswith("例如：")) + 1
+    example = []
+    for line in lines[start:]:
+        if not line.startswith("# "):
+            break
+        example.append(line.removeprefix("# "))
+    return "\n".join(example) + "\n"
+
+
+@pytest.mark.parametrize("no", [3, 8])
+def test_new_shows_how_to_write_kemu_rows_and_its_example_reads_as_two_rows(site: TinySite, no, capsys):
+    """The comment of a classified table says 科目 rows start at the left margin, and shows a 类 and its 款 written
+    so; the loader reads that example, copied out of the comment, as exactly those two 科目 rows."""
+    assert run(site, "new", DEPT, str(YEAR), capsys=capsys)[0] == 0
+    rel = site.table_rel(no)
+    text = (site.root / rel).read_text(encoding="utf-8")
+    assert "“科目编码 科目名称:”，从最左边写起（与“合计:”对齐），不要缩进在所属的类下面" in text
+    example = example_rows(text)
+    assert example.splitlines()[0] == "201 一般公共服务支出:"
+    assert [line for line in example.splitlines() if not line.startswith(" ")] == [
+        "201 一般公共服务支出:",
+        "20103 政府办公厅（室）及相关机构事务:",
+    ]
+    site.write(rel, text + example)
+    diags = Diagnostics()
+    source = load_site(load_config(site.root), diags)
+    table = source.departments[DEPT].years[YEAR].tables[no]
+    assert [(r.code, r.name) for r in table.class_rows] == [("201", "一般公共服务支出"), ("20103", "政府办公厅（室）及相关机构事务")]
+    assert [d.format() for d in diags.items if d.loc.path == rel and d.level == "error"] == []
+
+
+def test_a_kemu_row_indented_under_its_class_is_explained(site: TinySite, tables, capsys):
+    """A 款 indented under its 类 reads as columns of the 类; the message says 科目 rows start at the left margin."""
+    site.write_tables(tables)
+    rel = site.table_rel(3)
+    text = (site.root / rel).read_text(encoding="utf-8")
+    row = "20103 政府办公厅（室）及相关机构事务:\n  本年支出合计: 100.00\n  基本支出: 70.00\n  项目支出: 30.00\n"
+    assert row in text
+    indented = "".join("  " + line + "\n" for line in row.splitlines())
+    site.write(rel, text.replace(row, indented))
+    code, out, _ = run(site, "validate", capsys=capsys)
+    assert code == 1
+    line = site.line_of(rel, "  20103 ")
+    assert [x for x in out.splitlines() if f"{rel}:" in x and ": 错误：" in x][0] == (
+        f"{rel}:{line}: 错误：表3 支出决算表「201 一般公共服务支出」下面的“20103 政府办公厅（室）及相关机构事务”是一个科目行。"
+        "科目行（类、款、项）都从最左边写起，与“合计:”对齐，不要缩进在所属的类或款下面：请把“20103 政府办公厅（室）及相关机构事务:”"
+        "这一行左移到最左边，它的各栏仍缩进两格写在它下面。"
+    )
+    assert "这一栏" not in out
 
 
 def test_new_refuses_an_existing_year_and_changes_nothing(site: TinySite, capsys):
