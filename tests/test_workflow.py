@@ -5,6 +5,7 @@ being what the program really prints."""
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import shutil
 import subprocess
@@ -12,10 +13,10 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from conftest import DEPT, FILES, REPO, YEAR, TinySite, tiny_year, to_yaml
+import yaml
+from conftest import DEPT, FILES, REPO, YEAR, TinySite, in_ci, tiny_year, to_yaml
 from test_schema import schema_errors
 
-from generator import yamlsrc
 from generator.build import validate
 from generator.cli import main
 from generator.config import load_config
@@ -580,26 +581,148 @@ def test_new_explains_what_it_cannot_do(site: TinySite, capsys, args, message):
 # -- the example GitHub workflow ---------------------------------------------------------------------------------
 
 
-def test_example_workflow_validates_summarises_builds_and_keeps_a_preview():
-    files = sorted((REPO / ".github" / "workflows").glob("*.yml"))
-    assert files
-    workflow = yamlsrc.load(files[0], REPO)  # the project's own reader: `on` stays a key (YAML 1.1 reads True)
-    assert "pull_request" in workflow["on"]
-    steps = [s for job in workflow["jobs"].values() for s in job["steps"]]
-    runs = "\n".join(str(s.get("run", "")) for s in steps)
-    uses = [str(s["uses"]) for s in steps if "uses" in s]
-    assert 'python -m generator validate --format github --changed-from "origin/$BASE"' in runs
-    assert "python -m generator schema --check" in runs
-    assert 'python -m generator diff "origin/$BASE" HEAD --format markdown >> "$GITHUB_STEP_SUMMARY"' in runs
-    diff = next(s for s in steps if "generator diff" in str(s.get("run", "")))
-    assert diff["env"]["BASE"] == "${{ github.base_ref }}"  # through the environment, not pasted into the script
-    assert "--allow-errors" in runs  # the preview is built even when the data has errors
-    assert "python -m generator build" in runs
-    checkout = next(s for s in steps if str(s.get("uses", "")).startswith("actions/checkout@"))
-    assert checkout["with"]["fetch-depth"] == "0"  # the base branch is needed for diff
-    upload = next(s for s in steps if str(s.get("uses", "")).startswith("actions/upload-artifact@"))
-    assert upload["with"]["path"] == "public/"
-    assert any(u.startswith("actions/setup-python@") for u in uses)
+WORKFLOWS = REPO / ".github" / "workflows"
+
+
+def workflow(name: str) -> dict:
+    """A workflow file as GitHub reads it: YAML, with `on` as a key (PyYAML's YAML 1.1 reads a bare on as True)."""
+    body = yaml.safe_load((WORKFLOWS / name).read_text(encoding="utf-8"))
+    if True in body:
+        body["on"] = body.pop(True)
+    return body
+
+
+def steps_of(body: dict) -> list[dict]:
+    return [s for job in body["jobs"].values() for s in job["steps"]]
+
+
+def uses(step: dict) -> str:
+    return str(step.get("uses", "")).split("@")[0]
+
+
+def test_pull_request_workflow_validates_summarises_builds_and_keeps_both_as_artifacts():
+    assert sorted(p.name for p in WORKFLOWS.glob("*.yml")) == ["pull-request-comment.yml", "pull-request.yml"]
+    wf = workflow("pull-request.yml")
+    assert list(wf["on"]) == ["pull_request"]
+    assert wf["permissions"] == {"contents": "read"}  # it runs the pull request's code: nothing it may write
+    assert all("permissions" not in job for job in wf["jobs"].values())
+    steps = steps_of(wf)
+    checkout = next(s for s in steps if uses(s) == "actions/checkout")
+    assert checkout["with"]["fetch-depth"] == 0  # the base branch is needed for diff and --changed-from
+    assert any(uses(s) == "actions/setup-python" for s in steps)
+    by_run = {s["run"].strip(): s for s in steps if "run" in s}
+    validate_step = by_run['python -m generator validate --format github --changed-from "origin/$BASE"']
+    assert validate_step["env"]["BASE"] == "${{ github.base_ref }}"  # through the environment, not in the script
+    diff = next(s for s in steps if "generator diff" in s.get("run", ""))
+    assert diff["env"] == {"BASE": "${{ github.base_ref }}", "NUMBER": "${{ github.event.pull_request.number }}"}
+    assert diff["if"] == "${{ !cancelled() }}"
+    assert diff["run"].splitlines() == [
+        "mkdir -p diff-summary",
+        'echo "$NUMBER" > diff-summary/pull-request-number',
+        'python -m generator diff "origin/$BASE" HEAD --format markdown > diff-summary/summary.md',
+        'cat diff-summary/summary.md >> "$GITHUB_STEP_SUMMARY"',
+    ]
+    assert "python -m generator schema --check" in by_run
+    build = next(s for s in steps if "generator build" in s.get("run", ""))
+    assert "--allow-errors" in build["run"]  # the preview is built even when the data has errors
+    uploads = {s["with"]["name"]: s for s in steps if uses(s) == "actions/upload-artifact"}
+    assert set(uploads) == {"diff-summary", "site-preview-${{ github.event.pull_request.number }}"}
+    assert uploads["diff-summary"]["with"]["path"] == "diff-summary/"
+    assert uploads["site-preview-${{ github.event.pull_request.number }}"]["with"]["path"] == "public/"
+    for step in uploads.values():
+        assert str(step["uses"]).endswith("@v4")
+        assert step["with"]["overwrite"] is True  # a re-run would otherwise fail on the name (409)
+        assert step["if"] == "${{ !cancelled() }}"
+    order = [s.get("name") for s in steps]
+    assert order.index(diff["name"]) < order.index(uploads["diff-summary"]["name"])
+
+
+def test_comment_workflow_posts_the_summary_without_checking_out_or_running_the_pull_requests_code():
+    wf = workflow("pull-request-comment.yml")
+    assert wf["on"] == {"workflow_run": {"workflows": [workflow("pull-request.yml")["name"]], "types": ["completed"]}}
+    assert wf["permissions"] == {"actions": "read", "pull-requests": "write"}  # nothing else, contents neither
+    (job,) = wf["jobs"].values()
+    assert "permissions" not in job
+    assert "github.event.workflow_run.event == 'pull_request'" in job["if"]
+    steps = job["steps"]
+    assert [uses(s) for s in steps] == ["actions/download-artifact", "actions/github-script"]
+    assert all("run" not in s for s in steps)  # no shell: nothing from the pull request is ever executed
+    assert not any(uses(s) == "actions/checkout" for s in steps)
+    download, post = steps
+    assert download["with"] == {
+        "name": "diff-summary",
+        "path": "diff-summary/",
+        "run-id": "${{ github.event.workflow_run.id }}",
+        "github-token": "${{ github.token }}",
+    }
+    assert post["if"] == "${{ steps.download.outcome == 'success' }}" and download["id"] == "download"
+    script = post["with"]["script"]
+    assert "${{" not in script  # nothing pasted into the script by expression: the artifact is read as data
+    assert "eval(" not in script and "child_process" not in script and "require('fs')" in script
+
+
+COMMENT_HARNESS = """
+const fs = require('fs');
+const [script, state] = JSON.parse(fs.readFileSync(0, 'utf8'));
+const calls = [];
+const github = {
+  rest: {
+    pulls: { get: async (a) => ({ data: { head: { sha: state.prHead } } }) },
+    issues: {
+      listComments: 'listComments',
+      updateComment: async (a) => calls.push(['update', a.comment_id, a.body]),
+      createComment: async (a) => calls.push(['create', a.issue_number, a.body]),
+    },
+  },
+  paginate: async (method, a) => (calls.push(['list', a.issue_number]), state.comments),
+};
+const context = { repo: { owner: 'o', repo: 'r' }, payload: { workflow_run: state.run } };
+const core = { info: (m) => calls.push(['info', m]), setFailed: (m) => calls.push(['failed', m]) };
+const AsyncFunction = Object.getPrototypeOf(async function () {}).constructor;
+new AsyncFunction('require', 'github', 'context', 'core', script)(require, github, context, core)
+  .then(() => console.log(JSON.stringify(calls)));
+"""
+
+
+def run_comment_script(tmp_path: Path, number: str, summary: str, pr_head: str, comments: list) -> list:
+    if shutil.which("node") is None:
+        message = "node (JavaScript) not installed: cannot run the comment workflow's script (apt-get install nodejs)"
+        if in_ci():
+            pytest.fail(message)
+        pytest.skip(message)
+    script = workflow("pull-request-comment.yml")["jobs"]["comment"]["steps"][1]["with"]["script"]
+    folder = tmp_path / "diff-summary"
+    folder.mkdir(exist_ok=True)
+    (folder / "pull-request-number").write_text(number + "\n", encoding="utf-8")
+    (folder / "summary.md").write_text(summary, encoding="utf-8")
+    run = {"head_sha": "a" * 40, "html_url": "https://github.com/o/r/actions/runs/1"}
+    state = {"prHead": pr_head, "comments": comments, "run": run}
+    out = subprocess.run(
+        ["node", "-e", COMMENT_HARNESS], input=json.dumps([script, state]), cwd=tmp_path,
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    return json.loads(out.stdout)
+
+
+def test_comment_script_posts_one_comment_and_updates_it(tmp_path):
+    """The github-script of the comment workflow, run in node against a stand-in for the GitHub API."""
+    summary = "## 决算数据改动摘要\n\n改动的数字 1 处。\n"
+    calls = run_comment_script(tmp_path, "7", summary, "a" * 40, [])
+    assert [c[:2] for c in calls] == [["list", 7], ["create", 7], ["info", "已在合并请求 #7 上发表改动摘要评论。"]]
+    body = calls[1][2]
+    assert body.startswith("<!-- juesuan-diff-summary -->\n## 决算数据改动摘要\n") and "核对的提交：aaaaaaa。" in body
+    mine = {"id": 42, "user": {"type": "Bot"}, "body": body}
+    theirs = {"id": 41, "user": {"type": "User"}, "body": "<!-- juesuan-diff-summary --> 有人照抄了标记"}
+    calls = run_comment_script(tmp_path, "7", summary.replace("1 处", "2 处"), "a" * 40, [theirs, mine])
+    assert [c[:2] for c in calls][:2] == [["list", 7], ["update", 42]]
+    assert "改动的数字 2 处。" in calls[1][2]
+    # The number in the artifact is only believed when that pull request's head is the commit checked.
+    calls = run_comment_script(tmp_path, "8", summary, "b" * 40, [])
+    assert calls == [["info", f"合并请求 #8 的最新提交不是本次核对的提交 {'a' * 40}：不发表评论。"]]
+    assert run_comment_script(tmp_path, "8; rm -rf /", summary, "a" * 40, []) == [["failed", "改动摘要中的合并请求编号无效。"]]
+    long = summary + "| 表 | 行 |\n" * 20000
+    calls = run_comment_script(tmp_path, "7", long, "a" * 40, [])
+    assert len(calls[1][2]) < 65536 and "摘要太长，评论中只显示前一部分" in calls[1][2]
 
 
 # -- the guide ---------------------------------------------------------------------------------------------------
