@@ -120,7 +120,9 @@ def test_an_unreadable_table_comes_first_and_its_narrative_links_wait_for_it(sit
         lines[3] = "   基本支出: 90.00"  # one space too many
         (site.root / rel3).write_text("\n".join(lines) + "\n", encoding="utf-8")
         line, code = "4", "yaml"
-        read_error = f"{rel3}:4: 错误：这里不能出现“冒号加空格”。可能是缩进不对，或文字里含有“: ”——含冒号的文字请用引号括起来。"
+        read_error = (
+            f"{rel3}:4: 错误：这里不能出现“冒号加空格”。可能是缩进不对，或文字里含有“: ”——含冒号的文字请用引号括起来。"
+        )
     else:
         (site.root / rel3).write_bytes(("\n".join(lines) + "\n").encode("gbk"))  # line 1 is “# 表3”
         line, code = "1", "encoding"
@@ -141,7 +143,9 @@ def test_an_unreadable_table_comes_first_and_its_narrative_links_wait_for_it(sit
         read_error,
         f"{project}:1: 错误：这一行的引号没有成对闭合。",
     ]
-    assert errors[2].startswith(f"{narrative}:3: 错误：情况说明中的“130.00万元”与表1「收入」「本年收入合计」（行27）不符")
+    assert errors[2].startswith(
+        f"{narrative}:3: 错误：情况说明中的“130.00万元”与表1「收入」「本年收入合计」（行27）不符"
+    )
     assert [line.split(": 错误：")[0] for line in errors[3:]] == [f"{site.table_rel(2)}:3"] * 2
     assert not [line for line in printed if "本年度没有这张表" in line or "没有项目表" in line]
     assert [line for line in printed if ": 警告：" in line] == [
@@ -187,7 +191,9 @@ def test_only_files_changed_since_a_revision_are_annotated(site: TinySite, table
     git(site.root, "checkout", "-q", "main")
     git(site.root, "commit", "-q", "--allow-empty", "-m", "main moves on")  # compared with the merge base, not main
     git(site.root, "checkout", "-q", "change")
-    narrative = site.write(f"data/departments/{DEPT}/{YEAR}/情况说明.md", "本年收入[130.00](表1/收入/本年收入合计)万元。\n")
+    narrative = site.write(
+        f"data/departments/{DEPT}/{YEAR}/情况说明.md", "本年收入[130.00](表1/收入/本年收入合计)万元。\n"
+    )
     code, out, _ = run(site, "validate", "--format", "github", "--changed-from", "main", capsys=capsys)
     assert code == 1
     lines = out.splitlines()
@@ -221,7 +227,10 @@ def test_changed_from_needs_github_format_and_a_revision(site: TinySite, tables,
     with pytest.raises(SystemExit) as exit_:
         main(["validate", "--changed-from", "main", "--site", str(site.root)])
     assert exit_.value.code == 2
-    assert capsys.readouterr().err.splitlines()[-1] == "命令有误：--changed-from 只能与 --format github 一起用（它决定哪些问题标注在合并请求上）"
+    assert (
+        capsys.readouterr().err.splitlines()[-1]
+        == "命令有误：--changed-from 只能与 --format github 一起用（它决定哪些问题标注在合并请求上）"
+    )
     code, out, err = run(site, "validate", "--format", "github", "--changed-from", "main", capsys=capsys)
     assert code == 1 and out == ""
     assert err.splitlines()[0] == f"main: 错误：站点文件夹 {site.root} 不在 git 仓库中，无法比较“main”以来改动的文件。"
@@ -484,7 +493,10 @@ def test_new_shows_how_to_write_kemu_rows_and_its_example_reads_as_two_rows(site
     diags = Diagnostics()
     source = load_site(load_config(site.root), diags)
     table = source.departments[DEPT].years[YEAR].tables[no]
-    assert [(r.code, r.name) for r in table.class_rows] == [("201", "一般公共服务支出"), ("20103", "政府办公厅（室）及相关机构事务")]
+    assert [(r.code, r.name) for r in table.class_rows] == [
+        ("201", "一般公共服务支出"),
+        ("20103", "政府办公厅（室）及相关机构事务"),
+    ]
     assert [d.format() for d in diags.items if d.loc.path == rel and d.level == "error"] == []
 
 
@@ -500,12 +512,89 @@ def test_a_kemu_row_indented_under_its_class_is_explained(site: TinySite, tables
     code, out, _ = run(site, "validate", capsys=capsys)
     assert code == 1
     line = site.line_of(rel, "  20103 ")
-    assert [x for x in out.splitlines() if f"{rel}:" in x and ": 错误：" in x][0] == (
+    assert next(x for x in out.splitlines() if f"{rel}:" in x and ": 错误：" in x) == (
         f"{rel}:{line}: 错误：表3 支出决算表「201 一般公共服务支出」下面的“20103 政府办公厅（室）及相关机构事务”是一个科目行。"
         "科目行（类、款、项）都从最左边写起，与“合计:”对齐，不要缩进在所属的类或款下面：请把“20103 政府办公厅（室）及相关机构事务:”"
         "这一行左移到最左边，它的各栏仍缩进两格写在它下面。"
     )
     assert "这一栏" not in out
+
+
+def leaf_figures(text: str) -> tuple[int, int]:
+    """(filled, blank) figures of a table file, counted from its lines: a key with nothing below it is a figure."""
+    lines = [line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    filled = blank = 0
+    for i, line in enumerate(lines):
+        indent = len(line) - len(line.lstrip(" "))
+        following = lines[i + 1] if i + 1 < len(lines) else ""
+        if following and len(following) - len(following.lstrip(" ")) > indent:
+            continue  # a heading
+        value = line.split("  #")[0].split(":", 1)[1].strip()
+        filled, blank = (filled + 1, blank) if value else (filled, blank + 1)
+    return filled, blank
+
+
+def test_diff_summarises_a_new_year_by_table_and_lists_a_changed_year_in_full(site: TinySite, tables, tmp_path, capsys):
+    """A year just made with `new` would list ~300 “（无） → 待填写” figures and ~200 “无此核对” checks: it is one
+    line per table instead, with only its failing checks; an existing year's changes are still listed one by one."""
+    site.write_tables(tables)
+    old = tmp_path / "old"
+    shutil.copytree(site.root, old)
+    tables[1]["收入"]["年初结转和结余"] = "6.00"
+    site.write_tables(tables)
+    assert run(site, "new", NEW, str(YEAR), "--name", "新建测试局", capsys=capsys)[0] == 0
+    folder = site.root / f"data/departments/{NEW}/{YEAR}"
+    table1 = folder / FILES[1]
+    text = table1.read_text(encoding="utf-8")
+    for row in ("一般公共预算财政拨款收入:", "本年收入合计:"):
+        assert f"  {row}  # " in text
+        text = text.replace(f"  {row}  # ", f"  {row} 1.00  # ")
+    table1.write_text(text, encoding="utf-8")
+    budget = {"合计": "10.00", "因公出国（境）费": "1.00", "公务接待费": "3.00",
+              "公务用车购置及运行维护费": {"小计": "2.00", "公务用车购置费": "1.00", "公务用车运行维护费": "1.00"}}  # fmt: skip
+    table9 = folder / FILES[9]
+    table9.write_text(fill(table9.read_text(encoding="utf-8"), {"预算数": budget}), encoding="utf-8")  # 合计 is 10 ≠ 6
+    expected = []
+    for no in range(1, 10):
+        body = (folder / FILES[no]).read_text(encoding="utf-8")
+        filled, blank = leaf_figures(body)
+        expected.append(f"    {body.splitlines()[0].removeprefix('# ')}：已填 {filled} 个，待填写 {blank} 个")
+    assert expected[0] == "    表1 收入支出决算总表：已填 2 个，待填写 40 个"
+    assert expected[8] == "    表9 财政拨款“三公”经费支出决算表：已填 12 个，待填写 0 个"
+
+    _, out, _ = run(site, "diff", str(old), str(site.root), capsys=capsys)
+    lines = out.splitlines()
+    blanks = sum(int(re.search(r"待填写 (\d+) 个", line).group(1)) for line in expected)
+    assert blanks > 250
+    assert lines[1:3] == [
+        "改动的数字 1 处；结果改变的核对 1 项。",
+        f"新增的部门年度 1 个：已填 {2 + 12} 个数字，待填写 {blanks} 个（按表汇总，不逐项列出）。",
+    ]
+    start = lines.index(f"■ 新建测试局 {YEAR} 年度（新增）")
+    assert lines[start + 1 : start + 11] == ["  各表和项目的数字：", *expected]
+    m = re.fullmatch(r"  核对 (\d+) 项：通过 (\d+) 项，无法核对（数值未知） (\d+) 项，未通过 1 项。", lines[start + 11])
+    assert m and int(m.group(1)) == int(m.group(2)) + int(m.group(3)) + 1 and int(m.group(3)) > 100
+    assert lines[start + 12 : start + 14] == [
+        "  未通过的核对：",
+        "    表9「预算数·合计」应等于同一行的 「预算数·因公出国（境）费」 + 「预算数·公务用车购置及运行维护费·小计」 + 「预算数·公务接待费」",
+    ]
+    assert "印刷为 10.00，各项合计为 6.00" in lines[start + 14]
+    assert not [line for line in lines if "待填写（单位" in line or "（无此核对）" in line or "（无） →" in line]
+    # The year both versions have: every changed figure and check, as before.
+    assert section(out, "改动的数字：") == [
+        "表1 收入支出决算总表「收入」「年初结转和结余」（行29）「决算数」：5.00 → 6.00（单位：万元；差额 +1.00）"
+    ]
+    assert len(section(out, "结果改变的核对：")) == 1
+
+    _, md, _ = run(site, "diff", str(old), str(site.root), "--format", "markdown", capsys=capsys)
+    assert len(md.encode()) < 6000
+    md_lines = md.splitlines()
+    assert f"### 新建测试局 {YEAR} 年度（新增）" in md_lines
+    assert "| 表1 收入支出决算总表 | 2 | 40 | 0 |" in md_lines
+    assert (
+        "| 表1 收入支出决算总表 | 「收入」「年初结转和结余」（行29） | 决算数 | 5.00 | 6.00 | +1.00 | 万元 |"
+        in md_lines
+    )
 
 
 def test_new_refuses_an_existing_year_and_changes_nothing(site: TinySite, capsys):
@@ -719,7 +808,9 @@ def test_comment_script_posts_one_comment_and_updates_it(tmp_path):
     # The number in the artifact is only believed when that pull request's head is the commit checked.
     calls = run_comment_script(tmp_path, "8", summary, "b" * 40, [])
     assert calls == [["info", f"合并请求 #8 的最新提交不是本次核对的提交 {'a' * 40}：不发表评论。"]]
-    assert run_comment_script(tmp_path, "8; rm -rf /", summary, "a" * 40, []) == [["failed", "改动摘要中的合并请求编号无效。"]]
+    assert run_comment_script(tmp_path, "8; rm -rf /", summary, "a" * 40, []) == [
+        ["failed", "改动摘要中的合并请求编号无效。"]
+    ]
     long = summary + "| 表 | 行 |\n" * 20000
     calls = run_comment_script(tmp_path, "7", long, "a" * 40, [])
     assert len(calls[1][2]) < 65536 and "摘要太长，评论中只显示前一部分" in calls[1][2]
