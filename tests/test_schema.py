@@ -148,7 +148,9 @@ def test_editor_uris_are_encoded_as_vscode_encodes_them():
         f"file:///home/u/proj/data/departments/luohu-quweiban/2023/{TABLE1_ENCODED}"
     )
     assert vscode_uri("/a/b!c (1)/项目/x.yaml") == "file:///a/b%21c%20%281%29/%E9%A1%B9%E7%9B%AE/x.yaml"
-    assert not server_matches([f"data/departments/*/*/{FILES[1]}"], vscode_uri(f"/p/data/departments/d/2023/{FILES[1]}"))
+    assert not server_matches(
+        [f"data/departments/*/*/{FILES[1]}"], vscode_uri(f"/p/data/departments/d/2023/{FILES[1]}")
+    )
 
 
 def test_a_schema_follows_the_format_file(site: TinySite, tables):
