@@ -20,7 +20,7 @@ from test_schema import schema_errors
 from generator.build import validate
 from generator.cli import main
 from generator.config import load_config
-from generator.diagnostics import LEVEL_WORDS, Diagnostics, escape_data, escape_property
+from generator.diagnostics import Diagnostics, escape_data, escape_property
 from generator.load import load_site
 
 PROJECT = "440303000000000000001"
@@ -81,26 +81,38 @@ def test_annotations_parse_as_github_workflow_commands_at_the_right_file_and_lin
     code, out, _ = run(site, "validate", "--format", "github", capsys=capsys)
     assert code == 1
     *commands, summary = out.splitlines()
-    assert summary.startswith("核对完成：")
+    assert summary.startswith("核对完成：") and "4 个错误，2 个警告" in summary
     parsed = [parse_command(line) for line in commands]
-    expected = [d for d in validate(site.root).diagnostics.sorted() if d.level != "note"]
-    assert [(n, p["file"], p.get("line"), p["title"], m) for n, p, m in parsed] == [
-        (
-            {"error": "error", "warning": "warning"}[d.level],
-            d.loc.path,
-            str(d.loc.line) if d.loc.line else None,
-            f"{LEVEL_WORDS[d.level]}（{d.code}）",
-            d.message,
+    rel1, rel2, rel9 = site.table_rel(1), site.table_rel(2), site.table_rel(9)
+    table9 = (site.root / rel9).read_text(encoding="utf-8").splitlines()
+    final = table9.index("决算数:") + 1  # 决算数's rows come after 预算数's
+    final_total = next(i for i, line in enumerate(table9[final:], start=final + 1) if "合计" in line)
+    final_hospitality = next(i for i, line in enumerate(table9[final:], start=final + 1) if "公务接待费" in line)
+    # What the mistakes made above must give, in this order: problems reading the files before the sums they cause.
+    expected = [
+        ("error", rel1, site.line_of(rel1, "收人"), "错误（unknown-row）",
+         "表1 收入支出决算总表「收入」里没有“一般公共预算财政拨款收人”这一行。是否应为「一般公共预算财政拨款收入」？"),
+        ("error", odd, None, "错误（unknown-file）", "不认识的文件“表2,收入%.yaml”。是否应为「表2-收入决算表.yaml」？"),
+        ("error", rel1, site.line_of(rel1, "本年收入合计"), "错误（sum）",
+         "表1「收入」「本年收入合计」（行27）应等于行1至行8之和。表1「收入」「本年收入合计」（行27）印刷为 135.00，各项合计为 15.00"),
+        ("error", rel2, site.line_of(rel2, "  财政拨款收入"), "错误（sum）",
+         "表间核对：表2「合计」「财政拨款收入」应等于 表1「收入」「一、一般公共预算财政拨款收入」（行1） + "),
+        ("warning", rel9, final_hospitality, "警告（blank）",
+         "表9 财政拨款“三公”经费支出决算表「决算数·公务接待费」尚未填写（待填写）。"),
+        ("warning", rel9, final_total, "警告（unknown-sum）",
+         "表9「决算数·合计」应等于同一行的 「决算数·因公出国（境）费」 + 「决算数·公务用车购置及运行维护费·小计」 + "
+         "「决算数·公务接待费」：无法核对，因为表9「决算数·公务接待费」的数值未知。"),
+    ]  # fmt: skip
+    assert len(parsed) == len(expected)
+    for (name, props, message), (level, file, line, title, words) in zip(parsed, expected, strict=True):
+        assert (name, props["file"], props.get("line"), props["title"]) == (
+            level,
+            file,
+            str(line) if line else None,
+            title,
         )
-        for d in expected
-    ]
-    rel = site.table_rel(1)
-    row = next(p for n, p, m in parsed if "收人" in m)
-    assert (row["file"], row["line"], row["title"]) == (rel, str(site.line_of(rel, "收人")), "错误（unknown-row）")
-    blank = next(p for n, p, m in parsed if n == "warning" and "待填写" in m)
-    table9 = (site.root / site.table_rel(9)).read_text(encoding="utf-8").splitlines()
-    last = max(i for i, line in enumerate(table9, start=1) if "公务接待费" in line)  # 决算数's, after 预算数's
-    assert (blank["file"], blank["line"]) == (site.table_rel(9), str(last))
+        assert words in message, message
+    assert (final_hospitality, final_total) == (17, 11)  # the 决算数 rows, not the 预算数 ones (9 and 3)
     raw = next(line for line in commands if "unknown-file" in line)
     assert f"file=data/departments/{DEPT}/{YEAR}/表2%2C收入%25.yaml,title=" in raw  # no line: the whole file
     assert "不认识的文件“表2,收入%25.yaml”" in raw
