@@ -833,14 +833,14 @@ def test_comment_script_posts_one_comment_and_updates_it(tmp_path):
 GUIDE = REPO / "CONTRIBUTING.md"
 
 
-def guide_outputs(site: TinySite, tmp_path: Path, capsys) -> set[str]:
-    """Every line the guide's examples come from: the common mistakes made one at a time on the tiny year, a
-    reviewer's diff, and `new`."""
-    lines: set[str] = set()
+def guide_outputs(site: TinySite, tmp_path: Path, capsys) -> list[list[str]]:
+    """What each run the guide's examples come from prints, line by line: the common mistakes made one at a time on
+    the tiny year, a reviewer's diff, and `new`."""
+    lines: list[list[str]] = []
 
     def record(*args: str) -> None:
         _, out, err = run(site, *args, capsys=capsys)
-        lines.update((out + err).splitlines())
+        lines.append((out + err).splitlines())
 
     mistakes = [
         lambda x: x[1]["收入"].update({"一般公共预算财政拨款收人": x[1]["收入"].pop("一般公共预算财政拨款收入")}),
@@ -851,6 +851,9 @@ def guide_outputs(site: TinySite, tmp_path: Path, capsys) -> set[str]:
         lambda x: x[3]["合计"].update({"基本支出": "90.01"}),
         lambda x: x[1]["支出"].pop("总计"),
         lambda x: x[3].update({"2010301 行政运作": x[3].pop("2010301 行政运行")}),
+        lambda x: x[3]["201 一般公共服务支出"].update(
+            {"20103 政府办公厅（室）及相关机构事务": x[3].pop("20103 政府办公厅（室）及相关机构事务")}
+        ),
         lambda x: x[9]["预算数"].update({"公务接待费": ""}),
     ]
     for mistake in mistakes:
@@ -889,6 +892,10 @@ def guide_outputs(site: TinySite, tmp_path: Path, capsys) -> set[str]:
     shutil.rmtree(site.root / f"data/departments/{DEPT}/{YEAR}")
     record("new", DEPT, str(YEAR))
     record("validate")
+    before_new = tmp_path / "before-new"
+    shutil.copytree(site.root, before_new)
+    record("new", NEW, str(YEAR), "--name", "新建测试局")
+    record("diff", str(before_new), str(site.root))
     return lines
 
 
@@ -898,17 +905,27 @@ def console_blocks(text: str) -> list[list[str]]:
     return [[line.removeprefix(indent) for line in body.splitlines()] for indent, body in blocks]
 
 
-def test_guide_examples_are_what_the_program_prints(site: TinySite, tmp_path, capsys):
-    """Each output line in the guide's ```console blocks is a line the program prints for the mistake it shows."""
-    printed = guide_outputs(site, tmp_path, capsys)
-    examples = [
-        line
+def test_guide_examples_are_what_the_program_prints_in_its_order(site: TinySite, tmp_path, capsys):
+    """Each output line in the guide's ```console blocks is a line the program prints for the mistake it shows, and
+    lines of a block that one run prints together are in the order that run prints them."""
+    runs = guide_outputs(site, tmp_path, capsys)
+    printed = {line for lines in runs for line in lines}
+    blocks = [
+        [line for line in block if line.strip() and not line.startswith("$ ")]
         for block in console_blocks(GUIDE.read_text(encoding="utf-8"))
-        for line in block
-        if line.strip() and not line.startswith("$ ")
     ]
+    examples = [line for block in blocks for line in block]
     assert len(examples) >= 15
     assert [line for line in examples if line not in printed] == []
+    misordered = [
+        (a, b)
+        for block in blocks
+        for i, a in enumerate(block)
+        for b in block[i + 1 :]
+        for lines in runs
+        if a in lines and b in lines and lines.index(a) > lines.index(b)
+    ]
+    assert misordered == []
 
 
 @pytest.mark.parametrize(
