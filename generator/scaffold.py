@@ -168,12 +168,12 @@ def _classified_help(fmt: Format, part: Part, indent: int) -> list[str]:
     """How 科目 rows are written, with a 类 and one of its 款 as the example: each row starts where 合计 starts,
     never indented under its 类 (the loader would read an indented row as a column of the row above)."""
     where = "从最左边写起（与“合计:”对齐）" if indent == 0 else "与“合计:”左端对齐"
-    lines = [
-        f"# 合计之下，每个科目（类、款、项）各写一行“科目编码 科目名称:”，{where}，不要缩进在所属的类下面；",
-        "# 各栏金额缩进两格写在它的下面。例如：",
-    ]
     top = next((c for c in sorted(fmt.classification) if len(c) == 3), None)
     child = next((c for c in sorted(fmt.classification) if len(c) == 5 and top and c.startswith(top)), None)
+    lines = [
+        f"# 合计之下，每个科目（类、款、项）各写一行“科目编码 科目名称:”，{where}，不要缩进在所属的类下面；",
+        "# 各栏金额缩进两格写在它的下面。" + ("例如：" if top else ""),
+    ]
     first = part.tree[0]
     for code in filter(None, (top, child)):
         lines.append(f"# {'  ' * indent}{_key(f'{code} {fmt.classification[code]}')}:")
