@@ -375,6 +375,7 @@ def check_narrative(ys: YearSource, fmt: Format, diags: Diagnostics, project_loo
     resolved = []
     if ys.narrative is None:
         return resolved
+    unchecked: dict[tuple[str, str], list] = {}  # links into a file that could not be read: its errors say why
     for ref in ys.narrative.refs:
         target = ref.target
         try:
@@ -385,6 +386,10 @@ def check_narrative(ys: YearSource, fmt: Format, diags: Diagnostics, project_loo
             )
             continue
         if target.startswith("项目/"):
+            code = target.split("/")[1]
+            if code in ys.unreadable_projects and not any(p.code == code for p in ys.projects):
+                unchecked.setdefault((f"项目 {code} ", f"项目/{code}.yaml"), []).append(ref)  # 项目 … 的
+                continue
             found = project_lookup(ys, target, ref)
             if found is None:
                 continue
@@ -395,6 +400,9 @@ def check_narrative(ys: YearSource, fmt: Format, diags: Diagnostics, project_loo
                 diags.error(ref.loc, f"链接“{target}”指向的位置不存在：{cell_ref}。", "narrative-ref")
                 continue
             table = ys.tables.get(cell_ref.table)
+            if table is None and cell_ref.table in ys.unreadable:
+                unchecked.setdefault((f"表{cell_ref.table}", fmt.tables[cell_ref.table].file), []).append(ref)
+                continue
             if table is None:
                 diags.error(ref.loc, f"链接“{target}”指向表{cell_ref.table}，但本年度没有这张表。", "narrative-ref")
                 continue
@@ -427,6 +435,13 @@ def check_narrative(ys: YearSource, fmt: Format, diags: Diagnostics, project_loo
             resolved.append((ref, anchor, "error"))
         else:
             resolved.append((ref, anchor, "ok"))
+    for (what, file), refs in unchecked.items():
+        diags.warning(
+            refs[0].loc,
+            f"情况说明中引用{what}的 {len(refs)} 处数字暂时无法核对：{file} 没能读入（见这个文件的错误）。"
+            "改正那个文件后会逐一核对。",
+            "narrative-unchecked",
+        )
     return resolved
 
 

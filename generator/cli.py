@@ -70,6 +70,12 @@ def make_parser() -> argparse.ArgumentParser:
         default="text",
         help="text：逐行列出（默认）；github：输出 GitHub Actions 标注，合并请求中每个问题显示在出错的那一行",
     )
+    v.add_argument(
+        "--changed-from",
+        metavar="版本",
+        help="与 --format github 一起用：只为自这个版本（与当前版本的共同祖先）以来改动过的文件输出标注，"
+        "其他文件中的问题照样列出，但只作为日志中的普通一行（GitHub 每一步最多显示 10 个错误、10 个警告的标注）",
+    )
 
     d = sub.add_parser(
         "diff",
@@ -165,14 +171,28 @@ def run(args: argparse.Namespace) -> int:
 
     root = getattr(args, "site", Path("."))
     if args.command == "validate":
+        changed = None
+        if args.changed_from is not None:
+            from .changed import changed_files, is_changed
+
+            changed = changed_files(root, args.changed_from)
         progress = Progress("核对")
         report = pipeline.check_site(root, args.jobs, progress)
         progress.close()
         diags = report.diagnostics
         if args.format == "github":
-            for d in diags.sorted():
-                if d.level != "note" or args.notes:
-                    print(d.annotation(annotation_path(root, d.loc.path)))
+            shown = [d for d in diags.sorted() if d.level != "note" or args.notes]
+            if changed is not None:
+                elsewhere = [d for d in shown if not is_changed(d.loc.path, changed)]
+                shown = [d for d in shown if is_changed(d.loc.path, changed)]
+            for d in shown:
+                print(d.annotation(annotation_path(root, d.loc.path)))
+            if changed is not None and elsewhere:
+                print(
+                    f"另有 {len(elsewhere)} 个问题所在的文件自 {args.changed_from} 以来没有改动，"
+                    "只列在这里，不标注在合并请求上："
+                )
+                print_diagnostics(elsewhere, True, sys.stdout)
         else:
             print_diagnostics(diags.sorted(), args.notes, sys.stdout)
         print(f"核对完成：{report.units} 个部门年度，{report.check_count} 项算术核对；{summary(diags)}。")
@@ -280,7 +300,10 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = make_parser().parse_args(argv)
+    parser = make_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "changed_from", None) is not None and args.format != "github":
+        parser.error("--changed-from 只能与 --format github 一起用（它决定哪些问题标注在合并请求上）")
     try:
         return run(args)
     except UserError as exc:

@@ -13,6 +13,38 @@ Level = Literal["error", "warning", "note"]
 
 LEVEL_WORDS: dict[str, str] = {"error": "错误", "warning": "警告", "note": "提示"}
 
+# Problems found while reading a file (it cannot be parsed, a name or an amount is not one the format knows, a file
+# is misnamed or missing, a figure is still blank). They are listed before the checks of sums, cross-table
+# identities, names and the narrative, which they often cause: GitHub shows only the first 10 errors of a step, and
+# the cause must be among them.
+READ_CODES = frozenset(
+    {
+        "encoding",
+        "yaml",
+        "duplicate-key",
+        "type",
+        "unknown-file",
+        "file-name",
+        "missing-table",
+        "unknown-row",
+        "unknown-column",
+        "unknown-key",
+        "duplicate-row",
+        "code",
+        "not-amount",
+        "places",
+        "missing",
+        "missing-total",
+        "blank",
+        "unknown-value",
+        "slug",
+        "year",
+        "front-matter",
+        "format",
+        "config",
+    }
+)
+
 
 @dataclass(frozen=True, slots=True, order=True)
 class Loc:
@@ -42,7 +74,9 @@ class Diagnostic:
         return f"{self.loc}: {LEVEL_WORDS[self.level]}：{self.message}"
 
     def sort_key(self) -> tuple:
-        return (("error", "warning", "note").index(self.level), self.loc.path, self.loc.line, self.message)
+        """Errors, then warnings, then notes; within each, read problems (READ_CODES) first; then by place."""
+        phase = 0 if self.code in READ_CODES else 1
+        return (("error", "warning", "note").index(self.level), phase, self.loc.path, self.loc.line, self.message)
 
     def annotation(self, path: str) -> str:
         """The problem as a GitHub Actions workflow command, so the pull request shows it at its line:
@@ -94,7 +128,8 @@ class Diagnostics:
         return any(d.level == "error" for d in self.items)
 
     def sorted(self) -> list[Diagnostic]:
-        # Sorted by severity then place, and de-duplicated: one problem is reported once.
+        # Sorted by severity, read problems before the checks they cause, then place; de-duplicated: one
+        # problem is reported once.
         return sorted(set(self.items), key=Diagnostic.sort_key)
 
 

@@ -1,5 +1,9 @@
 """diff: what a change does to the published figures and to the checks — the summary a reviewer reads first.
 
+A department-year that only the new side has (a year just added with `new`, hundreds of figures still 待填写) is
+summarised, one line per table or project with how many figures are filled and how many are not, and only the
+checks it fails are listed; every figure and check of a year both sides have is listed in full.
+
 Each side is a site folder or a git revision. A revision's tree is exported with `git archive` into a temporary
 folder that is removed afterwards, so the user's working copy is never touched. Both sides are read by the
 project's own loader and checked by the same checks as `validate`; then every figure (tables in 万元, projects in
@@ -86,6 +90,27 @@ class CheckChange:
     detail: str  # the new side's message, when it has something to say
 
 
+@dataclass(frozen=True)
+class FileCount:
+    """How far one table or project of a new department-year is filled."""
+
+    where: str
+    filled: int
+    blank: int  # 待填写
+    other: int  # a text instead of a figure: #####, 有关内容涉密, 无
+
+
+@dataclass
+class NewYear:
+    """A department-year only the new side has: summarised, not listed figure by figure."""
+
+    department: str
+    year: int
+    files: list[FileCount]
+    checks: dict[str, int]  # status → how many of its checks have it
+    failing: list[CheckChange]  # its checks that fail, listed in full
+
+
 @dataclass
 class Comparison:
     old: Side
@@ -93,6 +118,7 @@ class Comparison:
     figures: list[FigureChange] = field(default_factory=list)
     checks: list[CheckChange] = field(default_factory=list)
     new_passing: int = 0  # checks only the new side has, all passing: counted, not listed
+    new_years: list[NewYear] = field(default_factory=list)
     errors_new: list[Diagnostic] = field(default_factory=list)  # other errors (narrative figures, names, …)
     errors_gone: list[Diagnostic] = field(default_factory=list)
 
@@ -265,11 +291,14 @@ def _missing(key: tuple, tables: set[tuple], other: Figure) -> Figure | None:
     return None
 
 
-def compare_figures(old: SiteSource, new: SiteSource) -> list[FigureChange]:
+def compare_figures(old: SiteSource, new: SiteSource, skip: set[tuple[str, int]] = frozenset()) -> list[FigureChange]:
+    """Every figure that differs, except those of the department-years in `skip` (summarised instead)."""
     before, after = figures(old), figures(new)
     old_tables, new_tables = _published_tables(old), _published_tables(new)
     changes = []
     for key in sorted(before.keys() | after.keys(), key=lambda k: (k[0], k[1], (after.get(k) or before[k])[2].order)):
+        if key[:2] in skip:
+            continue
         o, n = before.get(key), after.get(key)
         of = o[2] if o else _missing(key, old_tables, n[2])
         nf = n[2] if n else _missing(key, new_tables, o[2])
@@ -321,12 +350,14 @@ def _detail(result: CheckResult) -> str:
     return explain(result).removeprefix(f"{result.rule}。")
 
 
-def compare_checks(old: Side, new: Side) -> tuple[list[CheckChange], int]:
+def compare_checks(old: Side, new: Side, skip: set[tuple[str, int]] = frozenset()) -> tuple[list[CheckChange], int]:
     before, after = _keyed(old.checks), _keyed(new.checks)
     names = {**_names(old.source), **_names(new.source)}
     changes, passing = [], 0
     # In the order the checks run (table by table, then across tables, then projects), as a reviewer reads them.
     for key in [*after, *(k for k in before if k not in after)]:
+        if key[:2] in skip:
+            continue
         o, n = before.get(key), after.get(key)
         if o is not None and n is not None and o.status == n.status:
             continue
@@ -353,11 +384,50 @@ def _names(source: SiteSource) -> dict[str, str]:
     return {slug: d.name for slug, d in source.departments.items()}
 
 
+def _years(source: SiteSource) -> set[tuple[str, int]]:
+    return {(slug, year) for slug, d in source.departments.items() for year in d.years}
+
+
+def new_years(old: Side, new: Side) -> list[NewYear]:
+    """The department-years only the new side has, each summarised by table or project and by check status."""
+    added = _years(new.source) - _years(old.source)
+    figs = figures(new.source)
+    out = []
+    for slug, year in sorted(added):
+        counts: dict[str, list[int]] = {}  # where → [filled, blank, other], in the order of the tables and projects
+        for _, _, fig in sorted((v for k, v in figs.items() if k[:2] == (slug, year)), key=lambda v: v[2].order):
+            tally = counts.setdefault(fig.where, [0, 0, 0])
+            if fig.value is not None:
+                tally[0] += 1
+            elif fig.zero_if_absent:
+                continue  # a row the file leaves out: zero, not a figure written or still to write
+            elif fig.text == "待填写":
+                tally[1] += 1
+            else:
+                tally[2] += 1
+        results = [r for r in new.checks if (r.department, r.year) == (slug, year)]
+        statuses: dict[str, int] = {}
+        for r in results:
+            statuses[r.status] = statuses.get(r.status, 0) + 1
+        failing = [
+            CheckChange(
+                new.source.departments[slug].name, year, r.rule, ABSENT_CHECK, STATUS_WORDS[r.status], _detail(r)
+            )
+            for r in results
+            if r.status == "error"
+        ]
+        files = [FileCount(where, *tally) for where, tally in counts.items()]
+        out.append(NewYear(new.source.departments[slug].name, year, files, statuses, failing))
+    return out
+
+
 def compare(old_spec: str, new_spec: str, site: Path) -> Comparison:
     with ExitStack() as stack:
         old, new = open_side(old_spec, site, stack), open_side(new_spec, site, stack)
-        result = Comparison(old, new, compare_figures(old.source, new.source))
-        result.checks, result.new_passing = compare_checks(old, new)
+        added = _years(new.source) - _years(old.source)
+        result = Comparison(old, new, compare_figures(old.source, new.source, added))
+        result.checks, result.new_passing = compare_checks(old, new, added)
+        result.new_years = new_years(old, new)
         result.errors_new, result.errors_gone = compare_errors(old.diagnostics, new.diagnostics)
     return result
 
@@ -392,8 +462,28 @@ def _groups(c: Comparison) -> list[tuple[str, int, list[FigureChange], list[Chec
     ]
 
 
+STATUS_ORDER = ["ok", "rounding", "unknown", "source", "error"]
+
+
+def _filled(f: FileCount) -> str:
+    text = f"已填 {f.filled} 个，待填写 {f.blank} 个"
+    return text + (f"，写作文字的 {f.other} 个（#####、涉密等）" if f.other else "")
+
+
+def _statuses(y: NewYear) -> str:
+    total = sum(y.checks.values())
+    parts = [f"{STATUS_WORDS[s]} {y.checks[s]} 项" for s in STATUS_ORDER if y.checks.get(s)]
+    return f"核对 {total} 项" + (f"：{'，'.join(parts)}" if parts else "")
+
+
 def _headline(c: Comparison) -> list[str]:
     lines = [f"改动的数字 {len(c.figures)} 处；结果改变的核对 {len(c.checks)} 项。"]
+    if c.new_years:
+        filled = sum(f.filled for y in c.new_years for f in y.files)
+        blank = sum(f.blank for y in c.new_years for f in y.files)
+        lines.append(
+            f"新增的部门年度 {len(c.new_years)} 个：已填 {filled} 个数字，待填写 {blank} 个（按表汇总，不逐项列出）。"
+        )
     if c.errors_new or c.errors_gone:
         lines.append(f"其他错误：新出现 {len(c.errors_new)} 个，已改正 {len(c.errors_gone)} 个。")
     if c.new_passing:
@@ -411,11 +501,33 @@ def check_line(k: CheckChange) -> str:
     return f"{k.rule}：{k.old} → {k.new}"
 
 
+def _same(c: Comparison) -> bool:
+    return not c.figures and not c.checks and not c.errors_new and not c.errors_gone and not c.new_years
+
+
+def _sections(c: Comparison) -> list[tuple[str, int, NewYear | None, list[FigureChange], list[CheckChange]]]:
+    """Each department-year to report, in order: a new one with its summary, a changed one with its changes."""
+    out = [(dept, year, None, figs, checks) for dept, year, figs, checks in _groups(c)]
+    out += [(y.department, y.year, y, [], []) for y in c.new_years]
+    return sorted(out, key=lambda s: (s[0], s[1]))
+
+
 def render_text(c: Comparison) -> str:
     lines = [f"比较 旧版本 {c.old.label} → 新版本 {c.new.label}", *_headline(c)]
-    if not c.figures and not c.checks and not c.errors_new and not c.errors_gone:
+    if _same(c):
         lines.append("两个版本的数字和核对结果完全相同。")
-    for dept, year, figs, checks in _groups(c):
+    for dept, year, added, figs, checks in _sections(c):
+        if added is not None:
+            lines += ["", f"■ {dept} {year} 年度（新增）", "  各表和项目的数字："]
+            lines += [f"    {f.where}：{_filled(f)}" for f in added.files]
+            lines.append(f"  {_statuses(added)}。")
+            if added.failing:
+                lines.append("  未通过的核对：")
+                for k in added.failing:
+                    lines.append(f"    {k.rule}")
+                    if k.detail:
+                        lines.append(f"      {k.detail}")
+            continue
         lines += ["", f"■ {dept} {year} 年度"]
         if figs:
             lines.append("  改动的数字：")
@@ -443,9 +555,23 @@ def render_markdown(c: Comparison) -> str:
         "",
         f"比较 旧版本 {_cell(c.old.label)} → 新版本 {_cell(c.new.label)}。" + "".join(_headline(c)),
     ]
-    if not c.figures and not c.checks and not c.errors_new and not c.errors_gone:
+    if _same(c):
         lines += ["", "两个版本的数字和核对结果完全相同。"]
-    for dept, year, figs, checks in _groups(c):
+    for dept, year, added, figs, checks in _sections(c):
+        if added is not None:
+            lines += [
+                "",
+                f"### {_cell(dept)} {year} 年度（新增）",
+                "",
+                "| 表或项目 | 已填 | 待填写 | 写作文字（#####、涉密等） |",
+                "| --- | ---: | ---: | ---: |",
+            ]
+            lines += [f"| {_cell(f.where)} | {f.filled} | {f.blank} | {f.other} |" for f in added.files]
+            lines += ["", f"{_statuses(added)}。"]
+            if added.failing:
+                lines += ["", "| 未通过的核对 | 说明 |", "| --- | --- |"]
+                lines += [f"| {_cell(k.rule)} | {_cell(k.detail)} |" for k in added.failing]
+            continue
         lines += ["", f"### {_cell(dept)} {year} 年度"]
         if figs:
             lines += [

@@ -45,6 +45,7 @@ SOURCE_NOTES = "原件备注"
 RESERVED_SLUGS = {"glossary", "assets", "data", "search", "projects", "years"}  # the site's own folders
 SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 CLASS_CODE = re.compile(r"^(\d{3}|\d{5}|\d{7})$")
+NESTED_CLASS_ROW = re.compile(r"^\s*(\d{3}|\d{5}|\d{7})(?!\d)\s*[^\d\s]")  # 3, 5 or 7 digits, then a name
 # [printed figure](表N/… or 项目/编码/…) followed by the unit as printed.
 FIGURE_LINK = re.compile(r"\[(?P<text>[^\]\n]+)\]\((?P<target>(?:表\d+|项目)/[^)\s]*)\)\s*(?P<unit>万元|亿元|元|%|％)?")
 # Text a department has yet to write (the files `python -m generator new` creates say so): a warning, not an error.
@@ -343,6 +344,14 @@ def _read_columns(r, table: TableSource, part: Part, row_key: str, value: Map, c
     for key, item in value.items():
         line = value.key_lines[key]
         path = (*prefix, key)
+        if part.classified and NESTED_CLASS_ROW.match(key):  # a 科目 row indented under the row above
+            r.error(
+                line,
+                f"{context}下面的“{key}”是一个科目行。科目行（类、款、项）都从最左边写起，与“合计:”对齐，"
+                f"不要缩进在所属的类或款下面：请把“{key}:”这一行左移到最左边，它的各栏仍缩进两格写在它下面。",
+                "unknown-row",
+            )
+            continue
         if isinstance(item, Map):
             _read_columns(r, table, part, row_key, item, context, path)
             continue
@@ -672,6 +681,8 @@ def read_year(folder: Path, root: Path, dept: str, year: int, fmt: Format | None
             table = read_table(entry, root, table_files[name], diags)
             if table:
                 ys.tables[table.fmt.no] = table
+            else:
+                ys.unreadable.add(table_files[name].no)
         elif name == OVERVIEW_FILE:
             ys.overview = read_overview(entry, root, diags)
         elif name == NARRATIVE_FILE:
@@ -685,6 +696,8 @@ def read_year(folder: Path, root: Path, dept: str, year: int, fmt: Format | None
                     project = read_project(p, root, diags)
                     if project:
                         ys.projects.append(project)
+                    else:
+                        ys.unreadable_projects.add(p.stem)
                 elif not p.name.startswith("."):
                     diags.error(
                         Loc(p.relative_to(root).as_posix()),

@@ -148,10 +148,9 @@ def table_text(fmt: Format, table: TableFormat, department: str, year: int) -> s
         "# 行名、栏名与印刷的表格一致；金额照印刷填写（可带千分位逗号）。全为零的行可以不写，合计行必须写。",
         "# 冒号后空着的金额是“待填写”：核对时逐项提示，填上印刷的金额后提示消失。",
     ]
-    if any(p.classified for p in table.parts):
-        lines.append(
-            "# 每个科目写成“科目编码 科目名称:”（如“2010301 行政运行:”），其下写各栏金额：先写类，再写其下的款、项。"
-        )
+    classified = next((p for p in table.parts if p.classified), None)
+    if classified is not None:
+        lines += _classified_help(fmt, classified, 0 if len(table.parts) == 1 else 1)
     for part in table.parts:
         lines.append("")
         indent = 0
@@ -163,6 +162,27 @@ def table_text(fmt: Format, table: TableFormat, department: str, year: int) -> s
             indent = 1
         lines += _part_lines(part, indent)
     return "\n".join(lines) + "\n"
+
+
+def _classified_help(fmt: Format, part: Part, indent: int) -> list[str]:
+    """How 科目 rows are written, with a 类 and one of its 款 as the example: each row starts where 合计 starts,
+    never indented under its 类 (the loader would read an indented row as a column of the row above)."""
+    where = "从最左边写起（与“合计:”对齐）" if indent == 0 else "与“合计:”左端对齐"
+    top = next((c for c in sorted(fmt.classification) if len(c) == 3), None)
+    child = next((c for c in sorted(fmt.classification) if len(c) == 5 and top and c.startswith(top)), None)
+    lines = [
+        f"# 合计之下，每个科目（类、款、项）各写一行“科目编码 科目名称:”，{where}，不要缩进在所属的类下面；",
+        "# 各栏金额缩进两格写在它的下面。" + ("例如：" if top else ""),
+    ]
+    first = part.tree[0]
+    for code in filter(None, (top, child)):
+        lines.append(f"# {'  ' * indent}{_key(f'{code} {fmt.classification[code]}')}:")
+        node, depth = first, indent + 1
+        while node.column is None:  # a header group (表8 本年支出): its first column under it
+            lines.append(f"# {'  ' * depth}{_key(node.label)}:")
+            node, depth = node.children[0], depth + 1
+        lines.append(f"# {'  ' * depth}{_key(node.label)}: 100.00")
+    return lines
 
 
 def _part_lines(part: Part, indent: int) -> list[str]:

@@ -26,6 +26,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from urllib.parse import quote
 
 from .config import SiteConfig
 from .diagnostics import Diagnostic, Loc, UserError
@@ -345,7 +346,7 @@ def generate(config: SiteConfig) -> dict[str, bytes]:
     for name, glob, keys, title in FIXED_FILES:
         schema = file_schema(title, keys, f"{title}（{glob.rsplit('/', 1)[-1]}）。")
         files[f"{SCHEMA_DIR}/{name}"] = _dump(schema)
-        associations[f"./{SCHEMA_DIR}/{name}"] = [glob]
+        associations[f"./{SCHEMA_DIR}/{name}"] = editor_globs([glob])
     problems: list[Diagnostic] = []
     for fmt_id in sorted(set(config.formats.values())):
         if not re.fullmatch(r"[A-Za-z0-9_.-]+", fmt_id):
@@ -366,7 +367,7 @@ def generate(config: SiteConfig) -> dict[str, bytes]:
         for no, table in sorted(fmt.tables.items()):
             path = f"{SCHEMA_DIR}/{fmt_id}/{TABLE_SCHEMA.format(no=no)}"
             files[path] = _dump(table_schema(fmt, table))
-            associations[f"./{path}"] = _table_globs(config, fmt_id, table.file)
+            associations[f"./{path}"] = editor_globs(_table_globs(config, fmt_id, table.file))
     if problems:
         raise UserError("无法生成 schema", problems)
     files[VSCODE_SETTINGS] = _settings(config.root, associations)
@@ -381,6 +382,20 @@ def _table_globs(config: SiteConfig, fmt_id: str, file: str) -> list[str]:
         return [f"data/{DEPARTMENTS}/*/{y}/{file}" for y, f in sorted(config.formats.items()) if f == fmt_id]
     others = [f"!data/{DEPARTMENTS}/*/{y}/{file}" for y, f in sorted(config.formats.items()) if f != newest]
     return [f"data/{DEPARTMENTS}/*/*/{file}", *others]
+
+
+def editor_globs(globs: list[str]) -> list[str]:
+    """Each glob as written and, where they differ, percent-encoded. VS Code sends a document's URI
+    percent-encoded (file:///…/%E8%A1%A81-….yaml) and the YAML language server matches `yaml.schemas` globs
+    against that text, so a glob naming 表1-收入支出决算总表.yaml never matches unless it is encoded the same way
+    (vscode-uri: UTF-8, upper-case hex; `-._~` and letters and digits left as they are, like urllib's quote).
+    The plain form stays for a client that matches decoded paths. A leading `!` (exclude) is not part of the path."""
+    out: list[str] = []
+    for glob in globs:
+        negated = glob.startswith("!")
+        encoded = "!" * negated + quote(glob[negated:], safe="/*")
+        out += [glob] if encoded == glob else [glob, encoded]
+    return out
 
 
 def _settings(root: Path, associations: dict[str, list[str]]) -> bytes:

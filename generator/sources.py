@@ -150,6 +150,8 @@ class YearSource:
     fmt: Format | None
     overview: Overview | None = None
     tables: dict[int, TableSource] = field(default_factory=dict)
+    unreadable: set[int] = field(default_factory=set)  # tables whose file is there but could not be read
+    unreadable_projects: set[str] = field(default_factory=set)  # the same for project files, by file stem
     narrative: Narrative | None = None
     terms: tuple[TermUse, ...] | None = None
     terms_rel: str = ""

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import string
 import subprocess
 import unicodedata
 from decimal import Decimal
@@ -59,17 +60,45 @@ def schemas_for(root: Path) -> list[tuple[dict, list[str]]]:
     return [(json.loads(files[path.removeprefix("./")]), globs) for path, globs in settings.items()]
 
 
+TABLE1_ENCODED = "%E8%A1%A81-%E6%94%B6%E5%85%A5%E6%94%AF%E5%87%BA%E5%86%B3%E7%AE%97%E6%80%BB%E8%A1%A8.yaml"
+
+
+def vscode_uri(path: str) -> str:
+    """A file's URI as VS Code sends it to the language server (vscode-uri's URI.file(path).toString()): each
+    UTF-8 byte of the path outside A–Z a–z 0–9 - . _ ~ and / written %XX, upper-case."""
+    keep = string.ascii_letters + string.digits + "-._~/"
+    return "file://" + "".join(c if c in keep else "".join(f"%{b:02X}" for b in c.encode()) for c in path)
+
+
+def server_matches(globs: list[str], uri: str) -> bool:
+    """Whether yaml-language-server applies a schema with these `yaml.schemas` globs to a document: its
+    FilePatternAssociation prefixes each glob with **/ and matches it (picomatch; * within one path segment)
+    against the document's URI as sent, percent-encoded; a match of any !glob excludes."""
+
+    def hit(glob: str) -> bool:
+        assert "**" not in glob and "?" not in glob and "[" not in glob, glob  # this emulation's subset
+        body = "".join("[^/]*" if ch == "*" else re.escape(ch) for ch in glob.lstrip("/"))
+        return re.fullmatch(f"(?:.*/)?{body}", uri) is not None
+
+    included = [g for g in globs if not g.startswith("!")]
+    excluded = [g[1:] for g in globs if g.startswith("!")]
+    return any(hit(g) for g in included) and not any(hit(g) for g in excluded)
+
+
+def mapped_schemas(root: Path, rel: str) -> list[dict]:
+    """The schemas the editor applies to `rel`, found the way the language server finds them."""
+    uri = vscode_uri((root / rel).resolve().as_posix())
+    return [body for body, globs in schemas_for(root) if server_matches(globs, uri)]
+
+
 def schema_errors(root: Path, rel: str, typed: bool = False) -> list[str]:
     """What the schema mapped onto `rel` says about it (the editor's squiggles): where, and jsonschema's words up to
     the patterns it quotes."""
-    for body, globs in schemas_for(root):
-        included = [g for g in globs if not g.startswith("!")]
-        excluded = [g[1:] for g in globs if g.startswith("!")]
-        if any(Path(rel).match(g) for g in included) and not any(Path(rel).match(g) for g in excluded):
-            validator = jsonschema.Draft7Validator(body)
-            errors = validator.iter_errors(instance(root / rel, root, typed))
-            return sorted(f"{'/'.join(map(str, e.path))}: {_head(e.message)}" for e in errors)
-    raise AssertionError(f"no schema is mapped onto {rel}")
+    bodies = mapped_schemas(root, rel)
+    assert len(bodies) == 1, f"{len(bodies)} schemas are mapped onto {rel}"
+    validator = jsonschema.Draft7Validator(bodies[0])
+    errors = validator.iter_errors(instance(root / rel, root, typed))
+    return sorted(f"{'/'.join(map(str, e.path))}: {_head(e.message)}" for e in errors)
 
 
 def _head(message: str) -> str:
@@ -110,6 +139,18 @@ def test_every_bundled_data_file_has_a_schema_and_passes_it():
     for rel in data_files:
         for typed in (False, True):
             assert schema_errors(REPO, rel, typed) == [], rel
+
+
+def test_editor_uris_are_encoded_as_vscode_encodes_them():
+    """The helper the tests match with writes a URI as vscode-uri does (URI.file(…).toString(), run once in node):
+    the language server sees the Chinese file names percent-encoded, never as written."""
+    assert vscode_uri("/home/u/proj/data/departments/luohu-quweiban/2023/表1-收入支出决算总表.yaml") == (
+        f"file:///home/u/proj/data/departments/luohu-quweiban/2023/{TABLE1_ENCODED}"
+    )
+    assert vscode_uri("/a/b!c (1)/项目/x.yaml") == "file:///a/b%21c%20%281%29/%E9%A1%B9%E7%9B%AE/x.yaml"
+    assert not server_matches(
+        [f"data/departments/*/*/{FILES[1]}"], vscode_uri(f"/p/data/departments/d/2023/{FILES[1]}")
+    )
 
 
 def test_a_schema_follows_the_format_file(site: TinySite, tables):
@@ -370,7 +411,8 @@ def test_schema_command_writes_checks_and_keeps_other_editor_settings(site: Tiny
     settings = json.loads((site.root / ".vscode/settings.json").read_text(encoding="utf-8"))
     assert settings["editor.tabSize"] == 2
     assert settings["yaml.schemas"]["./schema/shenzhen-2023/table-1.schema.json"] == [
-        f"data/departments/*/*/{FILES[1]}"
+        f"data/departments/*/*/{FILES[1]}",
+        f"data/departments/*/*/{TABLE1_ENCODED}",
     ]
     capsys.readouterr()
     assert main(["schema", "--check", "--site", str(site.root)]) == 0
@@ -398,11 +440,21 @@ def test_each_year_gets_its_formats_schemas_and_a_new_year_needs_no_new_settings
     toml.write_text(toml.read_text(encoding="utf-8") + '2021 = "shenzhen-2021"\n', encoding="utf-8")
     assert main(["schema", "--site", str(site.root)]) == 0
     settings = json.loads((site.root / ".vscode/settings.json").read_text(encoding="utf-8"))["yaml.schemas"]
-    assert settings["./schema/shenzhen-2021/table-1.schema.json"] == [f"data/departments/*/2021/{FILES[1]}"]
+    assert settings["./schema/shenzhen-2021/table-1.schema.json"] == [
+        f"data/departments/*/2021/{FILES[1]}",
+        f"data/departments/*/2021/{TABLE1_ENCODED}",
+    ]
     assert settings["./schema/shenzhen-2023/table-1.schema.json"] == [
         f"data/departments/*/*/{FILES[1]}",
+        f"data/departments/*/*/{TABLE1_ENCODED}",
         f"!data/departments/*/2021/{FILES[1]}",
+        f"!data/departments/*/2021/{TABLE1_ENCODED}",
     ]
+    # As the editor sends them, a 2021 file gets only the 2021 schema and a 2023 file only the 2023 one.
+    for year, fmt_id in ((2021, "shenzhen-2021"), (2023, "shenzhen-2023"), (2024, "shenzhen-2023")):
+        uri = vscode_uri((site.root / f"data/departments/{DEPT}/{year}/{FILES[1]}").as_posix())
+        mapped = [path for path, globs in settings.items() if server_matches(globs, uri)]
+        assert mapped == [f"./schema/{fmt_id}/table-1.schema.json"], year
     toml.write_text(toml.read_text(encoding="utf-8") + '2024 = "shenzhen-2023"\n', encoding="utf-8")
     capsys.readouterr()
     assert main(["schema", "--check", "--site", str(site.root)]) == 0
