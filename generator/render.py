@@ -41,6 +41,47 @@ def _wan(value: Decimal | None) -> str:
     return "—" if value is None else format_amount(value / TEN_THOUSAND)
 
 
+# A project form's cells, as the page prints them. Python rather than Jinja macros: a department-year's
+# project pages call them some two thousand times, and a macro call costs several times a function's.
+
+WITHHELD = "有关内容涉密"
+
+
+def cell_value(cell) -> Markup:
+    """A cell as printed: withheld content marked, ##### shown as printed with what it means, the rest as text."""
+    if cell is None:
+        return Markup("")
+    if cell.value is None and cell.text == WITHHELD:
+        return Markup('<span class="withheld">有关内容涉密</span>')
+    if cell.value is None and cell.text.startswith("#"):
+        return Markup(
+            '<span class="unknown-value" title="原件此格印作 {0}：列宽不足，数值未显示">{0}</span>'
+            '<span class="vh">（原件数值未显示）</span>'
+        ).format(cell.text)
+    return escape(cell.text)
+
+
+def cell_money(cell) -> Markup:
+    """An amount in 元 without separators, as the form prints it; a cell without a value as cell_value."""
+    if cell is None:
+        return Markup("")
+    return cell_value(cell) if cell.value is None else escape(format_plain(cell.value))
+
+
+def measure_attrs(m) -> Markup:
+    """A target or actual value's parsed form, as data attributes (for sorting and comparison in the page)."""
+    if not m:
+        return Markup("")
+    return Markup(' data-comparator="{}" data-value="{}" data-unit="{}"').format(m.comparator, m.number, m.unit)
+
+
+def form_text(linker, text: str) -> Markup:
+    """An indicator's text: withheld content marked as such, otherwise with its glossary terms linked."""
+    if text in (WITHHELD, WITHHELD + "。"):
+        return Markup('<span class="withheld">{}</span>').format(text)
+    return linker.link(text, True)
+
+
 @functools.lru_cache(maxsize=4)
 def environment(templates: Path) -> Environment:
     """The templates, compiled once per process however many department-years it renders."""
@@ -54,6 +95,7 @@ def environment(templates: Path) -> Environment:
     )
     env.filters.update(money=format_amount, plain=format_plain, pct=_pct, wan=_wan)
     env.globals.update(indicator_rows=indicator_rows, downloads=downloads, json_script=_json_script, tally=tally)
+    env.globals.update(cell_value=cell_value, cell_money=cell_money, measure_attrs=measure_attrs, form_text=form_text)
     return env
 
 
