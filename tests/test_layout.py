@@ -41,3 +41,34 @@ def test_indented_rows_of_table_4_sit_in_from_their_heading(browser, public: Pat
     indented = padding_left(page, "#row-29 th.label")
     assert indented > heading, (heading, indented)
     visit.close()
+
+
+PROJECT = "440303221040200000000"  # 深圳市罗湖区智慧档案馆项目: the 21-digit code of the printed form
+
+
+@pytest.mark.parametrize("width", [375, 600, 1280])
+def test_project_code_is_whole_and_on_one_line(browser, public: Path, width: int):
+    """The 项目编码 is read and copied as one unit: none of its 21 digits hidden under the next cell or clipped,
+    and not broken across lines where the header has room for it."""
+    visit = Visit(browser, width)
+    page = visit.open(public.joinpath(*YEAR_DIR, "projects", f"{PROJECT}.html"))
+    code = page.locator(".form-head dd.code")
+    assert code.inner_text() == PROJECT
+    box = code.evaluate(
+        """e => {
+          const r = e.getBoundingClientRect(), cell = e.parentElement.getBoundingClientRect();
+          const range = document.createRange(); range.selectNodeContents(e);
+          const text = range.getBoundingClientRect(), lines = range.getClientRects().length;
+          const next = e.parentElement.nextElementSibling.getBoundingClientRect();
+          return {scroll: e.scrollWidth, client: e.clientWidth, right: r.right, cellRight: cell.right,
+                  textRight: text.right, textBottom: text.bottom, cellBottom: cell.bottom, lines,
+                  next: {left: next.left, top: next.top, right: next.right, bottom: next.bottom}};
+        }"""
+    )
+    assert box["scroll"] <= box["client"], f"the code overflows its cell at {width}px: {box}"
+    assert box["textRight"] <= box["cellRight"] + 0.5 and box["textBottom"] <= box["cellBottom"] + 0.5, box
+    n = box["next"]
+    overlaps = box["textRight"] > n["left"] + 0.5 and n["top"] < box["textBottom"] and n["bottom"] > box["textBottom"] - 1
+    assert not overlaps, f"the code runs under the next cell at {width}px: {box}"
+    assert box["lines"] == 1, f"the code is broken over {box['lines']} lines at {width}px"
+    visit.close()
