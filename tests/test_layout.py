@@ -72,3 +72,59 @@ def test_project_code_is_whole_and_on_one_line(browser, public: Path, width: int
     assert not overlaps, f"the code runs under the next cell at {width}px: {box}"
     assert box["lines"] == 1, f"the code is broken over {box['lines']} lines at {width}px"
     visit.close()
+
+
+ROW_BOXES = """t => Array.from(t.tBodies[0].rows, r => {
+  const b = r.getBoundingClientRect(), label = r.querySelector('th.label');
+  const range = document.createRange(); if (label) range.selectNodeContents(label);
+  const lh = label ? parseFloat(getComputedStyle(label).lineHeight) : 0;
+  return {no: (r.querySelector('td.no') || {}).textContent, top: b.top, bottom: b.bottom,
+          lines: label && label.textContent.trim() ? Math.round(range.getBoundingClientRect().height / lh) : 0};
+})"""
+
+
+def table_4(browser, public: Path, width: int, large: bool):
+    visit = Visit(browser, width)
+    page = visit.open(public.joinpath(*YEAR_DIR, "table-4.html"))
+    if large:
+        page.get_by_role("button", name="大字").click()
+    return visit, page
+
+
+@pytest.mark.parametrize("width", [1100, 1280])
+def test_table_4_halves_side_by_side_row_for_row(browser, public: Path, width: int):
+    """表4 is printed as two halves side by side, row 1 beside row 33 … 本年收入合计 (27) beside 本年支出合计 (59),
+    总计 (32) beside 总计 (64). On a wide screen the two halves keep that pairing; no row name wraps, and neither
+    half has to scroll sideways."""
+    visit, page = table_4(browser, public, width, False)
+    left_box, right_box = page.locator("#part-1").bounding_box(), page.locator("#part-2").bounding_box()
+    assert right_box["x"] >= left_box["x"] + left_box["width"] and abs(right_box["y"] - left_box["y"]) <= 1
+    income = page.locator("#part-1").evaluate(ROW_BOXES)
+    spending = page.locator("#part-2").evaluate(ROW_BOXES)
+    assert [r["no"] for r in income] == [str(n) for n in range(1, 33)]
+    assert [r["no"] for r in spending] == [str(n) for n in range(33, 65)]
+    for left, right in zip(income, spending, strict=True):
+        assert abs(left["top"] - right["top"]) <= 1 and abs(left["bottom"] - right["bottom"]) <= 1, (
+            f"row {left['no']} and row {right['no']} are not on one line at {width}px: {left} {right}"
+        )
+    wrapped = [r["no"] for r in income + spending if r["lines"] > 1]
+    assert not wrapped, f"row names wrap at {width}px in rows {wrapped}"
+    for part in ("#part-1", "#part-2"):
+        scroll = page.locator(part).evaluate("t => [t.parentElement.scrollWidth, t.parentElement.clientWidth]")
+        assert scroll[0] <= scroll[1], f"{part} scrolls sideways at {width}px: {scroll}"
+    visit.close()
+
+
+@pytest.mark.parametrize(
+    "width,large", [(600, False), (1024, False), (1280, True)], ids=["600", "1024", "1280-大字"]
+)
+def test_table_4_halves_stack_where_they_do_not_fit_side_by_side(browser, public: Path, width: int, large: bool):
+    """Where the two halves do not both fit (a narrower screen, or 大字), 支出 goes under 收入 at the full width
+    instead of being squeezed beside it."""
+    visit, page = table_4(browser, public, width, large)
+    income = page.locator("#part-1").bounding_box()
+    spending = page.locator("#part-2").bounding_box()
+    assert spending["y"] >= income["y"] + income["height"], (income, spending)
+    widths = page.locator(".parts").evaluate("p => [p.clientWidth, ...Array.from(p.children, c => c.clientWidth)]")
+    assert all(w >= widths[0] - 1 for w in widths[1:]), widths
+    visit.close()
