@@ -128,3 +128,21 @@ def test_table_4_halves_stack_where_they_do_not_fit_side_by_side(browser, public
     widths = page.locator(".parts").evaluate("p => [p.clientWidth, ...Array.from(p.children, c => c.clientWidth)]")
     assert all(w >= widths[0] - 1 for w in widths[1:]), widths
     visit.close()
+
+
+def test_table_9_headers_keep_a_few_characters_a_line_at_phone_width(browser, public: Path):
+    """表9 has fourteen columns: at 375 px its headers (因公出国（境）费, 公务用车运行维护费 …) must not wrap one
+    character a line. The table scrolls inside its own box instead (the page itself never scrolls sideways)."""
+    visit = Visit(browser, 375)
+    page = visit.open(public.joinpath(*YEAR_DIR, "table-9.html"))
+    widths = page.locator("table.form thead th.h-col").evaluate_all(
+        """cells => cells.map(c => { const s = getComputedStyle(c);
+             return [c.textContent.trim(),
+                     (c.clientWidth - parseFloat(s.paddingLeft) - parseFloat(s.paddingRight)) / parseFloat(s.fontSize)]; })"""
+    )
+    assert len(widths) == 12
+    narrow = [(label, round(w, 2)) for label, w in widths if w < 3]
+    assert not narrow, f"header cells under three characters wide: {narrow}"
+    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow <= 0
+    visit.close()
