@@ -36,6 +36,37 @@ def test_misspelt_row_name(site: TinySite, tables, capsys):
     assert any(x.startswith(expected) for x in lines(text)), text
 
 
+@pytest.mark.parametrize(
+    "table,written,meant",
+    [(1, "科学技术支岀", "科学技术支出"), (4, "住房保障支付", "住房保障支出"), (1, "一、一般公共服务支岀", "一般公共服务支出")],
+)
+def test_misspelt_expenditure_row_is_offered_the_printed_name(site: TinySite, tables, capsys, table, written, meant):
+    """表1 and 表4 list the 26 function classes by name (a wrong character, 岀 for 出, is easy to type): the
+    suggestion is the name as printed on the form, not the class code the format files it under."""
+    tables[table]["支出"][written] = tables[table]["支出"].pop("一般公共服务支出")
+    site.write_tables(tables)
+    code, text = run(site, "validate", capsys=capsys)
+    rel = site.table_rel(table)
+    line = site.line_of(rel, written)
+    assert code == 1
+    name = {1: "表1 收入支出决算总表", 4: "表4 财政拨款收入支出决算总表"}[table]
+    expected = f"{rel}:{line}: 错误：{name}「支出」里没有“{written}”这一行。是否应为「{meant}」？"
+    assert expected in lines(text), text
+
+
+def test_misspelt_economic_row_is_offered_code_and_name(site: TinySite, tables, capsys):
+    """表6 prints the code beside the name, and that is how its rows are written: the suggestion says both."""
+    tables[6]["人员经费"]["30101 基本公资"] = tables[6]["人员经费"].pop("30101 基本工资")
+    site.write_tables(tables)
+    code, text = run(site, "validate", capsys=capsys)
+    rel = site.table_rel(6)
+    expected = (
+        f"{rel}:{site.line_of(rel, '基本公资')}: 错误：表6 一般公共预算财政拨款基本支出决算明细表「人员经费」里没有"
+        "“30101 基本公资”这一行。是否应为「30101 基本工资」？"
+    )
+    assert code == 1 and expected in lines(text), text
+
+
 def test_misspelt_column_name(site: TinySite, tables, capsys):
     row = tables[3]["2010301 行政运行"]
     row["基本支付"] = row.pop("基本支出")
