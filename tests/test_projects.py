@@ -383,6 +383,11 @@ def test_department_with_only_projects_says_what_it_did_not_publish(public: Path
     page = (public / "luohu-zhengshuju" / "2023" / "index.html").read_text(encoding="utf-8")
     assert "附件 项目支出绩效自评表（7 个项目）" in page
     assert "不含：第一部分 概况；第二部分 部门决算表（九张表）；第三部分 情况说明；第四部分 名词解释" in page
+    # No tables, so nothing to say about checking them (not “九张表共核对 0 项”); the projects' checks are on
+    # their own pages. A department that publishes its tables gets the line.
+    assert "九张表共核对" not in page
+    tables = (public / "luohu-quweiban" / "2023" / "index.html").read_text(encoding="utf-8")
+    assert re.search(r'<p class="check-line">九张表\s*共核对 [1-9]\d* 项', tables)
 
 
 @pytest.mark.parametrize(
