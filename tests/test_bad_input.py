@@ -4,6 +4,7 @@ and nothing lost (no source file is ever rewritten)."""
 from __future__ import annotations
 
 import hashlib
+import re
 import subprocess
 import sys
 
@@ -123,6 +124,57 @@ def test_malformed_yaml(site: TinySite, tables, capsys, broken, needle, message)
     mine = [x for x in lines(text) if x.startswith(f"{rel}:")]
     assert mine and "错误：" in mine[0] and message in mine[0], text
     assert int(mine[0].split(":")[1]) == site.line_of(rel, needle)
+
+
+PROJECT_REL = f"data/departments/{DEPT}/{YEAR}/项目/440303000000000000001.yaml"
+
+
+@pytest.mark.parametrize(
+    "broken,needle,message",
+    [
+        (
+            "项目名称: 测试项目\n原件差异: [得分合计, 指标得分\n总分:\n  分值: 100\n",
+            "原件差异",
+            "这一行的“[”在 YAML 里表示列表，但没有找到与它配对的“]”，或各项之间缺少半角逗号“,”。请补上“]”；",
+        ),
+        (
+            "项目名称: 测试项目\n总分: {分值: 100,\n  得分: 96.00\n年度总体目标:\n  预期目标: 完成。\n",
+            "总分",
+            "这一行的“{”在 YAML 里表示一组“名称: 值”，但没有找到与它配对的“}”",
+        ),
+        (
+            "项目名称: 测试项目\n原件差异: [得分合计，指标得分\n总分:\n  分值: 100\n",
+            "原件差异",
+            "这一行用了全角逗号“，”，请改为半角“,”。",
+        ),
+        (
+            "项目名称: 测试项目\n原件备注:\n  - 原件第 3 行空白。\n  - [注] 原件此格印作 ####。\n  - 第三条。\n",
+            "[注]",
+            "这一行的值以“[”开头，YAML 把“[…]”读作列表，其后不能再接文字。若它是文字的一部分（如“[注] …”）",
+        ),
+        (
+            "项目名称: 测试项目\n项目编码: [注] 见原件\n绩效自评年度: 2023\n",
+            "项目编码",
+            "这一行的值以“[”开头，YAML 把“[…]”读作列表，其后不能再接文字。",
+        ),
+        ("项目名称: ]测试项目\n", "项目名称", "这一行的值以“]”开头，这个符号在 YAML 里有特殊含义。请把整段文字用引号括起来。"),
+        ("项目名称: 测试项目\n原件差异: - 得分合计\n", "原件差异", "“- ”开头的列表项要另起一行，并比上一行多缩进"),
+    ],
+    ids=["unclosed-bracket", "unclosed-brace", "full-width-comma-in-list", "bracket-starts-list-item",
+         "bracket-starts-value", "closing-bracket-starts-value", "dash-after-colon"],
+)  # fmt: skip
+def test_lists_and_brackets_written_wrong_are_explained_in_chinese(site: TinySite, tables, capsys, broken, needle, message):
+    """“[” and “{” open a YAML list or mapping: left open, PyYAML gives up lines later in English (“did not find
+    expected ',' or ']'”). The message is in Chinese and names the line with the bracket; so for a bracket that
+    was meant as text, and a list item written after a colon."""
+    site.write_tables(tables)
+    site.write(PROJECT_REL, broken)
+    code, text = run(site, "validate", capsys=capsys)
+    assert code == 1
+    mine = [x for x in lines(text) if x.startswith(f"{PROJECT_REL}:")]
+    assert mine and f"{PROJECT_REL}:{site.line_of(PROJECT_REL, needle)}: 错误：" in mine[0], text
+    assert message in mine[0], mine[0]
+    assert not re.search(r"[A-Za-z]{3,}", mine[0].split(": 错误：", 1)[1].replace("YAML", "")), mine[0]
 
 
 def test_duplicate_key(site: TinySite, tables, capsys):
