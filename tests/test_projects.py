@@ -116,6 +116,30 @@ def test_execution_rate_is_recomputed_at_printed_precision(site: TinySite):
     )
 
 
+# The edge of each project check's rounding allowance, on the exact project above (90.00%, 9.00 + 87 = 96):
+# 执行率 and 资金得分 are recomputed to the printed precision and may differ by one unit in the last place
+# (half-up against truncation); 资金合计 (three sources) and the 分值/得分 totals (资金 + six indicators) by
+# 0.005 × (n + 1) as every total (DOMAIN.md §3): 0.02 for three parts, 0.04 for seven.
+EDGES = [
+    ("：执行率：", ("资金使用情况", "执行率"), ("90.01", "89.99"), ("90.02", "89.98")),
+    ("：资金得分：", ("资金使用情况", "得分"), ("9.01", "8.99"), ("9.02", "8.98")),
+    ("「年度资金总额」的全年执行数", ("资金使用情况", "年度资金总额", "全年执行数"), ("90000.02", "89999.98"), ("90000.03", "89999.97")),
+    ("：分值合计：", ("总分", "分值"), ("100.04", "99.96"), ("100.05", "99.95")),
+    ("：得分合计：", ("总分", "得分"), ("96.04", "95.96"), ("96.05", "95.95")),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("rule,path,inside,outside", EDGES, ids=[e[0].strip("：") for e in EDGES])
+def test_project_rounding_allowance_at_its_edge(site: TinySite, rule, path, inside, outside):
+    for printed, status in [*((v, "rounding") for v in inside), *((v, "error") for v in outside)]:
+        body = project()
+        node = body
+        for step in path[:-1]:
+            node = node[step]
+        node[path[-1]] = printed
+        assert result(report_for(site, body), rule).status == status, f"{'/'.join(path)} printed as {printed}"
+
+
 def test_fund_score_is_weight_times_rate(site: TinySite):
     body = project()
     body["资金使用情况"]["得分"] = "9.50"
