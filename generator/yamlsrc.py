@@ -78,7 +78,10 @@ _PROBLEMS = [
         "这一行以 YAML 的特殊符号开头（如 @、`、%），请把整段文字用引号括起来。",
     ),
     ("expected alphabetic or numeric character", "“*”或“&”开头的文字在 YAML 里有特殊含义，请用引号括起来。"),
-    ("did not find expected alphabetic or numeric character", "“*”或“&”开头的文字在 YAML 里有特殊含义，请用引号括起来。"),
+    (
+        "did not find expected alphabetic or numeric character",
+        "“*”或“&”开头的文字在 YAML 里有特殊含义，请用引号括起来。",
+    ),
     *(
         (prefix, "“- ”开头的列表项要另起一行，并比上一行多缩进；若“-”是文字的一部分，请把整段文字用引号括起来。")
         for prefix in ("block sequence entries are not allowed", "sequence entries are not allowed")  # libyaml, PyYAML
@@ -87,7 +90,10 @@ _PROBLEMS = [
 
 # A value opened with “[” or “{” is a flow collection (a list, a group of “名称: 值”) that must close on its
 # bracket; PyYAML reports the problem where it gave up, often lines later, and names the opening line as context.
-_FLOW = {"while parsing a flow sequence": ("[", "]", "列表"), "while parsing a flow mapping": ("{", "}", "一组“名称: 值”")}
+_FLOW = {
+    "while parsing a flow sequence": ("[", "]", "列表"),
+    "while parsing a flow mapping": ("{", "}", "一组“名称: 值”"),
+}
 _FLOW_TAIL = ("did not find expected key", "expected <block end>", "did not find expected '-' indicator")
 _NO_CONTENT = ("did not find expected node content", "expected the node content")
 

@@ -39,7 +39,11 @@ def test_misspelt_row_name(site: TinySite, tables, capsys):
 
 @pytest.mark.parametrize(
     "table,written,meant",
-    [(1, "科学技术支岀", "科学技术支出"), (4, "住房保障支付", "住房保障支出"), (1, "一、一般公共服务支岀", "一般公共服务支出")],
+    [
+        (1, "科学技术支岀", "科学技术支出"),
+        (4, "住房保障支付", "住房保障支出"),
+        (1, "一、一般公共服务支岀", "一般公共服务支出"),
+    ],
 )
 def test_misspelt_expenditure_row_is_offered_the_printed_name(site: TinySite, tables, capsys, table, written, meant):
     """表1 and 表4 list the 26 function classes by name (a wrong character, 岀 for 出, is easy to type): the
@@ -163,7 +167,9 @@ PROJECT_REL = f"data/departments/{DEPT}/{YEAR}/项目/440303000000000000001.yaml
     ids=["unclosed-bracket", "unclosed-brace", "full-width-comma-in-list", "bracket-starts-list-item",
          "bracket-starts-value", "closing-bracket-starts-value", "dash-after-colon"],
 )  # fmt: skip
-def test_lists_and_brackets_written_wrong_are_explained_in_chinese(site: TinySite, tables, capsys, broken, needle, message):
+def test_lists_and_brackets_written_wrong_are_explained_in_chinese(
+    site: TinySite, tables, capsys, broken, needle, message
+):
     """“[” and “{” open a YAML list or mapping: left open, PyYAML gives up lines later in English (“did not find
     expected ',' or ']'”). The message is in Chinese and names the line with the bracket; so for a bracket that
     was meant as text, and a list item written after a colon."""

@@ -68,7 +68,9 @@ def test_project_code_is_whole_and_on_one_line(browser, public: Path, width: int
     assert box["scroll"] <= box["client"], f"the code overflows its cell at {width}px: {box}"
     assert box["textRight"] <= box["cellRight"] + 0.5 and box["textBottom"] <= box["cellBottom"] + 0.5, box
     n = box["next"]
-    overlaps = box["textRight"] > n["left"] + 0.5 and n["top"] < box["textBottom"] and n["bottom"] > box["textBottom"] - 1
+    overlaps = (
+        box["textRight"] > n["left"] + 0.5 and n["top"] < box["textBottom"] and n["bottom"] > box["textBottom"] - 1
+    )
     assert not overlaps, f"the code runs under the next cell at {width}px: {box}"
     assert box["lines"] == 1, f"the code is broken over {box['lines']} lines at {width}px"
     visit.close()
@@ -115,9 +117,7 @@ def test_table_4_halves_side_by_side_row_for_row(browser, public: Path, width: i
     visit.close()
 
 
-@pytest.mark.parametrize(
-    "width,large", [(600, False), (1024, False), (1280, True)], ids=["600", "1024", "1280-大字"]
-)
+@pytest.mark.parametrize("width,large", [(600, False), (1024, False), (1280, True)], ids=["600", "1024", "1280-大字"])
 def test_table_4_halves_stack_where_they_do_not_fit_side_by_side(browser, public: Path, width: int, large: bool):
     """Where the two halves do not both fit (a narrower screen, or 大字), 支出 goes under 收入 at the full width
     instead of being squeezed beside it."""
