@@ -234,6 +234,22 @@ def test_unknown_values_are_warnings_and_make_the_total_unknown(site: TinySite):
     assert result(report, "得分合计").status == "unknown"
 
 
+def test_lists_of_departments_say_how_many_checks_could_not_be_made(site: TinySite):
+    """A total printed as #### cannot be checked: the home page and the department page say so beside the count."""
+    body = project()
+    body["年度绩效指标"][0]["得分"] = '"#####"'
+    write(site, body)
+    unknown = sum(1 for c in validate(site.root).checks if c.status == "unknown")
+    assert unknown == 1  # 得分合计, which depends on the unreadable 得分
+    build(site.root)
+    for page in ("index.html", f"{DEPT}/index.html"):
+        html = (site.root / "public" / page).read_text(encoding="utf-8")
+        assert "，无不符，1 项因数值未知无法核对" in html, page
+    write(site, project())
+    build(site.root)
+    assert "无法核对" not in (site.root / "public" / "index.html").read_text(encoding="utf-8")
+
+
 def test_withheld_and_not_scored_cells_are_left_out_of_sums_not_errors(site: TinySite):
     body = project()
     row = body["年度绩效指标"][4]
