@@ -13,7 +13,7 @@ from pathlib import Path
 from . import yamlsrc
 from .config import SiteConfig
 from .diagnostics import Diagnostics, Loc, UserError
-from .formats import Format, Part, TableFormat, load_format, norm
+from .formats import ORDINAL, Format, Part, Row, TableFormat, load_format, norm
 from .money import WITHHELD, AmountError, decimals, is_unknown_mark, parse_decimal
 from .sources import (
     Cell,
@@ -294,7 +294,7 @@ def _read_part(r: FileReader, table: TableSource, part: Part, rows: Map, context
         else:
             row = part.find_row(key)
             if row is None:
-                names = [x.key for x in part.data_rows]
+                names = [_row_name(part, x) for x in part.data_rows]
                 r.error(line, f"{context}里没有“{key}”这一行。{suggest(key, names)}", "unknown-row")
                 continue
             row_key = row.key
@@ -317,6 +317,16 @@ def _read_part(r: FileReader, table: TableSource, part: Part, rows: Map, context
         else:
             names = "、".join(c.key for c in part.columns)
             r.error(line, f"{label}有多栏（{names}），请在它下面分行写出各栏金额。", "type")
+
+
+def _row_name(part: Part, row: Row) -> str:
+    """A row as a person writes it: 表1/表4 file the function classes under their codes but print (and are written
+    as) their names, without the ordinal (“一、”); 表6 prints the code beside the name (“301 工资福利支出”)."""
+    if not row.code or not row.label:
+        return row.key
+    if any(s.field == "code" for s in part.stub):
+        return f"{row.code} {row.label}"
+    return ORDINAL.sub("", row.label)
 
 
 def _classified_row(r: FileReader, key: str, line: int, context: str) -> tuple[str, str] | None:

@@ -411,7 +411,8 @@ def department(ds: DepartmentSource) -> Department:
 
 
 def glossary_terms(entries: dict[str, GlossaryEntry]) -> list[GlossaryTerm]:
-    return [GlossaryTerm(e, f"glossary/{slug}.html") for slug, e in sorted(entries.items(), key=lambda kv: kv[1].term)]
+    # By slug, which is the term's 拼音 (content/glossary/<拼音>.md): the order of a Chinese index.
+    return [GlossaryTerm(e, f"glossary/{slug}.html") for slug, e in sorted(entries.items())]
 
 
 def build_site(config: SiteConfig, source, checks: list[CheckResult], narrative_checks: dict, failed: bool) -> Site:

@@ -78,7 +78,42 @@ _PROBLEMS = [
         "这一行以 YAML 的特殊符号开头（如 @、`、%），请把整段文字用引号括起来。",
     ),
     ("expected alphabetic or numeric character", "“*”或“&”开头的文字在 YAML 里有特殊含义，请用引号括起来。"),
+    (
+        "did not find expected alphabetic or numeric character",
+        "“*”或“&”开头的文字在 YAML 里有特殊含义，请用引号括起来。",
+    ),
+    *(
+        (prefix, "“- ”开头的列表项要另起一行，并比上一行多缩进；若“-”是文字的一部分，请把整段文字用引号括起来。")
+        for prefix in ("block sequence entries are not allowed", "sequence entries are not allowed")  # libyaml, PyYAML
+    ),
 ]
+
+# A value opened with “[” or “{” is a flow collection (a list, a group of “名称: 值”) that must close on its
+# bracket; PyYAML reports the problem where it gave up, often lines later, and names the opening line as context.
+_FLOW = {
+    "while parsing a flow sequence": ("[", "]", "列表"),
+    "while parsing a flow mapping": ("{", "}", "一组“名称: 值”"),
+}
+_FLOW_TAIL = ("did not find expected key", "expected <block end>", "did not find expected '-' indicator")
+_NO_CONTENT = ("did not find expected node content", "expected the node content")
+
+
+def _flow_message(opening: str, closing: str, what: str, source: str) -> str:
+    comma = "这一行用了全角逗号“，”，请改为半角“,”。" if "，" in source else ""
+    return (
+        f"这一行的“{opening}”在 YAML 里表示{what}，但没有找到与它配对的“{closing}”，或各项之间缺少半角逗号“,”。{comma}"
+        f"请补上“{closing}”；若“{opening}”是文字的一部分（如“{opening}注{closing}”），请把整段文字用引号括起来。"
+    )
+
+
+def _value_start(source: str) -> str:
+    """The first character of the value on a line (after “名称: ” or “- ”), or of the line."""
+    code = source.split(" #", 1)[0]
+    value = code.split(": ", 1)[1] if ": " in code else code
+    value = value.strip()
+    while value.startswith("- "):
+        value = value[2:].lstrip()
+    return value[:1]
 
 
 def _explain(exc: yaml.MarkedYAMLError, text: str) -> tuple[int, str]:
@@ -98,6 +133,9 @@ def _explain(exc: yaml.MarkedYAMLError, text: str) -> tuple[int, str]:
 
     if exc.context and "quoted scalar" in exc.context and exc.context_mark:
         return exc.context_mark.line + 1, "这一行的引号没有成对闭合。"
+    if exc.context in _FLOW and exc.context_mark:  # the line that opened the bracket, not where PyYAML gave up
+        opened = exc.context_mark.line + 1
+        return opened, _flow_message(*_FLOW[exc.context], source(opened))
     for n in (line, line - 1):
         code = source(n).split(" #", 1)[0]
         if "：" in code and ": " not in code and not code.strip().startswith("#"):
@@ -105,6 +143,15 @@ def _explain(exc: yaml.MarkedYAMLError, text: str) -> tuple[int, str]:
     indent = source(line)[: len(source(line)) - len(source(line).lstrip())]
     if "\t" in indent or "\t" in problem:
         return line, "不能用 Tab 键缩进，请改用空格。"
+    start = _value_start(source(line))
+    if start in ("[", "{") and problem.startswith(_FLOW_TAIL):
+        closing, what = {"[": ("]", "列表"), "{": ("}", "一组“名称: 值”")}[start]
+        return line, (
+            f"这一行的值以“{start}”开头，YAML 把“{start}…{closing}”读作{what}，其后不能再接文字。"
+            f"若它是文字的一部分（如“{start}注{closing} …”），请把整段文字用引号括起来。"
+        )
+    if start in ("]", "}", ",") and problem.startswith(_NO_CONTENT):
+        return line, f"这一行的值以“{start}”开头，这个符号在 YAML 里有特殊含义。请把整段文字用引号括起来。"
     for prefix, message in _PROBLEMS:
         if problem.startswith(prefix):
             return line, message

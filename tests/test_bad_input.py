@@ -4,6 +4,7 @@ and nothing lost (no source file is ever rewritten)."""
 from __future__ import annotations
 
 import hashlib
+import re
 import subprocess
 import sys
 
@@ -34,6 +35,41 @@ def test_misspelt_row_name(site: TinySite, tables, capsys):
     assert code == 1
     expected = f"{rel}:{line}: 错误：表1 收入支出决算总表「收入」里没有“一般公共预算财政拨款收人”这一行。是否应为「一般公共预算财政拨款收入」？"
     assert any(x.startswith(expected) for x in lines(text)), text
+
+
+@pytest.mark.parametrize(
+    "table,written,meant",
+    [
+        (1, "科学技术支岀", "科学技术支出"),
+        (4, "住房保障支付", "住房保障支出"),
+        (1, "一、一般公共服务支岀", "一般公共服务支出"),
+    ],
+)
+def test_misspelt_expenditure_row_is_offered_the_printed_name(site: TinySite, tables, capsys, table, written, meant):
+    """表1 and 表4 list the 26 function classes by name (a wrong character, 岀 for 出, is easy to type): the
+    suggestion is the name as printed on the form, not the class code the format files it under."""
+    tables[table]["支出"][written] = tables[table]["支出"].pop("一般公共服务支出")
+    site.write_tables(tables)
+    code, text = run(site, "validate", capsys=capsys)
+    rel = site.table_rel(table)
+    line = site.line_of(rel, written)
+    assert code == 1
+    name = {1: "表1 收入支出决算总表", 4: "表4 财政拨款收入支出决算总表"}[table]
+    expected = f"{rel}:{line}: 错误：{name}「支出」里没有“{written}”这一行。是否应为「{meant}」？"
+    assert expected in lines(text), text
+
+
+def test_misspelt_economic_row_is_offered_code_and_name(site: TinySite, tables, capsys):
+    """表6 prints the code beside the name, and that is how its rows are written: the suggestion says both."""
+    tables[6]["人员经费"]["30101 基本公资"] = tables[6]["人员经费"].pop("30101 基本工资")
+    site.write_tables(tables)
+    code, text = run(site, "validate", capsys=capsys)
+    rel = site.table_rel(6)
+    expected = (
+        f"{rel}:{site.line_of(rel, '基本公资')}: 错误：表6 一般公共预算财政拨款基本支出决算明细表「人员经费」里没有"
+        "“30101 基本公资”这一行。是否应为「30101 基本工资」？"
+    )
+    assert code == 1 and expected in lines(text), text
 
 
 def test_misspelt_column_name(site: TinySite, tables, capsys):
@@ -92,6 +128,59 @@ def test_malformed_yaml(site: TinySite, tables, capsys, broken, needle, message)
     mine = [x for x in lines(text) if x.startswith(f"{rel}:")]
     assert mine and "错误：" in mine[0] and message in mine[0], text
     assert int(mine[0].split(":")[1]) == site.line_of(rel, needle)
+
+
+PROJECT_REL = f"data/departments/{DEPT}/{YEAR}/项目/440303000000000000001.yaml"
+
+
+@pytest.mark.parametrize(
+    "broken,needle,message",
+    [
+        (
+            "项目名称: 测试项目\n原件差异: [得分合计, 指标得分\n总分:\n  分值: 100\n",
+            "原件差异",
+            "这一行的“[”在 YAML 里表示列表，但没有找到与它配对的“]”，或各项之间缺少半角逗号“,”。请补上“]”；",
+        ),
+        (
+            "项目名称: 测试项目\n总分: {分值: 100,\n  得分: 96.00\n年度总体目标:\n  预期目标: 完成。\n",
+            "总分",
+            "这一行的“{”在 YAML 里表示一组“名称: 值”，但没有找到与它配对的“}”",
+        ),
+        (
+            "项目名称: 测试项目\n原件差异: [得分合计，指标得分\n总分:\n  分值: 100\n",
+            "原件差异",
+            "这一行用了全角逗号“，”，请改为半角“,”。",
+        ),
+        (
+            "项目名称: 测试项目\n原件备注:\n  - 原件第 3 行空白。\n  - [注] 原件此格印作 ####。\n  - 第三条。\n",
+            "[注]",
+            "这一行的值以“[”开头，YAML 把“[…]”读作列表，其后不能再接文字。若它是文字的一部分（如“[注] …”）",
+        ),
+        (
+            "项目名称: 测试项目\n项目编码: [注] 见原件\n绩效自评年度: 2023\n",
+            "项目编码",
+            "这一行的值以“[”开头，YAML 把“[…]”读作列表，其后不能再接文字。",
+        ),
+        ("项目名称: ]测试项目\n", "项目名称", "这一行的值以“]”开头，这个符号在 YAML 里有特殊含义。请把整段文字用引号括起来。"),
+        ("项目名称: 测试项目\n原件差异: - 得分合计\n", "原件差异", "“- ”开头的列表项要另起一行，并比上一行多缩进"),
+    ],
+    ids=["unclosed-bracket", "unclosed-brace", "full-width-comma-in-list", "bracket-starts-list-item",
+         "bracket-starts-value", "closing-bracket-starts-value", "dash-after-colon"],
+)  # fmt: skip
+def test_lists_and_brackets_written_wrong_are_explained_in_chinese(
+    site: TinySite, tables, capsys, broken, needle, message
+):
+    """“[” and “{” open a YAML list or mapping: left open, PyYAML gives up lines later in English (“did not find
+    expected ',' or ']'”). The message is in Chinese and names the line with the bracket; so for a bracket that
+    was meant as text, and a list item written after a colon."""
+    site.write_tables(tables)
+    site.write(PROJECT_REL, broken)
+    code, text = run(site, "validate", capsys=capsys)
+    assert code == 1
+    mine = [x for x in lines(text) if x.startswith(f"{PROJECT_REL}:")]
+    assert mine and f"{PROJECT_REL}:{site.line_of(PROJECT_REL, needle)}: 错误：" in mine[0], text
+    assert message in mine[0], mine[0]
+    assert not re.search(r"[A-Za-z]{3,}", mine[0].split(": 错误：", 1)[1].replace("YAML", "")), mine[0]
 
 
 def test_duplicate_key(site: TinySite, tables, capsys):

@@ -175,6 +175,19 @@ def test_glossary_terms_link_from_tables_and_list_where_they_appear(built: Path)
     assert f'href="../{DEPT}/{YEAR}/table-3.html"' in term
 
 
+def test_glossary_index_is_in_pinyin_order(built: Path):
+    """The site's glossary is an index a reader looks terms up in, ordered as Chinese reference works are: by
+    汉语拼音 (not by code point, which put “三公”经费 first for its quotation mark and 上级 before 事业 by chance).
+    A department's own 第四部分 keeps its printed order on its terms page."""
+    index = (built / "glossary" / "index.html").read_text(encoding="utf-8")
+    listed = re.findall(r'<dt><a href="[^"]*">([^<]+)</a></dt>', index)
+    assert listed == [
+        "财政拨款收入", "附属单位上缴收入", "基本支出", "结余分配", "机关运行经费", "经营收入", "经营支出",
+        "年初结转和结余", "年末结转和结余", "其他收入", "“三公”经费", "上级补助收入", "事业收入",
+        "使用非财政拨款结余（含专用结余）", "项目支出",
+    ]  # fmt: skip
+
+
 def test_bundled_site_builds_and_shows_empty_tables_and_its_parts(tmp_path: Path):
     out = tmp_path / "public"
     build(REPO, out)

@@ -7,7 +7,7 @@ real loader and checker, and looks at that identity's result and at the message 
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_FLOOR, Decimal
 from pathlib import Path
 
 import pytest
@@ -121,6 +121,34 @@ def test_identity_difference_inside_rounding_bound_is_a_note(site: TinySite, tab
     assert result.bound == Decimal("0.005") * (len(parts) + 1)
     notes = [d for d in report.diagnostics.items if d.level == "note" and d.loc == result.total.loc]
     assert notes and "在尾数误差允许范围" in notes[0].message and "不是错误" in notes[0].message
+
+
+def largest_step_inside(n_parts: int) -> Decimal:
+    """The largest difference in whole 0.01 steps that rounding alone can make: 0.005 × (n + 1) (DOMAIN.md §3),
+    floored to 0.01. 0.01 for one or two parts, 0.02 for three, 0.03 for five, 0.13 for 26."""
+    return (Decimal("0.005") * (n_parts + 1)).quantize(Decimal("0.01"), rounding=ROUND_FLOOR)
+
+
+@pytest.mark.parametrize("sign", ["+", "-"])
+@pytest.mark.parametrize("name,total,parts", CASES, ids=[c[0] for c in CASES])
+def test_identity_difference_at_the_edge_of_the_bound_is_rounding(site: TinySite, tables, name, total, parts, sign):
+    edge = largest_step_inside(len(parts))
+    shift(tables, total, f"{sign}{edge}")
+    site.write_tables(tables)
+    result = result_for(validate(site.root), total, parts)
+    assert result.diff == Decimal(f"{sign}{edge}")
+    assert result.status == "rounding", f"a difference of {sign}{edge} with {len(parts)} parts is rounding"
+
+
+@pytest.mark.parametrize("sign", ["+", "-"])
+@pytest.mark.parametrize("name,total,parts", CASES, ids=[c[0] for c in CASES])
+def test_identity_difference_one_step_past_the_bound_is_an_error(site: TinySite, tables, name, total, parts, sign):
+    past = largest_step_inside(len(parts)) + Decimal("0.01")
+    shift(tables, total, f"{sign}{past}")
+    site.write_tables(tables)
+    result = result_for(validate(site.root), total, parts)
+    assert result.diff == Decimal(f"{sign}{past}")
+    assert result.status == "error", f"a difference of {sign}{past} with {len(parts)} parts is outside the bound"
 
 
 @pytest.mark.parametrize("name,total,parts", CASES, ids=[c[0] for c in CASES])
