@@ -24,7 +24,7 @@ from .diagnostics import CheckFailed, Diagnostics
 from .formats import norm
 from .load import RESERVED_SLUGS, load_site
 from .sources import SiteSource
-from .units import Summary, Task, Unit, check_loaded, discover, load_shared, run_units
+from .units import Summary, Task, Unit, check_loaded, department_entries, discover, load_shared, run_units
 from .write import Stage, check_output_dir
 
 APPEARS_LIMIT = 200  # pages a glossary term's page lists; beyond that it says how many and points to search
@@ -134,23 +134,32 @@ def build(
     clean: bool = False,
     progress=None,
 ) -> BuildReport:
-    from .cache import BuildCache, Index, global_fingerprint
+    from .cache import BuildCache, Index, Quick, global_fingerprint
+    from .scan import scan
 
     started = time.monotonic()
     config = load_config(root)
     out = out or root / "public"
     check_output_dir(out, root)
-    diags = Diagnostics()
-    shared = load_shared(config, diags)
     jobs = jobs or default_jobs()
     cache = BuildCache(root, out)
     fingerprint = global_fingerprint(root, config.templates_dir)
+    entries = department_entries(config)
+    folders = [f"data/departments/{name}" for name, is_dir in entries or () if is_dir]
+    signatures = scan(root, folders, jobs)
+    if not clean:
+        quick = cache.load_quick(fingerprint)
+        if quick and quick.entries == entries and quick.signatures == signatures and _present(out, quick.outputs):
+            return _unchanged(quick, strict, allow_errors, started)
+
+    diags = Diagnostics()
+    shared = load_shared(config, diags)
     old = None if clean else cache.load(fingerprint)
     if old is not None:
         from .charts import remember_shapes
 
         remember_shapes(old.shapes)
-    found = discover(config, shared, diags, jobs, known=old.departments if old else None, scanned=True)
+    found = discover(config, shared, diags, known=old.departments if old else None, signatures=signatures)
     units = found.units
     report = BuildReport(diags, units=len(units))
     full = old is None  # no usable cache: everything is rebuilt and public/ replaced whole
@@ -169,7 +178,13 @@ def build(
             raise CheckFailed("数据有误，未生成网站", diags.sorted())
         index = Index(fingerprint, found.departments, summaries)
         index.failed = any(s.errors for s in ordered)
-        if old and not fresh and old.order == index.order and old.failed == index.failed and _present(out, old):
+        if (
+            old
+            and not fresh
+            and old.order == index.order
+            and old.failed == index.failed
+            and _present(out, old.site_files)
+        ):
             # Nothing any page is made of has changed: the site-level files are as the last build left them.
             index.site_files, index.site_terms, index.token_count = old.site_files, old.site_terms, old.token_count
             index.shapes, index.search_sizes = old.shapes, old.search_sizes
@@ -178,15 +193,33 @@ def build(
         removed = set(old.summaries) - set(summaries) if old else set()
         staged = sum(summaries[k].file_count for k in fresh) + index.site_staged
         report.written = stage.apply(_removals(old, index, fresh, removed, cache), staged)
-        if full or report.written or removed or cache.staged() or _departments_changed(old, index):
-            cache.commit(index, full, removed)
+        report.pages = sum(s.page_count for s in ordered) + sum(1 for p in index.site_files if p.endswith(".html"))
+        report.files = sum(s.file_count for s in ordered) + len(index.site_files)
+        report.search_docs = len(units)
+        report.search_bytes = sum(s.search_bytes for s in ordered) + sum(index.search_sizes.values())
+        report.published_with_errors = failed
+        outputs = [s.url for s in ordered if s.published] + list(index.site_files)
+        quick = Quick(fingerprint, entries, signatures, outputs, diags.items, diags.count("note"),
+                      report.check_count, len(units), report.pages, report.files, report.search_bytes,
+                      index.site_files["index.html"])  # fmt: skip
+        cache.commit(index, quick, full, removed)
     finally:
         stage.discard()
         cache.discard()
-    report.pages = sum(s.page_count for s in ordered) + sum(1 for p in index.site_files if p.endswith(".html"))
-    report.files = sum(s.file_count for s in ordered) + len(index.site_files)
-    report.search_docs = len(units)
-    report.search_bytes = sum(s.search_bytes for s in ordered) + sum(index.search_sizes.values())
+    report.seconds = time.monotonic() - started
+    return report
+
+
+def _unchanged(quick, strict: bool, allow_errors: bool, started: float) -> BuildReport:
+    """The report of a build in which nothing changed: the last build's, with nothing written."""
+    diags = Diagnostics()
+    diags.extend(quick.diagnostics)
+    diags.uncounted["note"] = quick.notes
+    failed = diags.has_errors or (strict and diags.count("warning") > 0)
+    if failed and not allow_errors:
+        raise CheckFailed("数据有误，未生成网站", diags.sorted())
+    report = BuildReport(diags, check_count=quick.check_count, units=quick.units, search_docs=quick.units)
+    report.pages, report.files, report.search_bytes = quick.pages, quick.files, quick.search_bytes
     report.published_with_errors = failed
     report.seconds = time.monotonic() - started
     return report
@@ -196,8 +229,8 @@ def _departments_changed(old, index) -> bool:
     return {k: v[0] for k, v in old.departments.items()} != {k: v[0] for k, v in index.departments.items()}
 
 
-def _present(out: Path, old) -> bool:
-    return all((out / p).is_file() for p in old.site_files)
+def _present(out: Path, paths) -> bool:
+    return all(os.path.isfile(os.path.join(out, p)) for p in paths)
 
 
 def _units(shared, found, old, cache, stage: Stage, records: Path, jobs, allow_errors, report, progress):

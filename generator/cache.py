@@ -85,6 +85,26 @@ class Index:
         return list(self.summaries)
 
 
+@dataclass
+class Quick:
+    """All a build with nothing changed needs (quick.pickle, beside the index): what the department folders
+    held (scan.scan's signatures), what must still be in public/, and the last build's report, so that on a
+    province the check that nothing changed costs the scan and this small file, not the index."""
+
+    fingerprint: str
+    entries: list[tuple[str, bool]]  # data/departments/ as units.department_entries lists it
+    signatures: dict  # scan.scan of the department folders
+    outputs: list[str]  # a page of every published department-year, and every site-level file
+    diagnostics: list  # errors and warnings, as the last build reported them
+    notes: int
+    check_count: int
+    units: int
+    pages: int
+    files: int
+    search_bytes: int
+    home: str  # sha256 of index.html: a public/ changed by hand is rebuilt
+
+
 class BuildCache:
     def __init__(self, root: Path, out: Path) -> None:
         # Keyed by where the output is: relative to the site when inside it, so a moved or copied site folder
@@ -118,6 +138,21 @@ class BuildCache:
         except OSError:
             return None
         return index
+
+    def load_quick(self, fingerprint: str) -> Quick | None:
+        try:
+            with open(self.folder / "quick.pickle", "rb") as f:
+                quick = pickle.load(f)
+        except _BAD:
+            return None
+        if not isinstance(quick, Quick) or quick.fingerprint != fingerprint:
+            return None
+        try:
+            if hashlib.sha256((self.out / "index.html").read_bytes()).hexdigest() != quick.home:
+                return None
+        except OSError:
+            return None
+        return quick
 
     # -- while building: new records and search parts go to the staging folder ------------------------------
 
@@ -158,11 +193,13 @@ class BuildCache:
         with open(self.stage / "search" / f"{i:02x}.pickle", "wb") as f:
             pickle.dump(rows, f, protocol=pickle.HIGHEST_PROTOCOL)
 
-    def commit(self, index: Index, full: bool, removed: set[str]) -> None:
+    def commit(self, index: Index, quick: Quick, full: bool, removed: set[str]) -> None:
         """The staged records and search parts replace the old ones, then the index is written: the last step,
         so a build interrupted before it leaves an index that still describes what is in public/."""
-        with open(self.stage / "index.pickle", "wb") as f:
-            pickle.dump(index, f, protocol=pickle.HIGHEST_PROTOCOL)
+        (self.folder / "quick.pickle").unlink(missing_ok=True)  # stale from here until the index is in place
+        for name, data in (("index.pickle", index), ("quick.pickle", quick)):
+            with open(self.stage / name, "wb") as f:
+                pickle.dump(data, f, protocol=pickle.HIGHEST_PROTOCOL)
         if full or not self.folder.is_dir():
             old = self.folder.parent / f".{self.folder.name}.old-{os.getpid()}"
             if self.folder.exists():
@@ -178,6 +215,7 @@ class BuildCache:
         for key in removed:
             (self.folder / "units" / f"{key}.pickle").unlink(missing_ok=True)
         os.replace(self.stage / "index.pickle", self.folder / "index.pickle")
+        os.replace(self.stage / "quick.pickle", self.folder / "quick.pickle")
         shutil.rmtree(self.stage)
 
     def discard(self) -> None:

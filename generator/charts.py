@@ -769,13 +769,13 @@ def compare_sangong(years: list) -> Chart | None:
 
 
 def _unscored(years: list, depts: list[str]) -> tuple[str, ...]:
-    counts = [(y.name, sum(1 for p in y.projects if p.score is None)) for y in years]
+    counts = [(y.name, y.projects.count - y.projects.scored) for y in years]
     said = [f"{name} {n} 个项目" for name, n in counts if n and name in depts]
     return (f"{'、'.join(said)}的总分在原件中无法辨认，未画出。",) if said else ()
 
 
 def compare_scores(years: list) -> Chart | None:
-    scored = [y for y in years if any(p.score is not None for p in y.projects)]
+    scored = [y for y in years if y.projects.scored]  # (units.Projects: counted without unpacking them all)
     if not scored:
         return None
     every = [y.name for y in scored]

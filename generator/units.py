@@ -9,6 +9,8 @@ comes back as a small Summary, which the build cache keeps so an unchanged unit 
 from __future__ import annotations
 
 import hashlib
+import json
+import os
 import pickle
 import sys
 from dataclasses import dataclass, field
@@ -70,6 +72,50 @@ class ProjectPoint:
     grade: str | None
 
 
+class Projects:
+    """A unit's projects as the site-level pages use them. The build cache's index keeps them as one string
+    (with their counts) and they are unpacked only when a page goes through them: a province's index holds some
+    150,000 projects, and the home page draws a few hundred."""
+
+    __slots__ = ("_packed", "_points", "count", "scored")
+
+    def __init__(self, points=()) -> None:
+        self._points: tuple[ProjectPoint, ...] | None = tuple(points)
+        self._packed: str | None = None
+        self.count = len(self._points)
+        self.scored = sum(1 for p in self._points if p.score is not None)  # with a known 自评得分
+
+    @classmethod
+    def unpack(cls, packed: str, count: int, scored: int) -> Projects:
+        obj = cls.__new__(cls)
+        obj._points, obj._packed, obj.count, obj.scored = None, packed, count, scored
+        return obj
+
+    @property
+    def points(self) -> tuple[ProjectPoint, ...]:
+        if self._points is None:
+            self._points = tuple(
+                ProjectPoint(name, None if score is None else Decimal(score), grade)
+                for name, score, grade in json.loads(self._packed)
+            )
+        return self._points
+
+    def __reduce__(self):
+        if self._packed is None:
+            rows = [[p.name, None if p.score is None else str(p.score), p.grade] for p in self._points]
+            self._packed = json.dumps(rows, ensure_ascii=False, separators=(",", ":"))
+        return Projects.unpack, (self._packed, self.count, self.scored)
+
+    def __iter__(self):
+        return iter(self.points)
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Projects) and self.points == other.points
+
+
 @dataclass
 class Summary:
     """What the site-level pages and checks need from a unit. Small: the build cache's index keeps one per
@@ -85,7 +131,7 @@ class Summary:
     has_narrative: bool = False
     has_terms: bool = False
     published: bool = False  # rendered (its checks passed, or the build publishes despite errors)
-    projects: tuple[ProjectPoint, ...] = ()
+    projects: Projects = field(default_factory=Projects)
     spending: Decimal | None = None  # 表1 本年支出合计, for the home page's comparison
     sangong: tuple[Decimal | None, Decimal | None] | None = None  # 表9 预算数 and 决算数 合计
     counts: dict[str, int] = field(default_factory=dict)  # check results by status
@@ -110,7 +156,7 @@ class Summary:
 
     @property
     def project_count(self) -> int:
-        return len(self.projects)
+        return self.projects.count
 
     @property
     def worst(self) -> str:
@@ -142,33 +188,33 @@ class Discovered:
     signatures: dict[str, str]  # unit key → scan.unit_signature of its files ("" when not scanned)
 
 
-def discover(config: SiteConfig, shared: Shared, diags: Diagnostics, jobs: int = 1, known: dict | None = None,
-             scanned: bool = False) -> Discovered:  # fmt: skip
+def department_entries(config: SiteConfig) -> list[tuple[str, bool]] | None:
+    """What data/departments/ holds (name, is a folder), sorted, hidden names left out; None when it is missing."""
+    try:
+        with os.scandir(config.data_dir / "departments") as it:
+            return sorted((e.name, e.is_dir()) for e in it if not e.name.startswith("."))
+    except OSError:
+        return None
+
+
+def discover(config: SiteConfig, shared: Shared, diags: Diagnostics, known: dict | None = None,
+             signatures: dict | None = None) -> Discovered:  # fmt: skip
     """Every department-year, sorted; problems with folders and department files are reported here.
 
-    With `scanned`, every department folder is scanned for signatures (scan.py) and a department whose
-    signature is the one in `known` (the last build's Discovered.departments) is taken from there."""
-    from .scan import scan
-
+    With `signatures` (scan.scan of the department folders), a department whose signature is the one in
+    `known` (the last build's Discovered.departments) is taken from there instead of read again."""
     root = config.root
-    dept_root = config.data_dir / "departments"
     found = Discovered([], {}, {})
-    if not dept_root.is_dir():
+    entries = department_entries(config)
+    if entries is None:
         diags.error(Loc("data"), "缺少部门数据文件夹 data/departments/。", "missing")
         return found
-    folders = []
-    for folder in sorted(dept_root.iterdir()):
-        if folder.name.startswith("."):
+    known, signatures = known or {}, signatures or {}
+    for name, is_dir in entries:
+        rel = f"data/departments/{name}"
+        if not is_dir:
+            diags.error(Loc(rel), "data/departments/ 里只能放部门文件夹。", "unknown-file")
             continue
-        if not folder.is_dir():
-            diags.error(
-                Loc(folder.relative_to(root).as_posix()), "data/departments/ 里只能放部门文件夹。", "unknown-file"
-            )
-            continue
-        folders.append(folder.relative_to(root).as_posix())
-    signatures = scan(root, folders, jobs) if scanned else {}
-    known = known or {}
-    for rel in folders:
         sig, years = signatures.get(rel, ("", {}))
         entry = known.get(rel)
         if not sig or entry is None or entry[0] != sig:
@@ -272,7 +318,7 @@ def process(shared: Shared, unit: Unit, task: Task) -> tuple[Summary, Record]:
     y = build_year(dept, ys, results, links)
     dept.years.append(y)
     summary.published = True
-    summary.projects = tuple(ProjectPoint(p.name, p.score, p.grade) for p in y.projects)
+    summary.projects = Projects(ProjectPoint(p.name, p.score, p.grade) for p in y.projects)
     if ys.fmt and ys.tables:
         reader = charts.Reader(ys.fmt, ys.tables)
         summary.spending = reader.at("表1/支出/本年支出合计")

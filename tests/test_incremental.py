@@ -157,3 +157,50 @@ def test_deleted_output_is_rebuilt(base: Path, tmp_path: Path):
     clean_out = tmp_path / "clean"
     build(site, clean_out, jobs=1, clean=True)
     assert tree(site / "public") == tree(clean_out)
+
+
+def bundled_copy(tmp: Path) -> Path:
+    site = tmp / "bundled"
+    site.mkdir()
+    for name in ("site.toml", "data", "content", "templates"):
+        source = REPO / name
+        (shutil.copytree if source.is_dir() else shutil.copy)(source, site / name)
+    return site
+
+
+def test_nothing_changed_reports_what_the_last_build_found(tmp_path: Path):
+    """A build with nothing changed reads only the scan and the cache's small report, yet says the same: every
+    warning again, the same counts, and --strict still refuses the warnings."""
+    site = bundled_copy(tmp_path)
+    first = build(site, jobs=1)
+    again = build(site, jobs=1)
+    assert again.rebuilt == 0 and again.written == 0
+    assert again.diagnostics.sorted() == first.diagnostics.sorted() and again.diagnostics.count("warning") == 16
+    assert again.diagnostics.count("note") == first.diagnostics.count("note") > 0
+    assert (again.pages, again.files, again.check_count, again.search_bytes) == (
+        first.pages,
+        first.files,
+        first.check_count,
+        first.search_bytes,
+    )
+    with pytest.raises(UserError) as strict:
+        build(site, jobs=1, strict=True)
+    assert len([d for d in strict.value.diagnostics if d.level == "warning"]) == 16
+
+
+def test_a_stray_file_among_the_departments_is_reported_after_a_build_with_nothing_changed(tmp_path: Path):
+    site = bundled_copy(tmp_path)
+    build(site, jobs=1)
+    (site / "data/departments/说明.txt").write_text("不是部门", encoding="utf-8")
+    with pytest.raises(UserError) as failed:
+        build(site, jobs=1)
+    assert [str(d.loc) for d in failed.value.diagnostics if d.level == "error"] == ["data/departments/说明.txt"]
+
+
+def test_a_page_changed_by_hand_is_made_again(base: Path, tmp_path: Path):
+    site = copy(base, tmp_path)
+    home = site / "public/index.html"
+    clean = home.read_bytes()
+    home.write_bytes(clean.replace(b"</h1>", b"</h1><p>hand-edited</p>", 1))
+    build(site, jobs=1)
+    assert home.read_bytes() == clean
