@@ -73,6 +73,18 @@ def test_token_bitmaps_say_which_department_years_have_each_token(public: Path):
     assert units_with("4272") == []  # amounts are not indexed as tokens; 2010301 (a code) is
 
 
+def test_the_build_reports_the_size_of_the_whole_index(tmp_path: Path):
+    """The size the build prints is every file under assets/search/: the site's list, the token shards and each
+    department-year's documents (these used to be left out)."""
+    from conftest import REPO
+
+    out = tmp_path / "public"
+    report = build(REPO, out, jobs=1)
+    files = [p for p in (out / "assets/search").rglob("*") if p.is_file()]
+    assert {p.parent.name for p in files} == {"search", "t", "u"}
+    assert report.search_bytes == sum(p.stat().st_size for p in files)
+
+
 def test_every_page_has_the_search_box(public: Path):
     for page in site_pages(public):
         html = page.read_text(encoding="utf-8")
