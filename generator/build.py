@@ -92,8 +92,8 @@ def check_site(root: Path, jobs: int | None = None, progress=None) -> BuildRepor
     report = BuildReport(diags, units=len(units))
     summaries, records = {}, {}
     tasks = [Task(u, render=False, keep_notes=True) for u in units]
-    for done, (key, summary, _, record) in enumerate(run_units(shared, tasks, jobs or default_jobs()), start=1):
-        summaries[key], records[key] = summary, record
+    for done, result in enumerate(run_units(shared, tasks, jobs or default_jobs()), start=1):
+        summaries[result.key], records[result.key] = result.summary, result.record
         if progress:
             progress(done, len(tasks))
     ordered = [summaries[u.key] for u in units]
@@ -146,12 +146,18 @@ def build(
     fingerprint = global_fingerprint(root, config.templates_dir)
     entries = department_entries(config)
     folders = [f"data/departments/{name}" for name, is_dir in entries or () if is_dir]
-    signatures = scan(root, folders, jobs)
-    if not clean:
-        quick = cache.load_quick(fingerprint)
-        if quick and quick.entries == entries and quick.signatures == signatures and _present(out, quick.outputs):
-            return _unchanged(quick, strict, allow_errors, started)
+    quick = None if clean else cache.load_quick(fingerprint)
+    # Where the last build's report may still be true, the scan also looks for each department's pages.
+    outputs = (str(out), _department_files("", config.base_url), ("index.html",)) if quick else None
+    scanned = scan(root, folders, jobs, outputs)
+    signatures = {rel: (sig, years) for rel, (sig, years, _) in scanned.items()}
+    same = quick and quick.entries == entries and quick.signatures == signatures
+    if same and all(present for _, _, present in scanned.values()) and _present(out, quick.outputs):
+        return _unchanged(quick, strict, allow_errors, started)
 
+    from .render import keep_compiled
+
+    keep_compiled(cache.folder.parent / "templates")
     diags = Diagnostics()
     shared = load_shared(config, diags)
     old = None if clean else cache.load(fingerprint)
@@ -166,7 +172,10 @@ def build(
     stage = Stage(out, full)
     records = cache.open_stage()
     try:
-        summaries, fresh = _units(shared, found, old, cache, stage, records, jobs, allow_errors, report, progress)
+        matrix, moved = _matrix([u.key for u in units], old, cache)
+        summaries, fresh, gone = _units(
+            shared, found, old, cache, stage, records, jobs, allow_errors, report, progress, matrix
+        )
         ordered = [summaries[u.key] for u in units]
         site_names(units, ordered, lambda key: cache.record(key, fresh=key in fresh), diags)
         for s in ordered:
@@ -189,16 +198,16 @@ def build(
             index.site_files, index.site_terms, index.token_count = old.site_files, old.site_terms, old.token_count
             index.shapes, index.search_sizes = old.shapes, old.search_sizes
         else:
-            _site(config, shared, units, index, old, fresh, cache, stage, report)
+            _site(config, shared, units, index, old, fresh, cache, stage, matrix, moved)
         removed = set(old.summaries) - set(summaries) if old else set()
         staged = sum(summaries[k].file_count for k in fresh) + index.site_staged
-        report.written = stage.apply(_removals(old, index, fresh, removed, cache), staged)
+        report.written = stage.apply(_removals(old, index, gone, removed, cache), staged)
         report.pages = sum(s.page_count for s in ordered) + sum(1 for p in index.site_files if p.endswith(".html"))
         report.files = sum(s.file_count for s in ordered) + len(index.site_files)
         report.search_docs = len(units)
         report.search_bytes = sum(s.search_bytes for s in ordered) + sum(index.search_sizes.values())
         report.published_with_errors = failed
-        outputs = [s.url for s in ordered if s.published] + list(index.site_files)
+        outputs = [p for p in index.site_files if not _partitioned(p) or p.startswith(("years/", "assets/"))]
         quick = Quick(fingerprint, entries, signatures, outputs, diags.items, diags.count("note"),
                       report.check_count, len(units), report.pages, report.files, report.search_bytes,
                       index.site_files["index.html"])  # fmt: skip
@@ -233,9 +242,10 @@ def _present(out: Path, paths) -> bool:
     return all(os.path.isfile(os.path.join(out, p)) for p in paths)
 
 
-def _units(shared, found, old, cache, stage: Stage, records: Path, jobs, allow_errors, report, progress):
+def _units(shared, found, old, cache, stage: Stage, records: Path, jobs, allow_errors, report, progress, matrix):
     """Each department-year's Summary: from the cache where nothing it is made of changed, else processed.
-    Returns the summaries and, for the processed ones, their search tokens."""
+    Returns the summaries, the keys of the processed ones and the files they no longer make; their search
+    tokens go into `matrix` as each one finishes."""
     from .scan import unit_signature, unit_stats
 
     root = shared.config.root
@@ -259,19 +269,23 @@ def _units(shared, found, old, cache, stage: Stage, records: Path, jobs, allow_e
                 s.signature = unit_signature(stats)
             summaries[unit.key] = s
             continue
-        # What the last build wrote, where it is still there: a file removed by hand is written again.
-        record = cache.record(unit.key) if old and not stage.full else None
-        previous = {p: h for p, h in record.files.items() if (stage.out / p).is_file()} if record else {}
-        tasks.append(Task(unit, True, allow_errors, stage.folder, previous, records))
+        # The worker compares with what the last build wrote, where it is still there (a file removed by hand
+        # is written again).
+        tasks.append(Task(unit, True, allow_errors, stage.folder, records, cache.records if old else None, stage.out))
     report.rebuilt = len(tasks)
-    fresh: dict[str, frozenset[str]] = {}
-    for done, (key, summary, tokens, _) in enumerate(run_units(shared, tasks, jobs), start=1):
-        summary.signature = found.signatures[key]
-        summaries[key] = summary
-        fresh[key] = tokens
+    position = {u.key: i for i, u in enumerate(found.units)}
+    fresh: set[str] = set()
+    gone: set[str] = set()
+    for done, result in enumerate(run_units(shared, tasks, jobs), start=1):
+        result.summary.signature = found.signatures[result.key]
+        summaries[result.key] = result.summary
+        fresh.add(result.key)
+        matrix.remove(position[result.key], result.removed)
+        matrix.add(position[result.key], result.added)
+        gone.update(result.gone)
         if progress:
             progress(done, len(tasks))
-    return {u.key: summaries[u.key] for u in found.units}, fresh
+    return {u.key: summaries[u.key] for u in found.units}, fresh, gone
 
 
 def _same_bytes(root: Path, unit: Unit, record) -> bool:
@@ -291,18 +305,15 @@ def _same_bytes(root: Path, unit: Unit, record) -> bool:
     return True
 
 
-def _removals(old, index, fresh: dict, removed: set[str], cache) -> set[str]:
-    """Files of the last build that this one no longer makes: of removed department-years, of re-rendered ones
-    (what they no longer produce), and site-level files."""
+def _removals(old, index, gone: set[str], removed: set[str], cache) -> set[str]:
+    """Files of the last build that this one no longer makes: what re-rendered department-years no longer
+    produce, everything of removed ones, and site-level files."""
     if old is None:
         return set()
-    gone: set[str] = set()
-    for key in removed | set(fresh):
+    for key in removed:
         before = cache.record(key)
-        if before is None:
-            continue
-        now = cache.record(key, fresh=True) if key in fresh else None
-        gone |= set(before.files) - (set(now.files) if now else set())
+        if before is not None:
+            gone = gone | set(before.files)
     return gone | (set(old.site_files) - set(index.site_files))
 
 
@@ -310,10 +321,13 @@ def _removals(old, index, fresh: dict, removed: set[str], cache) -> set[str]:
 
 
 def _department_files(slug: str, base_url: str) -> list[str]:
-    return [f"{slug}/index.html", f"{slug}/datasets.json"] + ([f"{slug}/sitemap.xml"] if base_url else [])
+    """The site-level files in a department's folder (with slug "", their names)."""
+    return [
+        f"{slug}/{name}".lstrip("/") for name in ("index.html", "datasets.json", "sitemap.xml")[: 3 if base_url else 2]
+    ]
 
 
-def _site(config, shared, units: list[Unit], index, old, fresh: dict, cache, stage: Stage, report) -> None:
+def _site(config, shared, units: list[Unit], index, old, fresh: set, cache, stage: Stage, matrix, moved: bool) -> None:
     """The files that summarise every department-year: home, year lists, department pages, glossary, datasets,
     sitemaps, search. Those of one department or one year are made again only when one of its department-years
     changed (or came or went); the rest every time, and only files whose bytes changed are staged."""
@@ -322,7 +336,6 @@ def _site(config, shared, units: list[Unit], index, old, fresh: dict, cache, sta
     from .render import Renderer, sitemap, sitemap_index
 
     ordered = list(index.summaries.values())
-    keys = [u.key for u in units]
     base_url = config.base_url
     departments: dict[str, Department] = {}
     for u in units:
@@ -411,10 +424,14 @@ def _site(config, shared, units: list[Unit], index, old, fresh: dict, cache, sta
     made.update(renderer.pages)
     made.update(read_assets(config.templates_dir / "static"))
 
-    # The search index: the bitmaps of the tokens that changed, in the parts and shards that hold them.
-    matrix, shards = _search(keys, index, old, fresh, cache)
-    if everything:
-        shards = None  # none of the old shards is kept (see `kept`)
+    # The search index: the shards that hold the tokens that changed; all of them when their number changed, the
+    # department-years moved, or none of the old ones is kept (see `kept`).
+    old_count = search.TokenMatrix.shard_count(old.token_count, len(old.order)) if old and old.order else None
+    if everything or moved or matrix.shards != old_count:
+        matrix.load_all()
+        shards = None
+    else:
+        shards = matrix.shards_of(matrix.dirty)
     made.update(matrix.shard_files(shards))
     docs = search.site_docs(listed, glossary)
     made["assets/search/site.js"] = search.site_file(
@@ -451,43 +468,30 @@ def _partitioned(path: str) -> bool:
     return folder not in RESERVED_SLUGS and name in ("index.html", "datasets.json", "sitemap.xml")
 
 
-def _search(keys: list[str], index, old, fresh: dict, cache):
-    """The token bitmaps after this build, and the shards to write (None: all of them)."""
+def _matrix(keys: list[str], old, cache):
+    """The search index's token bitmaps as the last build left them, with the department-years moved to their
+    places in this build's order (a new matrix in a full build). Returns it and whether anything moved."""
     from .search import PARTS, TokenMatrix
 
     if old is None or not old.order:
         matrix = TokenMatrix(len(keys))
-        for i, key in enumerate(keys):
-            matrix.add(i, fresh[key])
         matrix.dirty = set(range(PARTS))
-        return matrix, None
-    old_count = TokenMatrix.shard_count(old.token_count, len(old.order))
+        return matrix, old is not None
     matrix = TokenMatrix(len(old.order), cache.search_part, old.token_count)
-    moved = old.order != keys
-    if moved:
-        position = {k: i for i, k in enumerate(old.order)}
-        runs: list[list[int]] = []  # [old start, new start, length] of positions that stay in order
-        for new, key in enumerate(keys):
-            at = position.get(key)
-            if at is None:
-                continue
-            if runs and runs[-1][0] + runs[-1][2] == at and runs[-1][1] + runs[-1][2] == new:
-                runs[-1][2] += 1
-            else:
-                runs.append([at, new, 1])
-        matrix.remap([tuple(r) for r in runs], len(keys))
-    for i, key in enumerate(keys):
-        if key not in fresh:
+    if old.order == keys:
+        return matrix, False
+    position = {k: i for i, k in enumerate(old.order)}
+    runs: list[list[int]] = []  # [old start, new start, length] of positions that stay in order
+    for new, key in enumerate(keys):
+        at = position.get(key)
+        if at is None:
             continue
-        before = cache.record(key)
-        was = before.tokens if before is not None and key in old.summaries else frozenset()
-        now = fresh[key]
-        matrix.remove(i, was - now)
-        matrix.add(i, now - was)
-    if moved or matrix.shards != old_count:
-        matrix.load_all()
-        return matrix, None
-    return matrix, matrix.shards_of(matrix.dirty)
+        if runs and runs[-1][0] + runs[-1][2] == at and runs[-1][1] + runs[-1][2] == new:
+            runs[-1][2] += 1
+        else:
+            runs.append([at, new, 1])
+    matrix.remap([tuple(r) for r in runs], len(keys))
+    return matrix, True
 
 
 def _sha(data: bytes) -> str:

@@ -94,7 +94,7 @@ class Quick:
     fingerprint: str
     entries: list[tuple[str, bool]]  # data/departments/ as units.department_entries lists it
     signatures: dict  # scan.scan of the department folders
-    outputs: list[str]  # a page of every published department-year, and every site-level file
+    outputs: list[str]  # the site-level files not in a department's folder (scan.py looks for those)
     diagnostics: list  # errors and warnings, as the last build reported them
     notes: int
     check_count: int
@@ -115,7 +115,6 @@ class BuildCache:
         self.folder = root / CACHE_DIR / key
         self.out = out
         self.stage = self.folder.parent / f".{key}.stage-{os.getpid()}"
-        self._records: dict[str, Record | None] = {}
 
     def load(self, fingerprint: str) -> Index | None:
         """The last build's index, or None when there is none, it is stale, or its output is gone or changed."""
@@ -163,13 +162,15 @@ class BuildCache:
         (self.stage / "search").mkdir()
         return self.stage / "units"
 
+    @property
+    def records(self) -> Path:
+        """The folder of the last build's records."""
+        return self.folder / "units"
+
     def record(self, key: str, fresh: bool = False) -> Record | None:
-        """A unit's record: the one this build made (`fresh`), or the last build's."""
-        if fresh:
-            return load_record(self.stage / "units", key)
-        if key not in self._records:
-            self._records[key] = load_record(self.folder / "units", key)
-        return self._records[key]
+        """A unit's record: the one this build made (`fresh`), or the last build's. Read from disk each time:
+        a rebuild of every unit (a template changed) must not hold a province's records at once."""
+        return load_record(self.stage / "units" if fresh else self.records, key)
 
     def staged(self) -> bool:
         """Has this build staged anything for the cache (records of department-years, search parts)?"""

@@ -197,10 +197,15 @@ class TableFormat:
         return f"表{self.no} {self.title}"
 
     def part(self, key: str) -> Part | None:
+        return self._parts.get(norm(key))
+
+    @functools.cached_property
+    def _parts(self) -> dict[str, Part]:
+        """Parts by normalised key, the first of each (a check asks for a part thousands of times a year)."""
+        parts: dict[str, Part] = {}
         for p in self.parts:
-            if norm(p.key) == norm(key):
-                return p
-        return None
+            parts.setdefault(norm(p.key), p)
+        return parts
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, FileSystemBytecodeCache, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup, escape
 
 from . import charts
@@ -54,10 +54,11 @@ def cell_value(cell) -> Markup:
     if cell.value is None and cell.text == WITHHELD:
         return Markup('<span class="withheld">有关内容涉密</span>')
     if cell.value is None and cell.text.startswith("#"):
+        text = escape(cell.text)
         return Markup(
-            '<span class="unknown-value" title="原件此格印作 {0}：列宽不足，数值未显示">{0}</span>'
+            f'<span class="unknown-value" title="原件此格印作 {text}：列宽不足，数值未显示">{text}</span>'
             '<span class="vh">（原件数值未显示）</span>'
-        ).format(cell.text)
+        )
     return escape(cell.text)
 
 
@@ -72,21 +73,38 @@ def measure_attrs(m) -> Markup:
     """A target or actual value's parsed form, as data attributes (for sorting and comparison in the page)."""
     if not m:
         return Markup("")
-    return Markup(' data-comparator="{}" data-value="{}" data-unit="{}"').format(m.comparator, m.number, m.unit)
+    # escape() each value into an f-string: Markup.format would do the same through string.Formatter, slowly
+    return Markup(f' data-comparator="{escape(m.comparator)}" data-value="{escape(m.number)}" data-unit="{escape(m.unit)}"')
 
 
 def form_text(linker, text: str) -> Markup:
     """An indicator's text: withheld content marked as such, otherwise with its glossary terms linked."""
     if text in (WITHHELD, WITHHELD + "。"):
-        return Markup('<span class="withheld">{}</span>').format(text)
+        return Markup(f'<span class="withheld">{escape(text)}</span>')
     return linker.link(text, True)
+
+
+COMPILED: dict[str, Path] = {}  # "folder": where compiled templates are kept between builds (the build cache)
+
+
+def keep_compiled(folder: Path | None) -> None:
+    """Keep compiled templates in `folder` (Jinja's bytecode cache, checked against each template's source), so
+    a rebuild after one edit does not compile every template again."""
+    COMPILED.clear()
+    if folder is not None:
+        COMPILED["folder"] = folder
+    environment.cache_clear()
 
 
 @functools.lru_cache(maxsize=4)
 def environment(templates: Path) -> Environment:
     """The templates, compiled once per process however many department-years it renders."""
+    folder = COMPILED.get("folder")
+    if folder is not None:
+        folder.mkdir(parents=True, exist_ok=True)
     env = Environment(
         loader=FileSystemLoader(templates),
+        bytecode_cache=FileSystemBytecodeCache(str(folder)) if folder is not None else None,
         autoescape=select_autoescape(default=True, default_for_string=True),
         undefined=StrictUndefined,
         trim_blocks=True,

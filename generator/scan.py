@@ -3,8 +3,11 @@
 A department-year is made of every file under its year folder and its department's 部门.yaml; its signature is
 a digest of their paths, sizes and modification times. A department's signature covers its 部门.yaml and the
 names in its folder (a year added or removed). Only stat calls, no reading: on a province's 10,000
-department-years (some 270,000 files) this is the whole cost of a build with nothing changed, so a large site is
-scanned on every core (tools in C, such as git, do the same).
+department-years (some 300,000 files and folders) this is nearly the whole cost of a build with nothing
+changed, and most of it is the kernel's (`find` takes as long), so a large site is scanned on every core.
+
+The same pass can say whether each department's pages are still in the output folder (`outputs`), so that a
+build with nothing changed needs no second pass over public/.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from pathlib import Path
 
 DEPARTMENT_FILE = "部门.yaml"
 PARALLEL_FROM = 400  # departments; below this a second process costs more than it saves
+_DIR = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0)
 
 
 def _stat(path: str) -> tuple[int, int] | None:
@@ -25,21 +29,47 @@ def _stat(path: str) -> tuple[int, int] | None:
     return st.st_size, st.st_mtime_ns
 
 
-def _walk(folder: str, prefix: str, out: list) -> None:
-    """Every file under `folder` as (path relative to it, size, mtime), in a stable order."""
-    try:
-        entries = sorted(os.scandir(folder), key=lambda e: e.name)
-    except OSError:
-        return
+def _walk(fd: int, prefix: str, out: list) -> None:
+    """Every file under the folder open as `fd`, as (path from the site folder, size, mtime), in name order.
+    Entries are stat'ed relative to their folder (scandir on a descriptor), not by their full path."""
+    with os.scandir(fd) as it:
+        entries = sorted(it, key=lambda e: e.name)
     for e in entries:
-        if e.is_dir(follow_symlinks=True):
-            _walk(e.path, f"{prefix}{e.name}/", out)
-        else:
-            try:
+        try:
+            if e.is_dir():
+                sub = os.open(e.name, _DIR, dir_fd=fd)
+                try:
+                    _walk(sub, f"{prefix}{e.name}/", out)
+                finally:
+                    os.close(sub)
+            else:
                 st = e.stat()
-            except OSError:
-                continue
-            out.append((prefix + e.name, st.st_size, st.st_mtime_ns))
+                out.append((prefix + e.name, st.st_size, st.st_mtime_ns))
+        except OSError:
+            continue
+
+
+def _files(folder: str, prefix: str) -> list[tuple[str, int, int]]:
+    out: list = []
+    if os.supports_fd and os.scandir in os.supports_fd:
+        try:
+            fd = os.open(folder, _DIR)
+        except OSError:
+            return out
+        try:
+            _walk(fd, prefix, out)
+        finally:
+            os.close(fd)
+    else:  # pragma: no cover - platforms whose scandir takes no descriptor
+        for dirpath, dirnames, filenames in os.walk(folder):
+            dirnames.sort()
+            rel = os.path.relpath(dirpath, folder).replace(os.sep, "/")
+            here = prefix if rel == "." else f"{prefix}{rel}/"
+            for name in sorted(filenames):
+                stat = _stat(os.path.join(dirpath, name))
+                if stat is not None:
+                    out.append((here + name, *stat))
+    return out
 
 
 def _digest(value) -> str:
@@ -48,8 +78,7 @@ def _digest(value) -> str:
 
 def unit_stats(root: Path, folder: str) -> list[tuple[str, int, int]]:
     """A year folder's files (paths from the site folder), then its department's 部门.yaml."""
-    files: list = []
-    _walk(str(root / folder), f"{folder}/", files)
+    files = _files(str(root / folder), f"{folder}/")
     info = f"{folder.rsplit('/', 1)[0]}/{DEPARTMENT_FILE}"
     stat = _stat(str(root / info))
     if stat is not None:
@@ -61,40 +90,46 @@ def unit_signature(stats: list[tuple[str, int, int]]) -> str:
     return _digest(stats)
 
 
-def scan_department(root: str, rel: str) -> tuple[str, dict[str, str]]:
-    """(the department's signature, {year folder name: that department-year's signature})."""
+def scan_department(root: str, rel: str, outputs: tuple | None = None) -> tuple[str, dict[str, str], bool]:
+    """(the department's signature, {year folder name: that department-year's signature}, whether its pages
+    are in the output folder). `outputs` is (output folder, the department's own files, each year's)."""
     folder = os.path.join(root, rel)
     try:
-        entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        with os.scandir(folder) as it:
+            names = sorted((e.name, e.is_dir()) for e in it)
     except OSError:
-        return _digest(None), {}
-    names = [(e.name, e.is_dir()) for e in entries]
+        return _digest(None), {}, False
     info = _stat(os.path.join(folder, DEPARTMENT_FILE))
     years = {}
     for name, is_dir in names:
         if is_dir and len(name) == 4 and name.isdigit():
-            files: list = []
-            _walk(os.path.join(folder, name), f"{rel}/{name}/", files)
+            files = _files(os.path.join(folder, name), f"{rel}/{name}/")
             if info is not None:
                 files.append((f"{rel}/{DEPARTMENT_FILE}", *info))
             years[name] = unit_signature(files)
-    return _digest((info, names)), years
+    present = True
+    if outputs is not None:
+        out, own, each_year = outputs
+        slug = rel.rsplit("/", 1)[1]
+        wanted = [f"{slug}/{n}" for n in own] + [f"{slug}/{y}/{n}" for y in years for n in each_year]
+        present = all(os.path.isfile(os.path.join(out, p)) for p in wanted)
+    return _digest((info, names)), years, present
 
 
-def _scan_chunk(args: tuple[str, list[str]]) -> list[tuple[str, tuple[str, dict[str, str]]]]:
-    root, rels = args
-    return [(rel, scan_department(root, rel)) for rel in rels]
+def _scan_chunk(args: tuple) -> list[tuple[str, tuple[str, dict[str, str], bool]]]:
+    root, rels, outputs = args
+    return [(rel, scan_department(root, rel, outputs)) for rel in rels]
 
 
-def scan(root: Path, rels: list[str], jobs: int) -> dict[str, tuple[str, dict[str, str]]]:
+def scan(root: Path, rels: list[str], jobs: int, outputs: tuple | None = None) -> dict:
     """scan_department for every department folder (paths from the site folder), on `jobs` processes."""
     if jobs <= 1 or len(rels) < PARALLEL_FROM:
-        return dict(_scan_chunk((str(root), rels)))
+        return dict(_scan_chunk((str(root), rels, outputs)))
     import multiprocessing
 
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
     step = -(-len(rels) // (jobs * 4))
-    chunks = [(str(root), rels[i : i + step]) for i in range(0, len(rels), step)]
+    chunks = [(str(root), rels[i : i + step], outputs) for i in range(0, len(rels), step)]
     with context.Pool(jobs) as pool:
         return {rel: found for part in pool.map(_scan_chunk, chunks) for rel, found in part}

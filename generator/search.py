@@ -88,6 +88,12 @@ class Doc:
         return tokens(f"{self.title} {self.keys or self.text}")
 
 
+def unit_tokens(docs: list[Doc]) -> set[str]:
+    """Every token of every document, as the union of each document's tokens would be: the texts joined by a
+    space, which no token crosses, and segmented once."""
+    return tokens(" ".join(f"{d.title} {d.keys or d.text}" for d in docs))
+
+
 def unit_docs(y: Year) -> list[Doc]:
     where = f"{y.department.name} · {y.year} 年度"
     base = y.url.rsplit("/", 1)[0] + "/"

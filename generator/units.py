@@ -8,6 +8,7 @@ comes back as a small Summary, which the build cache keeps so an unchanged unit 
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import os
@@ -215,7 +216,7 @@ def discover(config: SiteConfig, shared: Shared, diags: Diagnostics, known: dict
         if not is_dir:
             diags.error(Loc(rel), "data/departments/ 里只能放部门文件夹。", "unknown-file")
             continue
-        sig, years = signatures.get(rel, ("", {}))
+        sig, years = signatures.get(rel, ("", {}))[:2]
         entry = known.get(rel)
         if not sig or entry is None or entry[0] != sig:
             mine = Diagnostics()
@@ -273,11 +274,11 @@ def _glossary(shared: Shared) -> list:
     return _TERMS[id(shared)]
 
 
-def process(shared: Shared, unit: Unit, task: Task) -> tuple[Summary, Record]:
+def process(shared: Shared, unit: Unit, task: Task, previous: dict[str, str]) -> tuple[Summary, Record]:
     """Check a unit and, when it is to be published, render it into the task's stage folder.
 
-    Only files whose bytes differ from `task.previous` (what the last build wrote) are staged. Returns the
-    unit's Summary and its Record (whose tokens the caller adds to the search index).
+    Only files whose bytes differ from `previous` (what the last build wrote) are staged. Returns the unit's
+    Summary and its Record.
     """
     from . import charts, opendata, search
     from .render import Renderer
@@ -341,14 +342,11 @@ def process(shared: Shared, unit: Unit, task: Task) -> tuple[Summary, Record]:
     path, script = search.unit_file(unit.key, docs)
     files[path] = script
     summary.search_bytes = len(script)
-    tokens: set[str] = set()
-    for d in docs:
-        tokens |= d.tokens()
-    record.tokens = frozenset(tokens)
+    record.tokens = frozenset(search.unit_tokens(docs))
     for path, data in files.items():
         digest = _sha(data)
         record.files[path] = digest
-        if task.stage is not None and task.previous.get(path) != digest:
+        if task.stage is not None and previous.get(path) != digest:
             write_file(task.stage, path, data)
     summary.page_count = len(record.pages)
     summary.file_count = len(record.files)
@@ -361,16 +359,31 @@ def process(shared: Shared, unit: Unit, task: Task) -> tuple[Summary, Record]:
 
 @dataclass(frozen=True)
 class Task:
-    """What to do with one unit: check it; render it (into `stage`, skipping files whose digests `previous`
-    has); keep its Record in `records` (a folder) instead of returning it."""
+    """What to do with one unit: check it; render it (into `stage`); keep its Record in `records` (a folder)
+    instead of returning it. `old` is the folder of the last build's records: files whose bytes are as the last
+    build wrote them to `out` are not staged again, and the result says what changed since."""
 
     unit: Unit
     render: bool
     allow_errors: bool = False
     stage: Path | None = None
-    previous: dict[str, str] = field(default_factory=dict)
     records: Path | None = None
+    old: Path | None = None
+    out: Path | None = None
     keep_notes: bool = False
+
+
+@dataclass
+class Result:
+    """A task's outcome, small enough to send back from a worker for each of a province's units."""
+
+    key: str
+    summary: Summary
+    added: frozenset[str]  # search tokens it has that it had not in the last build (all of them in a new one)
+    removed: frozenset[str]  # tokens it no longer has
+    gone: tuple[str, ...]  # files the last build wrote for it that it no longer makes
+    record: Record | None  # when not kept in the task's folder
+    shapes: dict  # chart shapes the worker had to build
 
 
 def save_record(folder: Path, key: str, record: Record) -> None:
@@ -389,51 +402,70 @@ def load_record(folder: Path, key: str) -> Record | None:
 _WORKER: dict = {}
 
 
-def _start_worker(root: str, shapes: dict) -> None:
+def _start_worker(root: str, shapes: dict, compiled: Path | None) -> None:
     from .charts import remember_shapes
     from .config import load_config
+    from .render import keep_compiled
+
+    keep_compiled(compiled)
 
     config = load_config(Path(root))
     _WORKER["shared"] = load_shared(config, Diagnostics())
     remember_shapes(shapes)
+    # What every unit shares (modules, templates, formats) is never garbage: keep the collector from going
+    # through it again after every few units (Python's gc.freeze, meant for forked workers).
+    gc.freeze()
 
 
-def _run(task: Task, shared: Shared | None = None):
-    """One task, in a worker or in this process: (key, summary, its search tokens, its record or None, the
-    chart shapes it had to build)."""
+def _run(task: Task, shared: Shared | None = None) -> Result:
+    """One task, in a worker or in this process."""
     from .charts import new_shapes
 
-    summary, record = process(shared or _WORKER["shared"], task.unit, task)
-    if task.records is not None:
-        save_record(task.records, task.unit.key, record)
-        return task.unit.key, summary, record.tokens, None, new_shapes()
-    return task.unit.key, summary, record.tokens, record, new_shapes()
+    key = task.unit.key
+    before = load_record(task.old, key) if task.old is not None else None
+    previous = {}
+    if before is not None and task.out is not None:
+        previous = {p: h for p, h in before.files.items() if os.path.isfile(os.path.join(task.out, p))}
+    summary, record = process(shared or _WORKER["shared"], task.unit, task, previous)
+    was = before.tokens if before is not None else frozenset()
+    gone = tuple(sorted(set(before.files) - set(record.files))) if before is not None else ()
+    kept = task.records is not None
+    if kept:
+        save_record(task.records, key, record)
+    return Result(key, summary, record.tokens - was, was - record.tokens, gone, None if kept else record, new_shapes())
 
 
 def run_units(shared: Shared, tasks: list[Task], jobs: int):
-    """Run tasks on `jobs` processes, yielding (key, summary, tokens, record or None) as each finishes (in any
-    order), so the caller can report progress and memory stays flat however many units there are. Chart shapes
-    a worker builds are remembered here too (for the site's charts and the build cache)."""
+    """Run tasks on `jobs` processes, yielding each Result as it finishes (in any order), so the caller can
+    report progress and memory stays flat however many units there are. Chart shapes a worker builds are
+    remembered here too (for the site's charts and the build cache)."""
     from .charts import known_shapes, remember_shapes
 
     if jobs <= 1 or len(tasks) <= 1:
         for task in tasks:
-            yield _run(task, shared)[:4]
+            yield _run(task, shared)
         return
     import multiprocessing
 
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-    initargs = (str(shared.config.root), known_shapes())
-    with context.Pool(min(jobs, len(tasks)), initializer=_start_worker, initargs=initargs) as pool:
-        for *result, shapes in pool.imap_unordered(_run, tasks, chunksize=1):
-            remember_shapes(shapes)
-            yield tuple(result)
+    from .render import COMPILED
+
+    initargs = (str(shared.config.root), known_shapes(), COMPILED.get("folder"))
+    gc.freeze()  # forked workers then share this process's objects instead of copying the pages gc touches
+    try:
+        with context.Pool(min(jobs, len(tasks)), initializer=_start_worker, initargs=initargs) as pool:
+            for result in pool.imap_unordered(_run, tasks, chunksize=1):
+                remember_shapes(result.shapes)
+                yield result
+    finally:
+        gc.unfreeze()
 
 
 __all__ = [
     "Discovered",
     "Record",
+    "Result",
     "Shared",
     "Summary",
     "Task",

@@ -11,7 +11,7 @@ from browsing import Visit, site_pages
 from conftest import TinySite
 
 from generator.build import build
-from generator.search import tokens
+from generator.search import Doc, tokens, unit_tokens
 
 
 def test_chinese_is_indexed_as_overlapping_bigrams_and_codes_as_whole_tokens():
@@ -71,6 +71,20 @@ def test_token_bitmaps_say_which_department_years_have_each_token(public: Path):
     assert units_with("党政") == ["luohu-quweiban-2023", "luohu-zhengshuju-2023"]  # both have a 党政事务 project
     assert units_with("2010301") == ["luohu-quweiban-2023"]
     assert units_with("4272") == []  # amounts are not indexed as tokens; 2010301 (a code) is
+
+
+def test_a_department_years_tokens_are_the_union_of_its_documents_tokens():
+    """unit_tokens segments the joined texts once; no token may cross from one document into the next."""
+    docs = [
+        Doc("row", "2010301 行政运行", "表3", "a", "行政运行 1,215.99", "2010301 行政运行"),
+        Doc("text", "情况说明", "第三部分", "b", "支出１２３万元，其中公务用车"),  # full-width digits become 123
+        Doc("row", "12", "表3", "c", "345 经费"),  # 12 and 345 must not join into 12345
+        Doc("term", "ＡＢＣ", "名词", "d", "档"),  # a lone character
+        Doc("indicator", "运行", "项目", "e", "维护Ｘ"),
+    ]
+    union = set().union(*(d.tokens() for d in docs))
+    assert unit_tokens(docs) == union
+    assert "12345" not in union and "123" in union and "档" in union and "档运" not in union
 
 
 def test_the_build_reports_the_size_of_the_whole_index(tmp_path: Path):
