@@ -1,13 +1,19 @@
 """The pipeline, as a list.
 
 config     site.toml → SiteConfig
+scan       the department folders → a signature of each department-year's files (stat only; scan.py);
+           when everything is as the last build left it, the build ends here with the last build's report
 shared     formats, glossary, content pages: what every department-year needs
-discover   the department-years; each department folder scanned for what changed since the last build (scan.py)
+discover   the department-years (a department whose folder has not changed is taken from the build cache)
 units      each department-year that changed, in parallel: load → check → model → render into a staging folder
            (the others: their Summary from the build cache)
-site       the checks across department-years, then the site-level files that summarise them, each made again
-           only where what it shows may have changed
+site       the checks across department-years, then the site-level files that summarise them (site.py), each
+           made again only where what it shows may have changed
 apply      staged files into public/: the only step that touches it, after everything has succeeded
+cache      what this build read and wrote, for the next one (cache.py)
+
+Only what a build with nothing changed needs is imported before the scan: a province's "nothing changed" costs
+its scan, not the start-up of the whole generator.
 """
 
 from __future__ import annotations
@@ -17,18 +23,18 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from .check import CheckResult, consistent_names
-from .config import SiteConfig, load_config
+from .config import load_config
 from .diagnostics import CheckFailed, Diagnostics
-from .formats import norm
-from .load import RESERVED_SLUGS, load_site
-from .sources import SiteSource
-from .units import Summary, Task, Unit, check_loaded, department_entries, discover, load_shared, run_units
+from .scan import department_entries, scan
 from .write import Stage, check_output_dir
 
-APPEARS_LIMIT = 200  # pages a glossary term's page lists; beyond that it says how many and points to search
-INLINE_LIMIT = 60  # department-years the home page and datasets page list in full; past it they link to lists
+if TYPE_CHECKING:
+    from .check import CheckResult
+    from .config import SiteConfig
+    from .sources import SiteSource
+    from .units import Summary, Unit
 
 
 @dataclass
@@ -49,6 +55,9 @@ class BuildReport:
 
 def run_checks(source: SiteSource, config: SiteConfig, diags: Diagnostics) -> tuple[list[CheckResult], dict]:
     """Every check of a site read whole (validate, diff); the build's workers run the same check_loaded."""
+    from .check import consistent_names
+    from .units import check_loaded
+
     results: list[CheckResult] = []
     narrative: dict = {}
     named = []
@@ -64,6 +73,8 @@ def run_checks(source: SiteSource, config: SiteConfig, diags: Diagnostics) -> tu
 
 def validate(root: Path) -> BuildReport:
     """Read and check the whole site in this process, keeping every check result (for tests and diff)."""
+    from .load import load_site
+
     config = load_config(root)
     diags = Diagnostics()
     source = load_site(config, diags)
@@ -75,16 +86,11 @@ def default_jobs() -> int:
     return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
 
 
-def read_assets(folder: Path) -> dict[str, bytes]:
-    if not folder.is_dir():
-        return {}
-    return {
-        f"assets/{p.relative_to(folder).as_posix()}": p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()
-    }
-
-
 def check_site(root: Path, jobs: int | None = None, progress=None) -> BuildReport:
     """validate on the command line: every department-year checked in parallel, nothing rendered."""
+    from .site import site_names
+    from .units import Task, discover, load_shared, run_units
+
     config = load_config(root)
     diags = Diagnostics()
     shared = load_shared(config, diags)
@@ -104,26 +110,6 @@ def check_site(root: Path, jobs: int | None = None, progress=None) -> BuildRepor
     return report
 
 
-def site_names(units: list[Unit], ordered: list[Summary], record_of, diags: Diagnostics) -> None:
-    """consistent_names over the whole site, as if every unit's codes were listed in order, from each unit's
-    first name per code (Summary.named); a unit's record, with every place, is read only where it clashes."""
-    first: dict[str, tuple[str, str]] = {}  # code → (its first name on the site, the unit it is in)
-    clashing: list[tuple[str, str]] = []
-    for unit, s in zip(units, ordered, strict=True):
-        for code, name in s.named.items():
-            seen = first.setdefault(code, (name, unit.key))
-            if code in s.mixed or norm(seen[0]) != norm(name):
-                clashing.append((unit.key, code))
-    for key, code in clashing:
-        origin = first[code][1]
-        named = [n for n in record_of(origin).named if n[0] == code][:1]
-        if key != origin:
-            named += [n for n in record_of(key).named if n[0] == code]
-        else:
-            named = [n for n in record_of(key).named if n[0] == code]
-        consistent_names(named, diags)
-
-
 def build(
     root: Path,
     out: Path | None = None,
@@ -134,8 +120,7 @@ def build(
     clean: bool = False,
     progress=None,
 ) -> BuildReport:
-    from .cache import BuildCache, Index, Quick, global_fingerprint
-    from .scan import scan
+    from .cache import BuildCache, Quick, global_fingerprint
 
     started = time.monotonic()
     config = load_config(root)
@@ -148,14 +133,17 @@ def build(
     folders = [f"data/departments/{name}" for name, is_dir in entries or () if is_dir]
     quick = None if clean else cache.load_quick(fingerprint)
     # Where the last build's report may still be true, the scan also looks for each department's pages.
-    outputs = (str(out), _department_files("", config.base_url), ("index.html",)) if quick else None
+    outputs = (str(out), department_files("", config.base_url), ("index.html",)) if quick else None
     scanned = scan(root, folders, jobs, outputs)
     signatures = {rel: (sig, years) for rel, (sig, years, _) in scanned.items()}
     same = quick and quick.entries == entries and quick.signatures == signatures
     if same and all(present for _, _, present in scanned.values()) and _present(out, quick.outputs):
         return _unchanged(quick, strict, allow_errors, started)
 
+    from .cache import Index
     from .render import keep_compiled
+    from .site import partitioned, search_matrix, site_files, site_names
+    from .units import discover, load_shared
 
     keep_compiled(cache.folder.parent / "templates")
     diags = Diagnostics()
@@ -172,7 +160,7 @@ def build(
     stage = Stage(out, full)
     records = cache.open_stage()
     try:
-        matrix, moved = _matrix([u.key for u in units], old, cache)
+        matrix, moved = search_matrix([u.key for u in units], old, cache)
         summaries, fresh, gone = _units(
             shared, found, old, cache, stage, records, jobs, allow_errors, report, progress, matrix
         )
@@ -198,7 +186,7 @@ def build(
             index.site_files, index.site_terms, index.token_count = old.site_files, old.site_terms, old.token_count
             index.shapes, index.search_sizes = old.shapes, old.search_sizes
         else:
-            _site(config, shared, units, index, old, fresh, cache, stage, matrix, moved)
+            site_files(config, shared, units, index, old, fresh, cache, stage, matrix, moved)
         removed = set(old.summaries) - set(summaries) if old else set()
         staged = sum(summaries[k].file_count for k in fresh) + index.site_staged
         report.written = stage.apply(_removals(old, index, gone, removed, cache), staged)
@@ -207,7 +195,7 @@ def build(
         report.search_docs = len(units)
         report.search_bytes = sum(s.search_bytes for s in ordered) + sum(index.search_sizes.values())
         report.published_with_errors = failed
-        outputs = [p for p in index.site_files if not _partitioned(p) or p.startswith(("years/", "assets/"))]
+        outputs = [p for p in index.site_files if not partitioned(p) or p.startswith(("years/", "assets/"))]
         quick = Quick(fingerprint, entries, signatures, outputs, diags.items, diags.count("note"),
                       report.check_count, len(units), report.pages, report.files, report.search_bytes,
                       index.site_files["index.html"])  # fmt: skip
@@ -234,8 +222,10 @@ def _unchanged(quick, strict: bool, allow_errors: bool, started: float) -> Build
     return report
 
 
-def _departments_changed(old, index) -> bool:
-    return {k: v[0] for k, v in old.departments.items()} != {k: v[0] for k, v in index.departments.items()}
+def department_files(slug: str, base_url: str) -> list[str]:
+    """The site-level files in a department's folder (with slug "", their names)."""
+    names = ("index.html", "datasets.json", "sitemap.xml")[: 3 if base_url else 2]
+    return [f"{slug}/{name}".lstrip("/") for name in names]
 
 
 def _present(out: Path, paths) -> bool:
@@ -247,6 +237,7 @@ def _units(shared, found, old, cache, stage: Stage, records: Path, jobs, allow_e
     Returns the summaries, the keys of the processed ones and the files they no longer make; their search
     tokens go into `matrix` as each one finishes."""
     from .scan import unit_signature, unit_stats
+    from .units import Task, run_units
 
     root = shared.config.root
     summaries: dict[str, Summary] = {}
@@ -315,187 +306,6 @@ def _removals(old, index, gone: set[str], removed: set[str], cache) -> set[str]:
         if before is not None:
             gone = gone | set(before.files)
     return gone | (set(old.site_files) - set(index.site_files))
-
-
-# -- site-level files --------------------------------------------------------------------------------------------
-
-
-def _department_files(slug: str, base_url: str) -> list[str]:
-    """The site-level files in a department's folder (with slug "", their names)."""
-    return [
-        f"{slug}/{name}".lstrip("/") for name in ("index.html", "datasets.json", "sitemap.xml")[: 3 if base_url else 2]
-    ]
-
-
-def _site(config, shared, units: list[Unit], index, old, fresh: set, cache, stage: Stage, matrix, moved: bool) -> None:
-    """The files that summarise every department-year: home, year lists, department pages, glossary, datasets,
-    sitemaps, search. Those of one department or one year are made again only when one of its department-years
-    changed (or came or went); the rest every time, and only files whose bytes changed are staged."""
-    from . import charts, opendata, search
-    from .model import Department, Site, glossary_terms
-    from .render import Renderer, sitemap, sitemap_index
-
-    ordered = list(index.summaries.values())
-    base_url = config.base_url
-    departments: dict[str, Department] = {}
-    for u in units:
-        d = departments.setdefault(
-            u.dept.slug, Department(u.dept.slug, u.dept.name, u.dept.region, f"{u.dept.slug}/index.html", u.dept)
-        )
-        d.years.append(index.summaries[u.key])
-    for d in departments.values():
-        d.years.sort(key=lambda s: -s.year)
-    listed = sorted(departments.values(), key=lambda d: (d.region, d.name, d.slug))
-    glossary = glossary_terms(shared.glossary)
-    site = Site(config, listed, glossary, [p for _, p in sorted(shared.pages.items())], index.failed)
-
-    # What changed: everything, or the departments and years of the department-years that changed, came or went.
-    everything = old is None or old.failed != index.failed
-    touched = set(fresh) | (set(old.summaries) ^ set(index.summaries) if old else set())
-    summary_of = {**(old.summaries if old else {}), **index.summaries}
-    depts = set(departments) if everything else {summary_of[k].slug for k in touched}
-    years = set(site.years) if everything else {summary_of[k].year for k in touched}
-    kept = {} if everything else dict(old.site_files)
-    for slug in depts:
-        for p in _department_files(slug, base_url):
-            kept.pop(p, None)
-    for year in years:
-        kept.pop(f"years/{year}.html", None)
-    kept = {p: h for p, h in kept.items() if _partitioned(p)}  # the rest is made again every time
-
-    renderer = Renderer(site, config.templates_dir)
-    inline = len(ordered) <= INLINE_LIMIT
-    renderer.home(inline)
-    for year in sorted(years & set(site.years), reverse=True):
-        renderer.year_list(year)
-    renderer.fixed_pages()
-    made: dict[str, bytes] = {}
-    total = sum(s.dataset_count for s in ordered)
-    if inline:
-        entries = [
-            e for u in units for e in opendata.dataset_entries(index.summaries[u.key], cache.record(u.key, u.key in fresh).datasets)
-        ]  # fmt: skip
-    else:
-        entries = [
-            {"department": s.name, "department_id": s.slug, "year": s.year, "count": s.dataset_count}
-            for s in ordered
-            if s.dataset_count
-        ]
-    renderer.datasets(entries, total, compact=not inline)
-    made["datasets.json"] = opendata.catalogue(config.title, listed)
-    for d in listed:
-        if d.slug not in depts:
-            continue
-        renderer.department(d)
-        mine = [(y, cache.record(f"{d.slug}-{y.year}", f"{d.slug}-{y.year}" in fresh)) for y in d.years]
-        path, data = opendata.department_index(
-            config.title, d, [e for y, r in mine for e in opendata.dataset_entries(y, r.datasets)]
-        )
-        made[path] = data
-        if base_url:
-            made[f"{d.slug}/sitemap.xml"] = sitemap(base_url, [d.url] + [url for _, r in mine for url, _ in r.pages])
-
-    # Each term's page lists the pages it appears on: the department-years' in the site's order, then the
-    # site-level pages' (by address), the first APPEARS_LIMIT of them.
-    site_terms = {p: t for p, t in (old.site_terms.items() if old and not everything else ()) if p in kept}
-    site_terms.update({p: (renderer.titles[p], slugs) for p, slugs in renderer.used.items()})
-    for term in glossary:
-        term.appears_total = sum(s.term_counts.get(term.slug, 0) for s in ordered)
-        term.appears_total += sum(1 for _, slugs in site_terms.values() if term.slug in slugs)
-    for u in units:
-        wanted = [
-            t for t in glossary if len(t.appears_on) < APPEARS_LIMIT and index.summaries[u.key].term_counts.get(t.slug)
-        ]
-        if not wanted:
-            if all(len(t.appears_on) >= APPEARS_LIMIT for t in glossary):
-                break
-            continue
-        record = cache.record(u.key, u.key in fresh)
-        for term in wanted:
-            for i in record.terms.get(term.slug, ()):
-                if len(term.appears_on) < APPEARS_LIMIT:
-                    url, title = record.pages[i]
-                    term.appears_on.append((title, url))
-    for p, (title, slugs) in sorted(site_terms.items()):
-        for term in glossary:
-            if term.slug in slugs and len(term.appears_on) < APPEARS_LIMIT:
-                term.appears_on.append((title, p))
-    renderer.glossary_pages()
-    made.update(renderer.pages)
-    made.update(read_assets(config.templates_dir / "static"))
-
-    # The search index: the shards that hold the tokens that changed; all of them when their number changed, the
-    # department-years moved, or none of the old ones is kept (see `kept`).
-    old_count = search.TokenMatrix.shard_count(old.token_count, len(old.order)) if old and old.order else None
-    if everything or moved or matrix.shards != old_count:
-        matrix.load_all()
-        shards = None
-    else:
-        shards = matrix.shards_of(matrix.dirty)
-    made.update(matrix.shard_files(shards))
-    docs = search.site_docs(listed, glossary)
-    made["assets/search/site.js"] = search.site_file(
-        [(u.key, f"{u.dept.name} {u.year} 年度", f"assets/search/u/{u.key}.js") for u in units], docs, matrix.shards
-    )
-    index.token_count = matrix.token_count
-    for i in matrix.dirty:
-        cache.stage_search_part(i, matrix.part(i))
-
-    hashes = dict(kept)
-    if shards is None:  # every shard was made: none of the old ones stays
-        hashes = {p: h for p, h in hashes.items() if not p.startswith("assets/search/t/")}
-    hashes.update({p: _sha(data) for p, data in made.items()})
-    if base_url:
-        sitemaps = ["sitemap-site.xml"] + [f"{d.slug}/sitemap.xml" for d in listed]
-        site_pages = [p for p in hashes if p.endswith(".html") and (p.startswith("years/") or not _partitioned(p))]
-        made["sitemap-site.xml"] = sitemap(base_url, site_pages)
-        made["sitemap.xml"] = sitemap_index(base_url, sitemaps)
-        hashes["sitemap-site.xml"], hashes["sitemap.xml"] = _sha(made["sitemap-site.xml"]), _sha(made["sitemap.xml"])
-    index.site_staged = stage.add_site_files(made, old.site_files if old else {})
-    index.site_files = dict(sorted(hashes.items()))
-    index.site_terms = site_terms
-    index.shapes = charts.known_shapes()
-    sizes = {p: n for p, n in (old.search_sizes.items() if old else ()) if p in hashes}
-    sizes.update({p: len(d) for p, d in made.items() if p.startswith("assets/search/")})
-    index.search_sizes = dict(sorted(sizes.items()))
-
-
-def _partitioned(path: str) -> bool:
-    """Site-level files made per department, per year or per search shard: kept when nothing of theirs changed."""
-    if path.startswith(("years/", "assets/search/t/")):
-        return True
-    folder, _, name = path.partition("/")
-    return folder not in RESERVED_SLUGS and name in ("index.html", "datasets.json", "sitemap.xml")
-
-
-def _matrix(keys: list[str], old, cache):
-    """The search index's token bitmaps as the last build left them, with the department-years moved to their
-    places in this build's order (a new matrix in a full build). Returns it and whether anything moved."""
-    from .search import PARTS, TokenMatrix
-
-    if old is None or not old.order:
-        matrix = TokenMatrix(len(keys))
-        matrix.dirty = set(range(PARTS))
-        return matrix, old is not None
-    matrix = TokenMatrix(len(old.order), cache.search_part, old.token_count)
-    if old.order == keys:
-        return matrix, False
-    position = {k: i for i, k in enumerate(old.order)}
-    runs: list[list[int]] = []  # [old start, new start, length] of positions that stay in order
-    for new, key in enumerate(keys):
-        at = position.get(key)
-        if at is None:
-            continue
-        if runs and runs[-1][0] + runs[-1][2] == at and runs[-1][1] + runs[-1][2] == new:
-            runs[-1][2] += 1
-        else:
-            runs.append([at, new, 1])
-    matrix.remap([tuple(r) for r in runs], len(keys))
-    return matrix, True
-
-
-def _sha(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 __all__ = ["BuildReport", "build", "check_site", "run_checks", "validate"]

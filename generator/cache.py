@@ -27,8 +27,11 @@ import pickle
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from .units import Record, Summary, load_record, save_record
+if TYPE_CHECKING:  # imported where a record is read: a build with nothing changed reads none
+    from .units import Record, Summary
+
 
 CACHE_DIR = ".build-cache"
 FORMAT = 2  # bump when the cache's own layout changes
@@ -170,6 +173,8 @@ class BuildCache:
     def record(self, key: str, fresh: bool = False) -> Record | None:
         """A unit's record: the one this build made (`fresh`), or the last build's. Read from disk each time:
         a rebuild of every unit (a template changed) must not hold a province's records at once."""
+        from .units import load_record
+
         return load_record(self.stage / "units" if fresh else self.records, key)
 
     def staged(self) -> bool:
@@ -181,6 +186,8 @@ class BuildCache:
         return False
 
     def stage_record(self, key: str, record: Record) -> None:
+        from .units import save_record
+
         save_record(self.stage / "units", key, record)
 
     def search_part(self, i: int) -> dict:

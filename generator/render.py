@@ -74,7 +74,9 @@ def measure_attrs(m) -> Markup:
     if not m:
         return Markup("")
     # escape() each value into an f-string: Markup.format would do the same through string.Formatter, slowly
-    return Markup(f' data-comparator="{escape(m.comparator)}" data-value="{escape(m.number)}" data-unit="{escape(m.unit)}"')
+    return Markup(
+        f' data-comparator="{escape(m.comparator)}" data-value="{escape(m.number)}" data-unit="{escape(m.unit)}"'
+    )
 
 
 def form_text(linker, text: str) -> Markup:

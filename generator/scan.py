@@ -21,6 +21,15 @@ PARALLEL_FROM = 400  # departments; below this a second process costs more than 
 _DIR = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0)
 
 
+def department_entries(config) -> list[tuple[str, bool]] | None:
+    """What data/departments/ holds (name, is a folder), sorted, hidden names left out; None when it is missing."""
+    try:
+        with os.scandir(config.data_dir / "departments") as it:
+            return sorted((e.name, e.is_dir()) for e in it if not e.name.startswith("."))
+    except OSError:
+        return None
+
+
 def _stat(path: str) -> tuple[int, int] | None:
     try:
         st = os.stat(path)

@@ -198,6 +198,19 @@ def site_docs(departments: list, glossary: list) -> list[Doc]:
 
 
 PARTS = 256  # the index is kept (build cache) in 256 parts by token hash; every shard count divides it
+_PART_OF: dict[str, int] = {}  # a province's tokens repeat in every department-year: hash each once
+
+
+def parts_of(tokens) -> dict[int, tuple[str, ...]]:
+    """Tokens grouped by the part of the index that holds them (done in the workers, where it runs in parallel,
+    so the build's own process only sets bits)."""
+    grouped: dict[int, list[str]] = {}
+    for t in tokens:
+        i = _PART_OF.get(t)
+        if i is None:
+            i = _PART_OF[t] = fnv1a(t) % PARTS
+        grouped.setdefault(i, []).append(t)
+    return {i: tuple(toks) for i, toks in grouped.items()}
 
 
 class TokenMatrix:
@@ -226,31 +239,32 @@ class TokenMatrix:
         for i in range(PARTS):
             self.part(i)
 
-    def add(self, unit: int, toks) -> None:
+    def add(self, unit: int, by_part: dict[int, tuple[str, ...]]) -> None:
+        """Set `unit`'s bit for each token, given grouped by part (by_part, made by the worker: see parts_of)."""
         size = (self.units + 7) // 8
         byte, bit = unit >> 3, 1 << (unit & 7)
-        for t in toks:
-            i = fnv1a(t) % PARTS
+        for i, toks in by_part.items():
             rows = self.part(i)
-            row = rows.get(t)
-            if row is None:
-                row = rows[t] = bytearray(size)
-                self.token_count += 1
-            row[byte] |= bit
             self.dirty.add(i)
+            for t in toks:
+                row = rows.get(t)
+                if row is None:
+                    row = rows[t] = bytearray(size)
+                    self.token_count += 1
+                row[byte] |= bit
 
-    def remove(self, unit: int, toks) -> None:
+    def remove(self, unit: int, by_part: dict[int, tuple[str, ...]]) -> None:
         byte, mask = unit >> 3, ~(1 << (unit & 7)) & 0xFF
-        for t in toks:
-            i = fnv1a(t) % PARTS
+        for i, toks in by_part.items():
             rows = self.part(i)
-            row = rows.get(t)
-            if row is not None:
-                row[byte] &= mask
-                self.dirty.add(i)
-                if not any(row):
-                    del rows[t]
-                    self.token_count -= 1
+            self.dirty.add(i)
+            for t in toks:
+                row = rows.get(t)
+                if row is not None:
+                    row[byte] &= mask
+                    if not any(row):
+                        del rows[t]
+                        self.token_count -= 1
 
     def remap(self, moves: list[tuple[int, int, int]], units: int) -> None:
         """Positions change (department-years added or removed): each (old start, new start, length) run of

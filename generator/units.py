@@ -24,7 +24,7 @@ from .diagnostics import Diagnostic, Diagnostics, Loc, UserError
 from .formats import Format, load_format, norm
 from .load import read_department, read_glossary, read_pages, read_year
 from .model import Site, build_year, department, figure_links, glossary_terms
-from .scan import unit_stats
+from .scan import department_entries, unit_stats
 from .sources import ContentPage, DepartmentSource, GlossaryEntry, SiteSource, YearSource
 from .write import write_file
 
@@ -187,15 +187,6 @@ class Discovered:
     units: list[Unit]
     departments: dict[str, tuple[str, DepartmentSource | None, list[Diagnostic]]]  # folder → (signature, …)
     signatures: dict[str, str]  # unit key → scan.unit_signature of its files ("" when not scanned)
-
-
-def department_entries(config: SiteConfig) -> list[tuple[str, bool]] | None:
-    """What data/departments/ holds (name, is a folder), sorted, hidden names left out; None when it is missing."""
-    try:
-        with os.scandir(config.data_dir / "departments") as it:
-            return sorted((e.name, e.is_dir()) for e in it if not e.name.startswith("."))
-    except OSError:
-        return None
 
 
 def discover(config: SiteConfig, shared: Shared, diags: Diagnostics, known: dict | None = None,
@@ -379,8 +370,8 @@ class Result:
 
     key: str
     summary: Summary
-    added: frozenset[str]  # search tokens it has that it had not in the last build (all of them in a new one)
-    removed: frozenset[str]  # tokens it no longer has
+    added: dict[int, tuple[str, ...]]  # search tokens it has and had not in the last build, by part (search.parts_of)
+    removed: dict[int, tuple[str, ...]]  # tokens it no longer has, by part
     gone: tuple[str, ...]  # files the last build wrote for it that it no longer makes
     record: Record | None  # when not kept in the task's folder
     shapes: dict  # chart shapes the worker had to build
@@ -420,6 +411,7 @@ def _start_worker(root: str, shapes: dict, compiled: Path | None) -> None:
 def _run(task: Task, shared: Shared | None = None) -> Result:
     """One task, in a worker or in this process."""
     from .charts import new_shapes
+    from .search import parts_of
 
     key = task.unit.key
     before = load_record(task.old, key) if task.old is not None else None
@@ -432,7 +424,8 @@ def _run(task: Task, shared: Shared | None = None) -> Result:
     kept = task.records is not None
     if kept:
         save_record(task.records, key, record)
-    return Result(key, summary, record.tokens - was, was - record.tokens, gone, None if kept else record, new_shapes())
+    added, removed = parts_of(record.tokens - was), parts_of(was - record.tokens)
+    return Result(key, summary, added, removed, gone, None if kept else record, new_shapes())
 
 
 def run_units(shared: Shared, tasks: list[Task], jobs: int):
