@@ -139,6 +139,8 @@ def build(
     same = quick and quick.entries == entries and quick.signatures == signatures
     if same and all(present for _, _, present in scanned.values()) and _present(out, quick.outputs):
         return _unchanged(quick, strict, allow_errors, started)
+    # Departments whose pages the scan found (it looked only where the last build's report was kept).
+    found_pages = {rel for rel, (_, _, present) in scanned.items() if present} if outputs else set()
 
     from .cache import Index
     from .render import keep_compiled
@@ -162,7 +164,7 @@ def build(
     try:
         matrix, moved = search_matrix([u.key for u in units], old, cache)
         summaries, fresh, gone = _units(
-            shared, found, old, cache, stage, records, jobs, allow_errors, report, progress, matrix
+            shared, found, old, cache, stage, records, jobs, allow_errors, report, progress, matrix, found_pages
         )
         ordered = [summaries[u.key] for u in units]
         site_names(units, ordered, lambda key: cache.record(key, fresh=key in fresh), diags)
@@ -232,10 +234,11 @@ def _present(out: Path, paths) -> bool:
     return all(os.path.isfile(os.path.join(out, p)) for p in paths)
 
 
-def _units(shared, found, old, cache, stage: Stage, records: Path, jobs, allow_errors, report, progress, matrix):
+def _units(shared, found, old, cache, stage: Stage, records: Path, jobs, allow_errors, report, progress, matrix,
+           found_pages: set[str]):  # fmt: skip
     """Each department-year's Summary: from the cache where nothing it is made of changed, else processed.
     Returns the summaries, the keys of the processed ones and the files they no longer make; their search
-    tokens go into `matrix` as each one finishes."""
+    tokens go into `matrix` as each one finishes. `found_pages`: department folders whose pages the scan saw."""
     from .scan import unit_signature, unit_stats
     from .units import Task, run_units
 
@@ -247,7 +250,7 @@ def _units(shared, found, old, cache, stage: Stage, records: Path, jobs, allow_e
         s = old.summaries.get(unit.key) if old else None
         # Reuse what was rendered; or what failed its checks, unless this build publishes despite errors.
         if s is not None and (s.published or (s.errors and not allow_errors)):
-            if s.published and not (stage.out / s.url).is_file():
+            if s.published and unit.dept.rel not in found_pages and not (stage.out / s.url).is_file():
                 s = None  # its output was deleted by hand
             elif s.signature != signature and not _same_bytes(root, unit, cache.record(unit.key)):
                 s = None

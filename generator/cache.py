@@ -21,6 +21,8 @@ a staging folder and replaces the old cache only after public/ has been brought 
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import hashlib
 import os
 import pickle
@@ -36,6 +38,19 @@ if TYPE_CHECKING:  # imported where a record is read: a build with nothing chang
 CACHE_DIR = ".build-cache"
 FORMAT = 2  # bump when the cache's own layout changes
 _BAD = (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError, ValueError)
+
+
+@contextlib.contextmanager
+def _no_gc():
+    """The collector paused while a province's index (tens of thousands of objects, none garbage) is read or
+    written: left on, it goes through all of them again and again, and reading takes three times as long."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 def _hash_files(paths: list[Path], root: Path) -> str:
@@ -122,7 +137,7 @@ class BuildCache:
     def load(self, fingerprint: str) -> Index | None:
         """The last build's index, or None when there is none, it is stale, or its output is gone or changed."""
         try:
-            with open(self.folder / "index.pickle", "rb") as f:
+            with open(self.folder / "index.pickle", "rb") as f, _no_gc():
                 index: Index = pickle.load(f)
         except _BAD:
             return None
@@ -206,15 +221,12 @@ class BuildCache:
         so a build interrupted before it leaves an index that still describes what is in public/."""
         (self.folder / "quick.pickle").unlink(missing_ok=True)  # stale from here until the index is in place
         for name, data in (("index.pickle", index), ("quick.pickle", quick)):
-            with open(self.stage / name, "wb") as f:
+            with open(self.stage / name, "wb") as f, _no_gc():
                 pickle.dump(data, f, protocol=pickle.HIGHEST_PROTOCOL)
         if full or not self.folder.is_dir():
-            old = self.folder.parent / f".{self.folder.name}.old-{os.getpid()}"
-            if self.folder.exists():
-                self.folder.rename(old)
-            self.stage.rename(self.folder)
-            if old.exists():
-                shutil.rmtree(old)
+            from .write import swap_in
+
+            swap_in(self.stage, self.folder)
             return
         for kind in ("units", "search"):
             (self.folder / kind).mkdir(exist_ok=True)

@@ -20,11 +20,16 @@ def _fail(message: str, where: str) -> UserError:
     return UserError("无法确定改动了哪些文件", [Diagnostic("error", Loc(where), message, "changed-from")])
 
 
-def _git(site: Path, *args: str) -> subprocess.CompletedProcess:
+def git(cwd: Path, *args: str, missing: UserError) -> subprocess.CompletedProcess:
+    """`git args…` in `cwd`, its output captured; `missing` is raised where there is no git command."""
     try:
-        return subprocess.run(["git", *args], cwd=site, capture_output=True, check=False)
+        return subprocess.run(["git", *args], cwd=cwd, capture_output=True, check=False)
     except FileNotFoundError:
-        raise _fail("找不到 git 命令：--changed-from 需要安装 git。", "git") from None
+        raise missing from None
+
+
+def _git(site: Path, *args: str) -> subprocess.CompletedProcess:
+    return git(site, *args, missing=_fail("找不到 git 命令：--changed-from 需要安装 git。", "git"))
 
 
 def changed_files(site: Path, rev: str) -> set[str]:

@@ -692,7 +692,8 @@ def site_charts(years: list) -> list[Chart]:
 
 
 def _missing(years: list, have: list[str], what: str) -> tuple[str, ...]:
-    missing = [y.name for y in years if y.name not in have]
+    present = set(have)  # a province's year has thousands of departments
+    missing = [y.name for y in years if y.name not in present]
     if len(missing) > COMPARE_LIMIT:
         return (f"另有 {len(missing)} 个部门未收录{what}，不在图中。",)
     return (f"{'、'.join(missing)}未收录{what}，不在图中。",) if missing else ()

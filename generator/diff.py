@@ -131,10 +131,9 @@ def _fail(message: str, where: str) -> UserError:
 
 
 def _git(cwd: Path, *args: str) -> subprocess.CompletedProcess:
-    try:
-        return subprocess.run(["git", *args], cwd=cwd, capture_output=True, check=False)
-    except FileNotFoundError:
-        raise _fail("找不到 git 命令：按版本比较需要安装 git。也可以比较两个文件夹。", "git") from None
+    from .changed import git
+
+    return git(cwd, *args, missing=_fail("找不到 git 命令：按版本比较需要安装 git。也可以比较两个文件夹。", "git"))
 
 
 def open_side(spec: str, site: Path, stack: ExitStack) -> Side:

@@ -101,9 +101,9 @@ def site_files(
         ]  # fmt: skip
     else:
         entries = [
-            {"department": s.name, "department_id": s.slug, "year": s.year, "count": s.dataset_count}
-            for s in ordered
-            if s.dataset_count
+            {"department": d.name, "department_id": d.slug, "years": [(y.year, y.dataset_count) for y in counted]}
+            for d in listed
+            if (counted := [y for y in d.years if y.dataset_count])
         ]
     renderer.datasets(entries, total, compact=not inline)
     made["datasets.json"] = opendata.catalogue(config.title, listed)

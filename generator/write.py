@@ -51,6 +51,16 @@ def write_file(folder: Path, path: str, data: bytes) -> None:
         f.write(data)
 
 
+def swap_in(staged: Path, target: Path) -> None:
+    """`staged` (a complete folder) becomes `target` in one rename; the old `target`, if any, goes after."""
+    old = target.parent / f".{target.name}.old-{os.getpid()}"
+    if target.exists():
+        target.rename(old)
+    staged.rename(target)
+    if old.exists():
+        shutil.rmtree(old)
+
+
 class Stage:
     """Where a build writes, before anything in public/ changes.
 
@@ -92,14 +102,8 @@ class Stage:
         for path in removals:
             safe_path(path)
         if self.full or not self.out.is_dir():
-            count = staged
-            old = self.out.parent / f".{self.out.name}.old-{os.getpid()}"
-            if self.out.exists():
-                self.out.rename(old)
-            self.folder.rename(self.out)
-            if old.exists():
-                shutil.rmtree(old)
-            return count
+            swap_in(self.folder, self.out)
+            return staged
         count = 0
         for source in self.staged():
             rel = source.relative_to(self.folder)

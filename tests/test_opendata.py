@@ -162,3 +162,25 @@ def test_dataset_page_sets_file_names_apart_from_page_names_and_never_breaks_the
     assert "另存为" in page.inner_text("main")  # Chromium opens JSON from file:// in the tab: how to save it
     assert not visit.problems
     visit.close()
+
+
+def test_a_large_site_lists_each_department_once_on_the_datasets_page(tmp_path: Path, monkeypatch):
+    """Past INLINE_LIMIT department-years the page lists each department with its years and how many datasets
+    each has, linking to the department's own index, instead of every file (a province has millions)."""
+    from synthetic import make_site
+
+    from generator.build import build
+
+    monkeypatch.setattr("generator.site.INLINE_LIMIT", 1)
+    site = make_site(tmp_path / "site", departments=2, years=[2022, 2023], seed=5)
+    build(site, jobs=1)
+    public = site / "public"
+    page = (public / "datasets.html").read_text(encoding="utf-8")
+    items = re.findall(r'<li><a class="dataset-page" href="([^"]+)/index.html">(.*?)</li>', page, re.S)
+    assert sorted(slug for slug, _ in items) == ["dept-00001", "dept-00002"]
+    for slug, item in items:
+        mine = json.loads((public / slug / "datasets.json").read_text(encoding="utf-8"))["datasets"]
+        listed = re.findall(rf'href="{slug}/(\d{{4}})/index.html">\1 年度 (\d+) 个数据集</a>', item)
+        assert listed == [(str(y), str(sum(1 for d in mine if d["year"] == y))) for y in (2023, 2022)]
+        assert f'href="{slug}/datasets.json"' in item
+    assert "download>" not in page  # no file is listed one by one

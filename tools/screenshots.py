@@ -29,6 +29,7 @@ PAGES = [
     "luohu-quweiban/2023/table-4.html",
     "luohu-quweiban/2023/projects/index.html",
     "luohu-quweiban/2023/projects/440303221040200000000.html",  # 深圳市罗湖区智慧档案馆项目
+    "datasets.html",
 ]
 WIDTHS = [375, 1280]
 DRAWN = (
