@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -272,6 +273,8 @@ def _units(shared, found, old, cache, stage: Stage, records: Path, jobs, allow_e
     gone: set[str] = set()
     for done, result in enumerate(run_units(shared, tasks, jobs), start=1):
         result.summary.signature = found.signatures[result.key]
+        # One string per code and name across the site: the index keeps each once, site_names compares by identity.
+        result.summary.named = {sys.intern(c): sys.intern(n) for c, n in result.summary.named.items()}
         summaries[result.key] = result.summary
         fresh.add(result.key)
         matrix.remove(position[result.key], result.removed)

@@ -28,7 +28,8 @@ def site_names(units: list[Unit], ordered: list[Summary], record_of, diags: Diag
     for unit, s in zip(units, ordered, strict=True):
         for code, name in s.named.items():
             seen = first.setdefault(code, (name, unit.key))
-            if code in s.mixed or norm(seen[0]) != norm(name):
+            # (names are interned in the index: the same name is nearly always the same string)
+            if code in s.mixed or (seen[0] is not name and norm(seen[0]) != norm(name)):
                 clashing.append((unit.key, code))
     for key, code in clashing:
         origin = first[code][1]
@@ -123,9 +124,15 @@ def site_files(
     # site-level pages' (by address), the first APPEARS_LIMIT of them.
     site_terms = {p: t for p, t in (old.site_terms.items() if old and not everything else ()) if p in kept}
     site_terms.update({p: (renderer.titles[p], slugs) for p, slugs in renderer.used.items()})
+    totals: dict[str, int] = {}
+    for s in ordered:
+        for slug, n in s.term_counts.items():
+            totals[slug] = totals.get(slug, 0) + n
+    for _, slugs in site_terms.values():
+        for slug in slugs:
+            totals[slug] = totals.get(slug, 0) + 1
     for term in glossary:
-        term.appears_total = sum(s.term_counts.get(term.slug, 0) for s in ordered)
-        term.appears_total += sum(1 for _, slugs in site_terms.values() if term.slug in slugs)
+        term.appears_total = totals.get(term.slug, 0)
     for u in units:
         wanted = [
             t for t in glossary if len(t.appears_on) < APPEARS_LIMIT and index.summaries[u.key].term_counts.get(t.slug)

@@ -8,12 +8,12 @@ comes back as a small Summary, which the build cache keeps so an unchanged unit 
 
 from __future__ import annotations
 
+import functools
 import gc
 import hashlib
 import json
 import os
 import pickle
-import sys
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -61,7 +61,7 @@ class Unit:
     year: int
     folder: str  # relative to the site folder
 
-    @property
+    @functools.cached_property
     def key(self) -> str:
         return f"{self.dept.slug}-{self.year}"
 
@@ -296,7 +296,7 @@ def process(shared: Shared, unit: Unit, task: Task, previous: dict[str, str]) ->
     )
     mixed = set()
     for code, name, _ in named:
-        first = summary.named.setdefault(sys.intern(code), sys.intern(name))
+        first = summary.named.setdefault(code, name)
         if norm(first) != norm(name):
             mixed.add(code)
     summary.mixed = frozenset(mixed)
