@@ -1,8 +1,10 @@
 """The build benchmark: synthetic sites of 100, 1,000 and 10,000 department-years, built as a user would.
 
 For each size it prints pages written, wall seconds, pages per second, peak memory (the build's and its
-workers' resident memory together, sampled every 20 ms from /proc: Linux), bytes written, and the time of a
-rebuild with nothing changed and of a rebuild after one department's YAML changed. Run it from the repository:
+workers' resident memory together, sampled every 20 ms from /proc: Linux), bytes written, the time of a
+rebuild with nothing changed and of a rebuild after one department's YAML changed (each a `build` command),
+and, for `serve`, how long its look for changes takes and its rebuild after one department's edit (in its
+running process, from that look). Run it from the repository:
 
     .venv/bin/python bench/run.py                 # 100 and 1,000
     .venv/bin/python bench/run.py 100 1000 10000  # the full set (about 15 GB of disk and an hour here)
@@ -87,6 +89,36 @@ def edit_one_department(site: Path) -> None:
     )
 
 
+SERVE_PROBE = """
+import sys, time
+from pathlib import Path
+from generator.build import default_jobs
+from generator.serve import rebuild, snapshot
+sys.path.insert(0, sys.argv[1])
+from run import edit_one_department
+site, jobs = Path(sys.argv[2]), int(sys.argv[3]) or default_jobs()
+state = snapshot(site, jobs)
+rebuild(site, site / "public", state)  # serve's first build, with nothing changed
+edit_one_department(site)
+started = time.perf_counter()
+state = snapshot(site, jobs)
+looked = time.perf_counter()
+rebuild(site, site / "public", state)
+print(looked - started, time.perf_counter() - looked)
+"""
+
+
+def serve_edit(site: Path, jobs: int | None) -> tuple[float, float]:
+    """serve with a department edited: how long its look at the sources takes (the same scan as a build's), and
+    the rebuild after it (in serve's warm process, from that scan)."""
+    command = [sys.executable, "-c", SERVE_PROBE, str(HERE), str(site), str(jobs or 0)]
+    done = subprocess.run(command, cwd=HERE.parent, capture_output=True, text=True)
+    if done.returncode != 0:
+        sys.exit(f"serve probe failed:\n{done.stdout}\n{done.stderr}")
+    looked, rebuilt = done.stdout.split("\n")[-2].split()
+    return float(looked), float(rebuilt)
+
+
 def measure(size: int, jobs: int | None, fresh: bool) -> dict:
     site = HERE / ".sites" / f"site-{size}"
     if fresh and site.exists():
@@ -105,7 +137,9 @@ def measure(size: int, jobs: int | None, fresh: bool) -> dict:
     nothing, _ = run(site, jobs=jobs)
     edit_one_department(site)
     one, _ = run(site, jobs=jobs)
-    return {"size": size, "pages": pages, "full": full, "peak": peak, "bytes": written, "nothing": nothing, "one": one}
+    look, warm = serve_edit(site, jobs)
+    return {"size": size, "pages": pages, "full": full, "peak": peak, "bytes": written, "nothing": nothing, "one": one,
+            "look": look, "warm": warm}  # fmt: skip
 
 
 def main() -> None:
@@ -117,13 +151,17 @@ def main() -> None:
     parser.add_argument("--fresh", action="store_true", help="重新生成合成数据")
     args = parser.parse_args()
     print(f"machine: {os.cpu_count()} cores; jobs: {args.jobs or 'all cores'}")
-    header = f"{'部门年度':>8} {'页面':>8} {'用时(秒)':>9} {'页/秒':>7} {'毫秒/页':>7} {'内存峰值':>9} {'写入':>9} {'无改动重建':>10} {'改一个部门':>10}"
+    header = (
+        f"{'部门年度':>8} {'页面':>8} {'用时(秒)':>9} {'页/秒':>7} {'毫秒/页':>7} {'内存峰值':>9} {'写入':>9}"
+        f" {'无改动重建':>10} {'改一个部门':>10} {'预览：查看改动':>10} {'预览：重建':>10}"
+    )
     print(header)
     for size in args.sizes:
         r = measure(size, args.jobs, args.fresh)
         print(
             f"{r['size']:>8,} {r['pages']:>8,} {r['full']:>9.1f} {r['pages'] / r['full']:>7.0f} {r['full'] * 1000 / r['pages']:>7.2f}"
-            f" {r['peak'] / 1024:>7.0f} MB {r['bytes'] / 2**30:>7.2f} GB {r['nothing']:>9.2f}s {r['one']:>9.2f}s",
+            f" {r['peak'] / 1024:>7.0f} MB {r['bytes'] / 2**30:>7.2f} GB {r['nothing']:>9.2f}s {r['one']:>9.2f}s"
+            f" {r['look']:>11.2f}s {r['warm']:>10.2f}s",
             flush=True,
         )
 

@@ -120,7 +120,10 @@ def build(
     jobs: int | None = None,
     clean: bool = False,
     progress=None,
+    scanned: dict | None = None,
 ) -> BuildReport:
+    """`scanned`: scan.scan of the department folders (without `outputs`) made by the caller just before, as
+    serve's watching does; the build then does not scan them again, and looks for each unit's pages itself."""
     from .cache import BuildCache, Quick, global_fingerprint
 
     started = time.monotonic()
@@ -132,10 +135,12 @@ def build(
     fingerprint = global_fingerprint(root, config.templates_dir)
     entries = department_entries(config)
     folders = [f"data/departments/{name}" for name, is_dir in entries or () if is_dir]
-    quick = None if clean else cache.load_quick(fingerprint)
-    # Where the last build's report may still be true, the scan also looks for each department's pages.
-    outputs = (str(out), department_files("", config.base_url), ("index.html",)) if quick else None
-    scanned = scan(root, folders, jobs, outputs)
+    quick = outputs = None
+    if scanned is None:
+        quick = None if clean else cache.load_quick(fingerprint)
+        # Where the last build's report may still be true, the scan also looks for each department's pages.
+        outputs = (str(out), department_files("", config.base_url), ("index.html",)) if quick else None
+        scanned = scan(root, folders, jobs, outputs)
     signatures = {rel: (sig, years) for rel, (sig, years, _) in scanned.items()}
     same = quick and quick.entries == entries and quick.signatures == signatures
     if same and all(present for _, _, present in scanned.values()) and _present(out, quick.outputs):
@@ -187,7 +192,7 @@ def build(
         ):
             # Nothing any page is made of has changed: the site-level files are as the last build left them.
             index.site_files, index.site_terms, index.token_count = old.site_files, old.site_terms, old.token_count
-            index.shapes, index.search_sizes = old.shapes, old.search_sizes
+            index.shapes, index.search_sizes, index.year_charts = old.shapes, old.search_sizes, old.year_charts
         else:
             site_files(config, shared, units, index, old, fresh, cache, stage, matrix, moved)
         removed = set(old.summaries) - set(summaries) if old else set()

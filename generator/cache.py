@@ -36,7 +36,7 @@ if TYPE_CHECKING:  # imported where a record is read: a build with nothing chang
 
 
 CACHE_DIR = ".build-cache"
-FORMAT = 2  # bump when the cache's own layout changes
+FORMAT = 3  # bump when the cache's own layout changes
 _BAD = (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError, ValueError)
 
 
@@ -96,6 +96,7 @@ class Index:
     search_sizes: dict[str, int] = field(default_factory=dict)  # site-level search file (site.js, shards) → bytes
     failed: bool = False  # published with errors
     shapes: dict = field(default_factory=dict)  # chart structures Altair built (charts._SHAPES)
+    year_charts: dict = field(default_factory=dict)  # year → the home page's comparison charts of that year
     site_staged: int = 0  # site-level files this build staged (not kept: only for its report)
 
     @property

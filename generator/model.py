@@ -339,13 +339,24 @@ class Site:
     glossary: list[GlossaryTerm]
     pages: list[ContentPage]
     failed: bool = False  # published with errors (--allow-errors): pages say so
+    _years: dict | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def years(self) -> list[int]:
-        return sorted({y.year for d in self.departments for y in d.years}, reverse=True)
+        return sorted(self._by_year(), reverse=True)
 
     def by_year(self, year: int) -> list[Year]:
-        return [y for d in self.departments for y in d.years if y.year == year]
+        return self._by_year().get(year, [])
+
+    def _by_year(self) -> dict[int, list[Year]]:
+        """year → its department-years in the site's order, gathered once: a province's pages ask for them a
+        dozen times, over 10,000 department-years each (the departments are complete when the Site is made)."""
+        if self._years is None:
+            self._years = {}
+            for d in self.departments:
+                for y in d.years:
+                    self._years.setdefault(y.year, []).append(y)
+        return self._years
 
     def all_years(self) -> list[Year]:
         return [y for d in self.departments for y in d.years]

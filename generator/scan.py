@@ -23,8 +23,12 @@ _DIR = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0)
 
 def department_entries(config) -> list[tuple[str, bool]] | None:
     """What data/departments/ holds (name, is a folder), sorted, hidden names left out; None when it is missing."""
+    return folder_entries(config.data_dir / "departments")
+
+
+def folder_entries(folder: Path) -> list[tuple[str, bool]] | None:
     try:
-        with os.scandir(config.data_dir / "departments") as it:
+        with os.scandir(folder) as it:
             return sorted((e.name, e.is_dir()) for e in it if not e.name.startswith("."))
     except OSError:
         return None

@@ -90,7 +90,13 @@ def site_files(
 
     renderer = Renderer(site, config.templates_dir)
     inline = len(ordered) <= INLINE_LIMIT
-    renderer.home(inline)
+    # Each year's comparison charts show only that year's department-years: kept where none of them changed.
+    kept_charts = {} if everything else old.year_charts
+    index.year_charts = {
+        year: kept_charts[year] if year in kept_charts and year not in years else charts.site_charts(site.by_year(year))
+        for year in site.years
+    }
+    renderer.home(inline, index.year_charts)
     for year in sorted(years & set(site.years), reverse=True):
         renderer.year_list(year)
     renderer.fixed_pages()

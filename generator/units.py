@@ -8,7 +8,6 @@ comes back as a small Summary, which the build cache keeps so an unchanged unit 
 
 from __future__ import annotations
 
-import functools
 import gc
 import hashlib
 import json
@@ -60,10 +59,10 @@ class Unit:
     dept: DepartmentSource
     year: int
     folder: str  # relative to the site folder
+    key: str = field(init=False, compare=False)  # "<department>-<year>": set once (a province has 10,000)
 
-    @functools.cached_property
-    def key(self) -> str:
-        return f"{self.dept.slug}-{self.year}"
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "key", f"{self.dept.slug}-{self.year}")
 
 
 @dataclass(frozen=True)

@@ -204,3 +204,19 @@ def test_a_page_changed_by_hand_is_made_again(base: Path, tmp_path: Path):
     home.write_bytes(clean.replace(b"</h1>", b"</h1><p>hand-edited</p>", 1))
     build(site, jobs=1)
     assert home.read_bytes() == clean
+
+
+def test_a_build_from_serves_scan_equals_clean_build(base: Path, tmp_path: Path):
+    """serve hands the build the scan it watched with (the build does not scan again): after an edit, and after
+    a department's pages were deleted by hand, the result is still a clean build's, and only the edited
+    department-year is processed again."""
+    from generator.serve import snapshot
+
+    site = copy(base, tmp_path)
+    edit_figure(site)
+    shutil.rmtree(site / "public" / "dept-00002")
+    report = build(site, jobs=1, scanned=snapshot(site)["data/departments/"][1])
+    clean_out = tmp_path / "clean"
+    build(site, clean_out, jobs=1, clean=True)
+    assert tree(site / "public") == tree(clean_out)
+    assert report.rebuilt == 3  # the edited department-year, and dept-00002's two years whose pages went
