@@ -97,13 +97,13 @@ from generator.serve import rebuild, snapshot
 sys.path.insert(0, sys.argv[1])
 from run import edit_one_department
 site, jobs = Path(sys.argv[2]), int(sys.argv[3]) or default_jobs()
-state = snapshot(site, jobs)
-rebuild(site, site / "public", state)  # serve's first build, with nothing changed
+state, warm = snapshot(site, jobs), {}
+rebuild(site, site / "public", state, warm)  # serve's first build, with nothing changed
 edit_one_department(site)
 started = time.perf_counter()
 state = snapshot(site, jobs)
 looked = time.perf_counter()
-rebuild(site, site / "public", state)
+rebuild(site, site / "public", state, warm)
 print(looked - started, time.perf_counter() - looked)
 """
 

@@ -121,9 +121,13 @@ def build(
     clean: bool = False,
     progress=None,
     scanned: dict | None = None,
+    warm: dict | None = None,
 ) -> BuildReport:
-    """`scanned`: scan.scan of the department folders (without `outputs`) made by the caller just before, as
-    serve's watching does; the build then does not scan them again, and looks for each unit's pages itself."""
+    """For serve, which builds again and again in one process: `scanned` is scan.scan of the department folders
+    (without `outputs`) made just before, so the build does not scan them again (it looks for each unit's pages
+    itself); `warm` is where a build leaves the cache's index it committed, for the next to start from instead
+    of reading it back (taken out at the start: a build that fails leaves nothing there)."""
+    kept = warm.pop("index", None) if warm is not None else None  # (index, its file's stamp when committed)
     from .cache import BuildCache, Quick, global_fingerprint
 
     started = time.monotonic()
@@ -156,7 +160,7 @@ def build(
     keep_compiled(cache.folder.parent / "templates")
     diags = Diagnostics()
     shared = load_shared(config, diags)
-    old = None if clean else cache.load(fingerprint)
+    old = None if clean else cache.load(fingerprint, kept)
     if old is not None:
         from .charts import remember_shapes
 
@@ -208,6 +212,8 @@ def build(
                       report.check_count, len(units), report.pages, report.files, report.search_bytes,
                       index.site_files["index.html"])  # fmt: skip
         cache.commit(index, quick, full, removed)
+        if warm is not None:
+            warm["index"] = (index, cache.stamp())
     finally:
         stage.discard()
         cache.discard()

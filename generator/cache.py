@@ -135,13 +135,26 @@ class BuildCache:
         self.out = out
         self.stage = self.folder.parent / f".{key}.stage-{os.getpid()}"
 
-    def load(self, fingerprint: str) -> Index | None:
-        """The last build's index, or None when there is none, it is stale, or its output is gone or changed."""
+    def stamp(self) -> tuple[int, int, int] | None:
+        """index.pickle's inode, size and modification time: another build (another process) changes them."""
         try:
-            with open(self.folder / "index.pickle", "rb") as f, _no_gc():
-                index: Index = pickle.load(f)
-        except _BAD:
+            st = os.stat(self.folder / "index.pickle")
+        except OSError:
             return None
+        return st.st_ino, st.st_size, st.st_mtime_ns
+
+    def load(self, fingerprint: str, kept: tuple | None = None) -> Index | None:
+        """The last build's index, or None when there is none, it is stale, or its output is gone or changed.
+        `kept`: (the index the last build in this process committed, cache.stamp() then), used instead of reading
+        index.pickle again while that file is still the one it wrote."""
+        if kept is not None and kept[1] is not None and kept[1] == self.stamp():
+            index = kept[0]
+        else:
+            try:
+                with open(self.folder / "index.pickle", "rb") as f, _no_gc():
+                    index = pickle.load(f)
+            except _BAD:
+                return None
         if not isinstance(index, Index) or index.fingerprint != fingerprint:
             return None
         try:

@@ -56,13 +56,14 @@ def snapshot(root: Path, jobs: int = 1) -> dict:
     return state
 
 
-def rebuild(root: Path, out: Path, state: dict | None = None) -> bool:
-    """Build, from the department folders as `state` (a snapshot taken just before) saw them: not scanned twice."""
+def rebuild(root: Path, out: Path, state: dict | None = None, warm: dict | None = None) -> bool:
+    """Build, from the department folders as `state` (a snapshot taken just before) saw them, so they are not
+    scanned twice; `warm` carries the build cache's index from one rebuild to the next (build.build)."""
     from .build import build
     from .cli import print_diagnostics, summary
 
     try:
-        report = build(root, out, scanned=state["data/departments/"][1] if state else None)
+        report = build(root, out, scanned=state["data/departments/"][1] if state else None, warm=warm)
     except UserError as exc:
         print_diagnostics(exc.diagnostics, False, sys.stderr)
         print(f"{exc.message}。网页仍显示上一次成功生成的版本；改正后会自动重新生成。", file=sys.stderr)
@@ -81,7 +82,8 @@ def serve(root: Path, out: Path, port: int) -> int:
 
     jobs = default_jobs()
     state = snapshot(root, jobs)  # before the build: a change made while it runs is seen afterwards
-    rebuild(root, out, state)
+    warm: dict = {}
+    rebuild(root, out, state, warm)
     if not out.is_dir():
         out.mkdir(parents=True)
     handler = functools.partial(_QuietHandler, directory=str(out))
@@ -99,7 +101,7 @@ def serve(root: Path, out: Path, port: int) -> int:
             pause = max(1.0, 2 * (time.monotonic() - started))
             if now != state:
                 state = now
-                rebuild(root, out, state)
+                rebuild(root, out, state, warm)
     except KeyboardInterrupt:
         print("已停止预览。")
     finally:

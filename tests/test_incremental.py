@@ -220,3 +220,35 @@ def test_a_build_from_serves_scan_equals_clean_build(base: Path, tmp_path: Path)
     build(site, clean_out, jobs=1, clean=True)
     assert tree(site / "public") == tree(clean_out)
     assert report.rebuilt == 3  # the edited department-year, and dept-00002's two years whose pages went
+
+
+def test_serve_rebuilds_from_the_index_it_kept_unless_another_build_wrote_one(base: Path, tmp_path: Path):
+    """serve keeps the cache's index between its rebuilds (build's `warm`); a build by another process in
+    between (a `build` in a second terminal) writes a new index.pickle, which is then read, not the kept one.
+    Every rebuild gives a clean build's bytes."""
+    from generator.serve import snapshot
+
+    site = copy(base, tmp_path)
+    warm: dict = {}
+
+    def serve_rebuild():
+        return build(site, jobs=1, scanned=snapshot(site)["data/departments/"][1], warm=warm)
+
+    def clean_tree():
+        out = tmp_path / "clean"
+        shutil.rmtree(out, ignore_errors=True)
+        build(site, out, jobs=1, clean=True)
+        return tree(out)
+
+    serve_rebuild()
+    kept = warm["index"][0]
+    add_department(site)
+    assert serve_rebuild().rebuilt == 1
+    assert tree(site / "public") == clean_tree()
+    assert "dept-00003-2023" in warm["index"][0].summaries and warm["index"][0] is not kept
+    info = site / "data/departments/dept-00001/部门.yaml"
+    info.write_text(info.read_text(encoding="utf-8").replace("名称: ", "名称: 改名后的", 1), encoding="utf-8")
+    build(site, jobs=1)  # another process: dept-00001's new name is in its records and pages, and the new index
+    remove_year(site)
+    assert serve_rebuild().rebuilt == 0
+    assert tree(site / "public") == clean_tree()
