@@ -97,11 +97,11 @@ from generator.serve import rebuild, snapshot
 sys.path.insert(0, sys.argv[1])
 from run import edit_one_department
 site, jobs = Path(sys.argv[2]), int(sys.argv[3]) or default_jobs()
-state, warm = snapshot(site, jobs), {}
+state, warm = snapshot(site, site / "public", jobs), {}
 rebuild(site, site / "public", state, warm)  # serve's first build, with nothing changed
 edit_one_department(site)
 started = time.perf_counter()
-state = snapshot(site, jobs)
+state = snapshot(site, site / "public", jobs)
 looked = time.perf_counter()
 rebuild(site, site / "public", state, warm)
 print(looked - started, time.perf_counter() - looked)

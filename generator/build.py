@@ -124,9 +124,9 @@ def build(
     warm: dict | None = None,
 ) -> BuildReport:
     """For serve, which builds again and again in one process: `scanned` is scan.scan of the department folders
-    (without `outputs`) made just before, so the build does not scan them again (it looks for each unit's pages
-    itself); `warm` is where a build leaves the cache's index it committed, for the next to start from instead
-    of reading it back (taken out at the start: a build that fails leaves nothing there)."""
+    made just before, with `outputs` as page_outputs(out, config) says, so the build does not scan them again;
+    `warm` is where a build leaves the cache's index it committed and what every unit shares, for the next to
+    start from instead of reading them again (taken out at the start: a build that fails leaves nothing)."""
     kept = warm.pop("index", None) if warm is not None else None  # (index, its file's stamp when committed)
     from .cache import BuildCache, Quick, global_fingerprint
 
@@ -139,27 +139,35 @@ def build(
     fingerprint = global_fingerprint(root, config.templates_dir)
     entries = department_entries(config)
     folders = [f"data/departments/{name}" for name, is_dir in entries or () if is_dir]
-    quick = outputs = None
+    quick = None
+    looked = scanned is not None  # serve's scan looked for the pages
     if scanned is None:
         quick = None if clean else cache.load_quick(fingerprint)
         # Where the last build's report may still be true, the scan also looks for each department's pages.
-        outputs = (str(out), department_files("", config.base_url), ("index.html",)) if quick else None
-        scanned = scan(root, folders, jobs, outputs)
+        looked = quick is not None
+        scanned = scan(root, folders, jobs, page_outputs(out, config) if looked else None)
     signatures = {rel: (sig, years) for rel, (sig, years, _) in scanned.items()}
     same = quick and quick.entries == entries and quick.signatures == signatures
     if same and all(present for _, _, present in scanned.values()) and _present(out, quick.outputs):
         return _unchanged(quick, strict, allow_errors, started)
-    # Departments whose pages the scan found (it looked only where the last build's report was kept).
-    found_pages = {rel for rel, (_, _, present) in scanned.items() if present} if outputs else set()
+    # Departments whose pages the scan found.
+    found_pages = {rel for rel, (_, _, present) in scanned.items() if present} if looked else set()
 
-    from .cache import Index
+    from .cache import Index, freeze, thaw
     from .render import keep_compiled
     from .site import partitioned, search_matrix, site_files, site_names
     from .units import discover, load_shared
 
     keep_compiled(cache.folder.parent / "templates")
     diags = Diagnostics()
-    shared = load_shared(config, diags)
+    # What every unit shares is made of what the global fingerprint covers: serve keeps it while that holds.
+    known = warm.pop("shared", None) if warm is not None else None
+    if known is not None and known[0] == fingerprint:
+        shared, loaded = known[1], known[2]
+    else:
+        loading = Diagnostics()
+        shared, loaded = load_shared(config, loading), loading.items
+    diags.extend(loaded)
     old = None if clean else cache.load(fingerprint, kept)
     if old is not None:
         from .charts import remember_shapes
@@ -171,6 +179,7 @@ def build(
     full = old is None  # no usable cache: everything is rebuilt and public/ replaced whole
     stage = Stage(out, full)
     records = cache.open_stage()
+    freeze()  # the modules and the last build's index are not garbage: the collector need not go through them
     try:
         matrix, moved = search_matrix([u.key for u in units], old, cache)
         summaries, fresh, gone = _units(
@@ -213,8 +222,9 @@ def build(
                       index.site_files["index.html"])  # fmt: skip
         cache.commit(index, quick, full, removed)
         if warm is not None:
-            warm["index"] = (index, cache.stamp())
+            warm["index"], warm["shared"] = (index, cache.stamp()), (fingerprint, shared, loaded)
     finally:
+        thaw()
         stage.discard()
         cache.discard()
     report.seconds = time.monotonic() - started
@@ -234,6 +244,11 @@ def _unchanged(quick, strict: bool, allow_errors: bool, started: float) -> Build
     report.published_with_errors = failed
     report.seconds = time.monotonic() - started
     return report
+
+
+def page_outputs(out: Path, config) -> tuple:
+    """scan.scan's `outputs`: where it looks for each department's own files and each of its years' page."""
+    return str(out), department_files("", config.base_url), ("index.html",)
 
 
 def department_files(slug: str, base_url: str) -> list[str]:

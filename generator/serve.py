@@ -24,19 +24,24 @@ def _stamp(path: str) -> int | None:
     return st.st_mtime_ns ^ st.st_size
 
 
-def snapshot(root: Path, jobs: int = 1) -> dict:
+def snapshot(root: Path, out: Path | None = None, jobs: int = 1) -> dict:
     """What a rebuild is needed for a change of: the modification time and size of every source file outside the
     department folders (site.toml, formats, content, templates, also where site.toml puts them elsewhere), and
     the department folders as the build's own scan sees them (scan.py: stat only, on `jobs` processes), so that
-    watching a province costs what its build with nothing changed costs, not a walk of 300,000 paths a second."""
+    watching a province costs what its build with nothing changed costs, not a walk of 300,000 paths a second.
+    The scan also looks for each department's pages in `out` (public/): one deleted by hand is made again."""
+    from .build import page_outputs
+    from .config import load_config
+
     departments = root / "data" / "departments"
     places = [root / name for name in WATCHED]
+    outputs = None
     try:
-        from .config import load_config
-
-        templates = load_config(root).templates_dir
+        config = load_config(root)
+        templates = config.templates_dir
         if not any(templates == p or p in templates.parents for p in places):
             places.append(templates)
+        outputs = page_outputs(out or root / "public", config)
     except UserError:
         pass  # a broken site.toml is itself watched: the rebuild after it is fixed says what was wrong
     state: dict = {}
@@ -52,8 +57,14 @@ def snapshot(root: Path, jobs: int = 1) -> dict:
                 state[path] = _stamp(path)
     entries = folder_entries(departments) or []
     folders = [f"data/departments/{name}" for name, is_dir in entries if is_dir]
-    state["data/departments/"] = (entries, scan(root, folders, jobs))
+    state["data/departments/"] = (entries, scan(root, folders, jobs, outputs))
     return state
+
+
+def sources(state: dict) -> dict:
+    """A snapshot without where the scan found pages: what a rebuild is needed for (pages come and go with it)."""
+    entries, scanned = state["data/departments/"]
+    return {**state, "data/departments/": (entries, {rel: found[:2] for rel, found in scanned.items()})}
 
 
 def rebuild(root: Path, out: Path, state: dict | None = None, warm: dict | None = None) -> bool:
@@ -81,7 +92,7 @@ def serve(root: Path, out: Path, port: int) -> int:
     from .build import default_jobs
 
     jobs = default_jobs()
-    state = snapshot(root, jobs)  # before the build: a change made while it runs is seen afterwards
+    state = snapshot(root, out, jobs)  # before the build: a change made while it runs is seen afterwards
     warm: dict = {}
     rebuild(root, out, state, warm)
     if not out.is_dir():
@@ -95,11 +106,11 @@ def serve(root: Path, out: Path, port: int) -> int:
         while True:
             time.sleep(pause)
             started = time.monotonic()
-            now = snapshot(root, jobs)
+            now = snapshot(root, out, jobs)
             # At least once a second; on a province, whose look takes most of a second, a third of the time at
             # most, so that the watching does not slow the editing and the previewing.
             pause = max(1.0, 2 * (time.monotonic() - started))
-            if now != state:
+            if sources(now) != sources(state):
                 state = now
                 rebuild(root, out, state, warm)
     except KeyboardInterrupt:

@@ -139,13 +139,12 @@ def site_files(
             totals[slug] = totals.get(slug, 0) + 1
     for term in glossary:
         term.appears_total = totals.get(term.slug, 0)
+    listing = {t.slug: t for t in glossary}  # the terms whose pages still list fewer than APPEARS_LIMIT
     for u in units:
-        wanted = [
-            t for t in glossary if len(t.appears_on) < APPEARS_LIMIT and index.summaries[u.key].term_counts.get(t.slug)
-        ]
+        if not listing:
+            break
+        wanted = [listing[slug] for slug, n in index.summaries[u.key].term_counts.items() if n and slug in listing]
         if not wanted:
-            if all(len(t.appears_on) >= APPEARS_LIMIT for t in glossary):
-                break
             continue
         record = cache.record(u.key, u.key in fresh)
         for term in wanted:
@@ -153,6 +152,8 @@ def site_files(
                 if len(term.appears_on) < APPEARS_LIMIT:
                     url, title = record.pages[i]
                     term.appears_on.append((title, url))
+            if len(term.appears_on) >= APPEARS_LIMIT:
+                del listing[term.slug]
     for p, (title, slugs) in sorted(site_terms.items()):
         for term in glossary:
             if term.slug in slugs and len(term.appears_on) < APPEARS_LIMIT:

@@ -431,6 +431,7 @@ def run_units(shared: Shared, tasks: list[Task], jobs: int):
     """Run tasks on `jobs` processes, yielding each Result as it finishes (in any order), so the caller can
     report progress and memory stays flat however many units there are. Chart shapes a worker builds are
     remembered here too (for the site's charts and the build cache)."""
+    from .cache import frozen
     from .charts import known_shapes, remember_shapes
 
     if jobs <= 1 or len(tasks) <= 1:
@@ -444,14 +445,11 @@ def run_units(shared: Shared, tasks: list[Task], jobs: int):
     from .render import COMPILED
 
     initargs = (str(shared.config.root), known_shapes(), COMPILED.get("folder"))
-    gc.freeze()  # forked workers then share this process's objects instead of copying the pages gc touches
-    try:
-        with context.Pool(min(jobs, len(tasks)), initializer=_start_worker, initargs=initargs) as pool:
-            for result in pool.imap_unordered(_run, tasks, chunksize=1):
-                remember_shapes(result.shapes)
-                yield result
-    finally:
-        gc.unfreeze()
+    # Frozen, forked workers share this process's objects instead of copying the pages the collector touches.
+    with frozen(), context.Pool(min(jobs, len(tasks)), initializer=_start_worker, initargs=initargs) as pool:
+        for result in pool.imap_unordered(_run, tasks, chunksize=1):
+            remember_shapes(result.shapes)
+            yield result
 
 
 __all__ = [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import socket
 import subprocess
 import sys
@@ -89,26 +90,28 @@ def _wait_for_line(proc: subprocess.Popen, needle: str, seconds: float = 30) -> 
 def test_serve_sees_every_kind_of_source_change(site: TinySite, tables, tmp_path):
     """What serve compares each second changes with a department's file, a new year, the glossary, and templates
     kept outside the site folder (site.toml's `templates`); it stays the same when nothing changed."""
-    from generator.serve import snapshot
+    from generator.build import build
+    from generator.serve import snapshot, sources
 
     site.write_tables(tables)
     elsewhere = tmp_path / "shared-templates"
-    elsewhere.mkdir()
-    (elsewhere / "base.html").write_text("<html></html>", encoding="utf-8")
+    shutil.copytree(REPO / "templates", elsewhere)
     toml = site.root / "site.toml"
     lines = [f'templates = "{elsewhere.as_posix()}"' if line.startswith("templates") else line
              for line in toml.read_text(encoding="utf-8").splitlines()]  # fmt: skip
     toml.write_text("\n".join(lines) + "\n", encoding="utf-8")
     state = snapshot(site.root)
     assert snapshot(site.root, jobs=2) == state
+    build(site.root)
+    assert sources(snapshot(site.root)) == sources(state)  # pages came: no source changed
     edits = [
         lambda: (site.year_dir() / "概况.yaml").write_text("单位职责: 改过\n", encoding="utf-8"),
         lambda: site.year_dir(year=2022),  # made by year_dir
         lambda: next((site.root / "content" / "glossary").glob("*.md")).write_text("改过\n", encoding="utf-8"),
-        lambda: (elsewhere / "base.html").write_text("<html>改过</html>", encoding="utf-8"),
+        lambda: (elsewhere / "404.html").write_text("<html>改过</html>", encoding="utf-8"),
     ]
     for edit in edits:
         edit()
         now = snapshot(site.root)
-        assert now != state, edit
+        assert sources(now) != sources(state), edit
         state = now

@@ -223,9 +223,9 @@ def test_a_build_from_serves_scan_equals_clean_build(base: Path, tmp_path: Path)
 
 
 def test_serve_rebuilds_from_the_index_it_kept_unless_another_build_wrote_one(base: Path, tmp_path: Path):
-    """serve keeps the cache's index between its rebuilds (build's `warm`); a build by another process in
-    between (a `build` in a second terminal) writes a new index.pickle, which is then read, not the kept one.
-    Every rebuild gives a clean build's bytes."""
+    """serve keeps the cache's index and what every unit shares between its rebuilds (build's `warm`); a build
+    by another process in between (a `build` in a second terminal) writes a new index.pickle, which is then
+    read, not the kept one; a changed glossary is read again. Every rebuild gives a clean build's bytes."""
     from generator.serve import snapshot
 
     site = copy(base, tmp_path)
@@ -251,4 +251,7 @@ def test_serve_rebuilds_from_the_index_it_kept_unless_another_build_wrote_one(ba
     build(site, jobs=1)  # another process: dept-00001's new name is in its records and pages, and the new index
     remove_year(site)
     assert serve_rebuild().rebuilt == 0
+    assert tree(site / "public") == clean_tree()
+    change_glossary(site)  # what every unit shares changed: not taken from the last rebuild
+    assert serve_rebuild().rebuilt == 4
     assert tree(site / "public") == clean_tree()
