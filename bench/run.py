@@ -119,8 +119,8 @@ def serve_edit(site: Path, jobs: int | None) -> tuple[float, float]:
     return float(looked), float(rebuilt)
 
 
-def measure(size: int, jobs: int | None, fresh: bool) -> dict:
-    site = HERE / ".sites" / f"site-{size}"
+def measure(size: int, jobs: int | None, fresh: bool, sites: Path = HERE / ".sites") -> dict:
+    site = sites / f"site-{size}"
     if fresh and site.exists():
         shutil.rmtree(site)
     if not site.exists():
@@ -149,6 +149,7 @@ def main() -> None:
     parser.add_argument("sizes", nargs="*", type=int, default=[100, 1000])
     parser.add_argument("--jobs", type=int, help="进程数，默认为全部核心")
     parser.add_argument("--fresh", action="store_true", help="重新生成合成数据")
+    parser.add_argument("--sites", type=Path, default=HERE / ".sites", help="合成站点放在哪里，默认 bench/.sites/")
     args = parser.parse_args()
     print(f"machine: {os.cpu_count()} cores; jobs: {args.jobs or 'all cores'}")
     header = (
@@ -157,7 +158,7 @@ def main() -> None:
     )
     print(header)
     for size in args.sizes:
-        r = measure(size, args.jobs, args.fresh)
+        r = measure(size, args.jobs, args.fresh, args.sites.resolve())
         print(
             f"{r['size']:>8,} {r['pages']:>8,} {r['full']:>9.1f} {r['pages'] / r['full']:>7.0f} {r['full'] * 1000 / r['pages']:>7.2f}"
             f" {r['peak'] / 1024:>7.0f} MB {r['bytes'] / 2**30:>7.2f} GB {r['nothing']:>9.2f}s {r['one']:>9.2f}s"
