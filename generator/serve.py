@@ -69,7 +69,8 @@ def sources(state: dict) -> dict:
 
 def rebuild(root: Path, out: Path, state: dict | None = None, warm: dict | None = None) -> bool:
     """Build, from the department folders as `state` (a snapshot taken just before) saw them, so they are not
-    scanned twice; `warm` carries the build cache's index from one rebuild to the next (build.build)."""
+    scanned twice; `warm` carries the build cache's index and what every unit shares from one rebuild to the
+    next (build.build)."""
     from .build import build
     from .cli import print_diagnostics, summary
 
