@@ -22,6 +22,7 @@ a staging folder and replaces the old cache only after public/ has been brought 
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import hashlib
 import os
@@ -174,42 +175,43 @@ class BuildCache:
         `kept`: (the index the last build in this process committed, cache.stamp() then), used instead of reading
         index.pickle again while that file is still the one it wrote."""
         if kept is not None and kept[1] is not None and kept[1] == self.stamp():
-            index = kept[0]
+            index = kept[0] if kept[0].fingerprint == fingerprint else None
         else:
-            try:
-                with open(self.folder / "index.pickle", "rb") as f, _no_gc():
-                    index = pickle.load(f)
-            except _BAD:
-                return None
-        if not isinstance(index, Index) or index.fingerprint != fingerprint:
+            index = self._read("index.pickle", Index, fingerprint)
+        if index is None:
             return None
         try:
             if len(os.listdir(self.folder / "units")) != len(index.summaries):
                 return None  # a record was lost: start again rather than trust the rest
         except OSError:
             return None
-        home = self.out / "index.html"
-        try:
-            if hashlib.sha256(home.read_bytes()).hexdigest() != index.site_files.get("index.html"):
-                return None  # the output was changed by hand, or is gone: rebuild it whole
-        except OSError:
-            return None
-        return index
+        # The output changed by hand, or gone: rebuild it whole.
+        return index if self._home_is(index.site_files.get("index.html")) else None
 
     def load_quick(self, fingerprint: str) -> Quick | None:
+        quick = self._read("quick.pickle", Quick, fingerprint)
+        return quick if quick is not None and self._home_is(quick.home) else None
+
+    def _read(self, name: str, kind: type, fingerprint: str):
+        """A pickled Index or Quick of this cache, or None when it is missing, unreadable or of other inputs."""
         try:
-            with open(self.folder / "quick.pickle", "rb") as f:
-                quick = pickle.load(f)
+            with open(self.folder / name, "rb") as f, _no_gc():
+                found = pickle.load(f)
         except _BAD:
             return None
-        if not isinstance(quick, Quick) or quick.fingerprint != fingerprint:
-            return None
+        return found if isinstance(found, kind) and found.fingerprint == fingerprint else None
+
+    def _home_is(self, digest: str | None) -> bool:
+        """Is public/index.html the one whose sha256 is `digest`?"""
+        return self._home is not None and self._home == digest
+
+    @functools.cached_property
+    def _home(self) -> str | None:
+        """public/index.html's sha256, read once per build (the quick report and the index both ask)."""
         try:
-            if hashlib.sha256((self.out / "index.html").read_bytes()).hexdigest() != quick.home:
-                return None
+            return hashlib.sha256((self.out / "index.html").read_bytes()).hexdigest()
         except OSError:
             return None
-        return quick
 
     # -- while building: new records and search parts go to the staging folder ------------------------------
 

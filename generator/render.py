@@ -172,10 +172,9 @@ class Renderer:
     # The pages that summarise every department-year (`site.departments[].years` are units.Summary), in the
     # pieces an incremental build makes again only where what they show has changed.
 
-    def home(self, listed_inline: bool, site_charts: dict[int, list] | None = None) -> None:
-        """`site_charts`: each year's comparison charts (charts.site_charts), where the caller kept them."""
+    def home(self, listed_inline: bool, site_charts: dict[int, list]) -> None:
+        """`site_charts`: each year's comparison charts (charts.site_charts; the caller keeps them by year)."""
         site = self.site
-        site_charts = site_charts or {year: charts.site_charts(site.by_year(year)) for year in site.years}
         self.page(
             "index.html",
             "home.html",
