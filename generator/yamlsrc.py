@@ -183,6 +183,14 @@ def _diag(loc: Loc, message: str, code: str) -> Diagnostic:
 
 def parse(text: str, rel: str) -> Map | Seq | Scalar | None:
     """Parse YAML text into Map / Seq / Scalar values. Raises UserError with every problem found."""
+    from .yamlfast import GAVE_UP, read
+
+    value = read(text)  # the plain YAML nearly every data file is, line by line; else PyYAML
+    return parse_pyyaml(text, rel) if value is GAVE_UP else value
+
+
+def parse_pyyaml(text: str, rel: str) -> Map | Seq | Scalar | None:
+    """parse() by PyYAML (libyaml), for any YAML: what yamlfast gives up on, and what it is tested against."""
     try:
         node = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
