@@ -209,9 +209,10 @@ class YearChecker:
     def hierarchy(self, table: TableSource, fmt_table: TableFormat, part: Part, codes: list[str]) -> None:
         """Each code equals the sum of the codes directly under it (类 = Σ款, 款 = Σ项), in every column."""
         children: dict[str, list[str]] = {}
+        listed = set(codes)
         for code in codes:
             parent = _parent(code)
-            if parent and parent in codes:
+            if parent and parent in listed:
                 children.setdefault(parent, []).append(code)
         for parent, kids in children.items():
             level = {3: "类", 5: "款"}.get(len(parent), "科目")
@@ -275,7 +276,7 @@ def describe(table: TableSource, fmt_table: TableFormat, ref: CellRef) -> str:
         if ref.row == "合计":
             text += "「合计」"
         else:
-            name = next((r.name for r in table.class_rows if r.code == ref.row), "")
+            name = table.class_name(ref.row)
             text += f"「{ref.row} {name}」".replace(" 」", "」")
     elif ref.row:
         row = part.find_row(ref.row)

@@ -6,7 +6,6 @@ sanitised with nh3 (ammonia) before it reaches a page: text from the data never 
 
 from __future__ import annotations
 
-import copy
 import functools
 import re
 import xml.etree.ElementTree as ET
@@ -224,10 +223,10 @@ class _Ids(markdown.treeprocessors.Treeprocessor):
 
 
 class _Capture(markdown.treeprocessors.Treeprocessor):
-    """Keeps the finished tree (it runs after the inline patterns), for reading the text without HTML."""
+    """Reads each block's text from the finished tree (it runs after the inline patterns and the links)."""
 
     def run(self, root: ET.Element) -> None:
-        self.md.captured = copy.deepcopy(root)
+        self.md.blocks = [(heading, "".join(element.itertext()).strip()) for heading, element in text_blocks(root)]
 
 
 class _Extension(markdown.Extension):
@@ -257,7 +256,15 @@ def render_markdown(text: str, linker: TermLinker | None = None, resolve=None) -
         html, slugs = _markdown_linked(linker.glossary, linker.root, text)
         linker.used.update(slugs)
         return html
-    return sanitise(_markdown(_Extension(linker, resolve)).convert(text))
+    md = _markdown(_Extension(linker, resolve, capture=True))
+    html = sanitise(md.convert(text))
+    if len(_BLOCKS) > 8:
+        _BLOCKS.clear()
+    _BLOCKS[text] = md.blocks  # the narrative's search documents are made of the same blocks: parsed once
+    return html
+
+
+_BLOCKS: dict[str, list[tuple[str, str]]] = {}  # text → markdown_blocks(text), as render_markdown found them
 
 
 @functools.lru_cache(maxsize=4096)
@@ -269,9 +276,11 @@ def _markdown_linked(glossary: Glossary, root: str, text: str) -> tuple[Markup, 
 
 def markdown_blocks(text: str) -> list[tuple[str, str]]:
     """(heading, plain text) of each paragraph and list item, numbered as render_markdown numbers them."""
+    if text in _BLOCKS:
+        return _BLOCKS[text]
     md = _markdown(_Extension(None, None, capture=True))
     md.convert(text)
-    return [(heading, "".join(element.itertext()).strip()) for heading, element in text_blocks(md.captured)]
+    return md.blocks
 
 
 def plain_text(markdown_text: str) -> str:

@@ -34,10 +34,20 @@ class TableSource:
     row_lines: dict[tuple[str, str], int] = field(default_factory=dict)
     part_lines: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)  # 原件备注
+    _names: tuple | None = field(default=None, init=False, repr=False, compare=False)  # see class_name
 
     @property
     def loc(self) -> Loc:
         return Loc(self.rel, 1)
+
+    def class_name(self, code: str) -> str:
+        """The name of a 科目 code as its first row in the table gives it, or "" (asked for every check's cells)."""
+        if self._names is None or self._names[0] != len(self.class_rows):
+            names: dict[str, str] = {}
+            for r in self.class_rows:
+                names.setdefault(r.code, r.name)
+            self._names = (len(self.class_rows), names)
+        return self._names[1].get(code, "")
 
     def row_loc(self, part: str, row: str) -> Loc:
         line = self.row_lines.get((part, row)) or self.part_lines.get(part) or 1
