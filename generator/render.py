@@ -79,11 +79,36 @@ def measure_attrs(m) -> Markup:
     )
 
 
-def form_text(linker, text: str) -> Markup:
+def form_text(text: str, linker) -> Markup:
     """An indicator's text: withheld content marked as such, otherwise with its glossary terms linked."""
     if text in (WITHHELD, WITHHELD + "。"):
         return Markup(f'<span class="withheld">{escape(text)}</span>')
     return linker.link(text, True)
+
+
+def linked(text: str, linker, first_only: bool = False) -> Markup:
+    """`{{ text | linked(terms) }}`: the text escaped, its glossary terms linked (TermLinker.link)."""
+    return linker.link(text, first_only)
+
+
+STATUS_WORDS = {"ok": "相符", "rounding": "尾数差异", "unknown": "无法核对", "source": "原件如此", "error": "不符"}
+STATUS_MARKS = {"ok": "✓", "rounding": "≈", "unknown": "?", "source": "!", "error": "✗"}
+
+
+def table_cell(c) -> Markup:
+    """`{{ c | table_cell }}`: one figure of a printed table (model.CellView) as its <td>, with the mark of the
+    worst check on it linking to that check. Made here: a province's tables have some ten million cells."""
+    text = escape(c.text)
+    kind = "" if c.kind == "num" else f" {c.kind}"
+    if c.kind == "unknown":
+        text = f'<span class="unknown-value" title="数值未知">{text}</span>'
+    if not c.status:
+        return Markup(f'<td class="num{kind}">{text}</td>')
+    status = c.status
+    return Markup(
+        f'<td class="num{kind} st-{status}">{text}<a class="mark st-{status}" href="#{escape(c.check)}"'
+        f' aria-label="核对：{STATUS_WORDS[status]}，查看说明">{STATUS_MARKS[status]}</a></td>'
+    )
 
 
 COMPILED: dict[str, Path] = {}  # "folder": where compiled templates are kept between builds (the build cache)
@@ -114,8 +139,12 @@ def environment(templates: Path) -> Environment:
         keep_trailing_newline=True,
     )
     env.filters.update(money=format_amount, plain=format_plain, pct=_pct, wan=_wan)
+    # What a page calls for every cell or row is a filter: Jinja calls a filter directly, a global through the
+    # context (twice the cost, on a province's ten million cells).
+    env.filters.update(cell_value=cell_value, cell_money=cell_money, measure_attrs=measure_attrs, form_text=form_text)
+    env.filters.update(linked=linked, table_cell=table_cell)
+    env.filters.update(status_word=STATUS_WORDS.__getitem__, status_mark=STATUS_MARKS.__getitem__)
     env.globals.update(indicator_rows=indicator_rows, downloads=downloads, json_script=_json_script, tally=tally)
-    env.globals.update(cell_value=cell_value, cell_money=cell_money, measure_attrs=measure_attrs, form_text=form_text)
     env.globals.update(dataset_departments=dataset_departments)
     return env
 

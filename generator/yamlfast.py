@@ -2,12 +2,12 @@
 
 Even with libyaml, PyYAML builds two Python objects and calls back into Python for every value: about a
 fifth of a department-year's build went into parsing its 27 files. Nearly every data file is the simplest
-block YAML (`名称: 值` lines, nested by indentation, `- ` lists, `# 行1` comments), which can be read line by
-line several times faster, `|` texts included. This module reads that and nothing else: at the first thing it is not certain
-of (a flow `[…]` or `{…}`, a folded `>` text, an anchor, a tag, a value running onto the next line, a
-quoted text with an escape, a tab, a duplicate name, any syntax error) it gives up and yamlsrc uses PyYAML,
-so errors are always reported the one way. tests/test_yamlfast.py compares the two on every bundled file,
-the synthetic data and many generated variants: values, types, quoting and every line number.
+block YAML (`名称: 值` lines, nested by indentation, `- ` lists, `# 行1` comments, `|` texts), which can be
+read line by line several times faster. This module reads that and nothing else: at the first thing it is
+not certain of (a flow `[…]` or `{…}`, a folded `>` text, an anchor, a tag, a value running onto the next
+line, a quoted text with an escape, a tab, a duplicate name, any syntax error) it gives up and yamlsrc uses
+PyYAML, so errors are always reported the one way. tests/test_yamlfast.py compares the two on every bundled
+file, the synthetic data and many generated variants: values, types, quoting and every line number.
 """
 
 from __future__ import annotations
