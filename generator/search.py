@@ -157,6 +157,12 @@ def unit_docs(y: Year) -> list[Doc]:
                     paragraph,
                 )
             )
+    # The department's own wording of a term (第四部分); terms it only names are the site glossary's documents.
+    for i, use in enumerate(y.terms or (), start=1):
+        if use.definition:
+            docs.append(
+                Doc("term", use.term, f"{where} · 第四部分 名词解释", f"{base}terms.html#term-{i}", use.definition)
+            )
     for p in y.projects:
         s = p.source
         score = f"自评得分 {p.score}" if p.score is not None else ""

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from browsing import Visit, site_pages
-from conftest import TinySite
+from conftest import DEPT, YEAR, TinySite, to_yaml
 
 from generator.build import build
 from generator.search import Doc, tokens, unit_tokens
@@ -85,6 +85,27 @@ def test_a_department_years_tokens_are_the_union_of_its_documents_tokens():
     union = set().union(*(d.tokens() for d in docs))
     assert unit_tokens(docs) == union
     assert "12345" not in union and "123" in union and "档" in union and "档运" not in union
+
+
+def test_a_departments_own_definition_of_a_term_is_found_where_it_is_written(site: TinySite, tables):
+    """名词解释 in a department's own words (not the site glossary's) is a document of its own: the term, the
+    department-year, and the place on its 名词解释 page; terms it only names are left to the site glossary."""
+    site.write_tables(tables)
+    own = "本部门所称的专项业务经费，指用于档案数字化的支出。"
+    site.write(
+        f"data/departments/{DEPT}/{YEAR}/名词解释.yaml",
+        to_yaml({"名词": ["基本支出", {"名词": "专项业务经费", "解释": own}]}) + "\n",
+    )
+    build(site.root)
+    public = site.root / "public"
+    _, docs = load_index(public)
+    mine = [d for d in docs if d[0] == "term" and d[3].startswith(f"{DEPT}/")]
+    assert mine == [
+        ["term", "专项业务经费", f"测试部门 · {YEAR} 年度 · 第四部分 名词解释", f"{DEPT}/{YEAR}/terms.html#term-2", own]
+    ]
+    html = (public / DEPT / str(YEAR) / "terms.html").read_text(encoding="utf-8")
+    assert 'id="term-2"' in html and "专项业务经费" in html.split('id="term-2"')[1].split("</dt>")[0]
+    assert {"数字", "字化"} <= unit_tokens([Doc(*d) for d in mine])  # found by the words of the definition
 
 
 def test_the_build_reports_the_size_of_the_whole_index(tmp_path: Path):
