@@ -23,3 +23,17 @@ def test_benchmark_prints_every_figure_for_a_small_site(tmp_path):
     assert int(figures[1].replace(",", "")) > 10 * 20  # every department-year has its tables and projects
     assert all(float(f.replace(",", "")) > 0 for f in figures[2:5])  # (rebuilds of 10 may round to 0.00)
     assert (tmp_path / "site-10" / "public" / "index.html").is_file()
+
+
+def test_phase_profile_prints_each_phase(tmp_path):
+    done = subprocess.run(
+        [sys.executable, "bench/phases.py", "--site", str(tmp_path / "site"), "--units", "3"],
+        cwd=REPO, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("3 个部门年度")
+    figures = {line.split()[0]: float(line.split()[-1]) for line in lines[1:]}
+    assert list(figures) == ["合计", "读取（含YAML）", "YAML", "核对", "建模", "生成页面（含图表）", "图表", "开放数据",
+                             "搜索：文档", "搜索：词", "搜索：文件"]  # fmt: skip
+    assert figures["合计"] > figures["生成页面（含图表）"] > 0 and figures["读取（含YAML）"] > figures["YAML"] > 0

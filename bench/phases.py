@@ -1,0 +1,88 @@
+"""Where a department-year's build time goes: CPU milliseconds per department-year for each phase, in one
+process, nothing written (so the disk does not blur the figures). Run it from the repository:
+
+    .venv/bin/python bench/phases.py                 # the first 60 department-years of bench/.sites/site-100
+    .venv/bin/python bench/phases.py --units 200 --site bench/.sites/site-1000
+
+The site is made as bench/run.py makes it when it is not there yet. Phases nest: “读取” includes “YAML”,
+“生成页面” includes “图表”. Process CPU time, not wall time; this machine's figures vary by about 10% from run
+to run, so compare runs made one after the other.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import gc
+import sys
+import time
+from pathlib import Path
+
+from synthetic import make_site
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+from generator import charts, opendata, render, search, units, yamlsrc  # noqa: E402
+from generator.config import load_config  # noqa: E402
+from generator.diagnostics import Diagnostics  # noqa: E402
+
+PHASES = [
+    (units, "read_year", "读取（含YAML）"),
+    (yamlsrc, "parse", "YAML"),
+    (units, "check_loaded", "核对"),
+    (units, "build_year", "建模"),
+    (render.Renderer, "year", "生成页面（含图表）"),
+    (charts, "year_charts", "图表"),
+    (opendata, "year_files", "开放数据"),
+    (search, "unit_docs", "搜索：文档"),
+    (search, "unit_tokens", "搜索：词"),
+    (search, "unit_file", "搜索：文件"),
+]
+
+
+def timed(spent: collections.Counter, owner, name: str, label: str) -> None:
+    original = getattr(owner, name)
+
+    def wrapper(*args, **kwargs):
+        started = time.process_time()
+        try:
+            return original(*args, **kwargs)
+        finally:
+            spent[label] += time.process_time() - started
+
+    setattr(owner, name, wrapper)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--site", type=Path, default=HERE / ".sites" / "site-100")
+    parser.add_argument("--units", type=int, default=60, help="测多少个部门年度（默认 60）")
+    args = parser.parse_args()
+    if not args.site.exists():
+        make_site(args.site, 20, [2023 - i for i in range(5)], seed=2023)
+    config = load_config(args.site)
+    shared = units.load_shared(config, Diagnostics())
+    found = units.discover(config, shared, Diagnostics())
+    chosen = found.units[: args.units]
+    spent: collections.Counter = collections.Counter()
+    for owner, name, label in PHASES:
+        timed(spent, owner, name, label)
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 100)  # as in a worker (units._start_worker)
+    task = lambda unit: units.Task(unit, True)  # noqa: E731 - rendered, nothing written
+    for unit in chosen[:3]:  # templates compiled, chart shapes made: what a worker has done after its first
+        units.process(shared, unit, task(unit), {})
+    spent.clear()
+    started = time.process_time()
+    for unit in chosen:
+        units.process(shared, unit, task(unit), {})
+    total = time.process_time() - started
+    print(f"{len(chosen)} 个部门年度，每个 CPU 毫秒：")
+    print(f"  {'合计':<18}{total / len(chosen) * 1000:8.1f}")
+    for _, _, label in PHASES:
+        print(f"  {label:<18}{spent[label] / len(chosen) * 1000:8.1f}")
+
+
+if __name__ == "__main__":
+    main()
