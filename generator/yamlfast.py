@@ -30,6 +30,8 @@ class _GiveUp(Exception):
 
 def read(text: str):
     """The value of `text` as yamlsrc.parse would give it (None for an empty document), or GAVE_UP."""
+    if "\r" in text:  # saved on Windows: YAML reads "\r\n" as a line break, as "\n"; a lone "\r" is unusual
+        text = text.replace("\r\n", "\n")
     if _UNUSUAL.search(text):
         return GAVE_UP
     raw = text.split("\n")

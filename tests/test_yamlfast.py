@@ -88,7 +88,7 @@ def variants(texts: list[str], count: int, seed: int):
                 del lines[k]
             else:
                 lines[k] = lines[k][: rng.randint(0, len(lines[k]))]
-        yield "\n".join(lines)
+        yield ("\r\n" if rng.random() < 0.3 else "\n").join(lines)  # some as saved on Windows
 
 
 def test_generated_variants_read_the_same_or_are_left_to_pyyaml(synthetic_files):
@@ -113,6 +113,7 @@ def test_generated_variants_read_the_same_or_are_left_to_pyyaml(synthetic_files)
         "说明: |\n  一\n  二\n\n\n尾: x",
         "a:b: c\nd: e:f\ng: h#i\n",
         "名称：值: x\n",
+        "收入:\r\n  合计: 1  # 行1\r\n说明: |-\r\n  一\r\n\r\n  二\r\n",  # saved on Windows
     ],
 )
 def test_plain_yaml_is_read_fast_and_the_same(text):
