@@ -37,3 +37,21 @@ def test_phase_profile_prints_each_phase(tmp_path):
     assert list(figures) == ["合计", "读取（含YAML）", "YAML", "核对", "建模", "生成页面（含图表）", "图表", "开放数据",
                              "搜索：文档", "搜索：词", "搜索：文件"]  # fmt: skip
     assert figures["合计"] > figures["生成页面（含图表）"] > 0 and figures["读取（含YAML）"] > figures["YAML"] > 0
+
+
+def worktrees() -> str:
+    return subprocess.run(["git", "worktree", "list"], cwd=REPO, capture_output=True, text=True).stdout
+
+
+def test_comparison_with_an_earlier_commit_builds_both_in_turns(tmp_path):
+    before = worktrees()
+    done = subprocess.run(
+        [sys.executable, "bench/compare.py", "HEAD", "--size", "10", "--times", "1", "--sites", str(tmp_path)],
+        cwd=REPO, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert [line.split()[3] for line in lines[:2]] == ["HEAD", "工作区"], lines
+    medians = [line for line in lines if line.startswith("中位数")]
+    assert len(medians) == 2 and all(float(line.split()[2]) > 0 for line in medians), lines
+    assert worktrees() == before  # the earlier commit's checkout is gone again
