@@ -25,8 +25,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from run import HERE, YEARS
-from synthetic import make_site
+from run import HERE, clear_output, synthetic_site
 
 REPO = HERE.parent
 
@@ -38,9 +37,7 @@ def children_cpu() -> float:
 
 def build(code: Path, site: Path, jobs: int | None) -> tuple[float, float]:
     """Wall and CPU seconds of one `build --clean` of `site` by the generator in `code`, from nothing."""
-    for leftover in (site / "public", site / ".build-cache"):
-        if leftover.exists():
-            shutil.rmtree(leftover)
+    clear_output(site)
     command = [sys.executable, "-m", "generator", "build", "--site", str(site), "--quiet", "--clean"]
     if jobs:
         command += ["--jobs", str(jobs)]
@@ -78,9 +75,7 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, help="进程数，默认为全部核心")
     parser.add_argument("--sites", type=Path, default=HERE / ".sites", help="合成站点放在哪里，默认 bench/.sites/")
     args = parser.parse_args()
-    site = args.sites.resolve() / f"site-{args.size}"
-    if not site.exists():
-        make_site(site, max(1, args.size // YEARS), [2023 - i for i in range(min(YEARS, args.size))], seed=2023)
+    site = synthetic_site(args.size, args.sites.resolve())
     with tempfile.TemporaryDirectory(prefix="compare-") as tmp:
         earlier = Path(tmp) / "code"
         subprocess.run(["git", "worktree", "add", "--detach", str(earlier), args.rev], cwd=REPO, check=True,

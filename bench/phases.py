@@ -2,9 +2,9 @@
 process, nothing written (so the disk does not blur the figures). Run it from the repository:
 
     .venv/bin/python bench/phases.py                 # the first 60 department-years of bench/.sites/site-100
-    .venv/bin/python bench/phases.py --units 200 --site bench/.sites/site-1000
+    .venv/bin/python bench/phases.py --size 1000 --units 200
 
-The site is made as bench/run.py makes it when it is not there yet. Phases nest: “读取” includes “YAML”,
+The site is bench/run.py's (made as it makes it, when it is not there yet). Phases nest: “读取” includes “YAML”,
 “生成页面” includes “图表”. Process CPU time, not wall time; this machine's figures vary by about 10% from run
 to run, so compare runs made one after the other.
 """
@@ -18,14 +18,13 @@ import sys
 import time
 from pathlib import Path
 
-from synthetic import make_site
+from run import HERE, synthetic_site
 
-HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from generator import charts, opendata, render, search, units, yamlsrc  # noqa: E402
-from generator.config import load_config  # noqa: E402
-from generator.diagnostics import Diagnostics  # noqa: E402
+from generator import charts, opendata, render, search, units, yamlsrc
+from generator.config import load_config
+from generator.diagnostics import Diagnostics
 
 PHASES = [
     (units, "read_year", "读取（含YAML）"),
@@ -56,12 +55,11 @@ def timed(spent: collections.Counter, owner, name: str, label: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--site", type=Path, default=HERE / ".sites" / "site-100")
+    parser.add_argument("--size", type=int, default=100, help="合成站点的部门年度数，默认 100")
+    parser.add_argument("--sites", type=Path, default=HERE / ".sites", help="合成站点放在哪里，默认 bench/.sites/")
     parser.add_argument("--units", type=int, default=60, help="测多少个部门年度（默认 60）")
     args = parser.parse_args()
-    if not args.site.exists():
-        make_site(args.site, 20, [2023 - i for i in range(5)], seed=2023)
-    config = load_config(args.site)
+    config = load_config(synthetic_site(args.size, args.sites.resolve()))
     shared = units.load_shared(config, Diagnostics())
     found = units.discover(config, shared, Diagnostics())
     chosen = found.units[: args.units]
@@ -69,7 +67,7 @@ def main() -> None:
     for owner, name, label in PHASES:
         timed(spent, owner, name, label)
     gc.freeze()
-    gc.set_threshold(50_000, 20, 100)  # as in a worker (units._start_worker)
+    gc.set_threshold(*units.WORKER_GC)  # as in a worker
     task = lambda unit: units.Task(unit, True)  # noqa: E731 - rendered, nothing written
     for unit in chosen[:3]:  # templates compiled, chart shapes made: what a worker has done after its first
         units.process(shared, unit, task(unit), {})

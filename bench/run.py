@@ -119,7 +119,8 @@ def serve_edit(site: Path, jobs: int | None) -> tuple[float, float]:
     return float(looked), float(rebuilt)
 
 
-def measure(size: int, jobs: int | None, fresh: bool, sites: Path = HERE / ".sites") -> dict:
+def synthetic_site(size: int, sites: Path = HERE / ".sites", fresh: bool = False) -> Path:
+    """bench/.sites/site-<size>: `size` department-years (five years a department), made once and reused."""
     site = sites / f"site-{size}"
     if fresh and site.exists():
         shutil.rmtree(site)
@@ -128,9 +129,19 @@ def measure(size: int, jobs: int | None, fresh: bool, sites: Path = HERE / ".sit
         departments = max(1, size // YEARS)
         make_site(site, departments, [2023 - i for i in range(min(YEARS, size))], seed=2023)
         print(f"  generated {size} department-years in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+    return site
+
+
+def clear_output(site: Path) -> None:
+    """No public/ and no build cache: the next build starts from nothing."""
     for leftover in (site / "public", site / ".build-cache"):
         if leftover.exists():
             shutil.rmtree(leftover)
+
+
+def measure(size: int, jobs: int | None, fresh: bool, sites: Path = HERE / ".sites") -> dict:
+    site = synthetic_site(size, sites, fresh)
+    clear_output(site)
     full, peak = run(site, "--clean", jobs=jobs)
     pages = sum(1 for _ in (site / "public").rglob("*.html"))
     written = sum(p.stat().st_size for p in (site / "public").rglob("*") if p.is_file())

@@ -390,6 +390,7 @@ def load_record(folder: Path, key: str) -> Record | None:
 
 
 _WORKER: dict = {}
+WORKER_GC = (50_000, 20, 100)  # the collector's thresholds in a worker (see _start_worker)
 
 
 def _start_worker(root: str, shapes: dict, compiled: Path | None) -> None:
@@ -407,7 +408,7 @@ def _start_worker(root: str, shapes: dict, compiled: Path | None) -> None:
     gc.freeze()
     # A unit makes and drops about a million small objects; collecting every 700 of them goes through each
     # page's live objects again and again (a tenth of a worker's time). Less often costs some 15 MB a worker.
-    gc.set_threshold(50_000, 20, 100)
+    gc.set_threshold(*WORKER_GC)
 
 
 def _run(task: Task, shared: Shared | None = None) -> Result:

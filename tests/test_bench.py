@@ -27,7 +27,7 @@ def test_benchmark_prints_every_figure_for_a_small_site(tmp_path):
 
 def test_phase_profile_prints_each_phase(tmp_path):
     done = subprocess.run(
-        [sys.executable, "bench/phases.py", "--site", str(tmp_path / "site"), "--units", "3"],
+        [sys.executable, "bench/phases.py", "--size", "10", "--sites", str(tmp_path), "--units", "3"],
         cwd=REPO, capture_output=True, text=True, timeout=600,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
