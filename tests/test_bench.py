@@ -4,15 +4,17 @@ measurements, not asserted: see bench/run.py)."""
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 import sys
 
-from conftest import REPO
+import yaml
+from conftest import REPO, in_ci
 
 
 def test_benchmark_prints_every_figure_for_a_small_site(tmp_path):
     done = subprocess.run(
-        [sys.executable, "bench/run.py", "10", "--jobs", "2", "--sites", str(tmp_path)],
+        [sys.executable, "bench/run.py", "10", "--jobs", "2", "--sites", str(tmp_path), "--hugo-pages", "30"],
         cwd=REPO, capture_output=True, text=True, timeout=600,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
@@ -23,6 +25,32 @@ def test_benchmark_prints_every_figure_for_a_small_site(tmp_path):
     assert int(figures[1].replace(",", "")) > 10 * 20  # every department-year has its tables and projects
     assert all(float(f.replace(",", "")) > 0 for f in figures[2:5])  # (rebuilds of 10 may round to 0.00)
     assert (tmp_path / "site-10" / "public" / "index.html").is_file()
+    yardstick = done.stdout.splitlines()[-1]
+    if shutil.which("hugo") or in_ci():  # .ci/run installs Debian's hugo
+        assert re.fullmatch(
+            r"对照：hugo 生成 3\d 页 40 行表格，中位数 [\d.]+ 毫秒/页；[\d,]+ 页约 [\d.]+ 秒", yardstick
+        )
+    else:
+        assert yardstick.startswith("对照：没有安装 hugo"), yardstick
+
+
+def test_hugo_yardstick_pages_hold_a_40_row_table(tmp_path):
+    sys.path.insert(0, str(REPO / "bench"))
+    try:
+        import hugo
+    finally:
+        sys.path.remove(str(REPO / "bench"))
+    hugo.make_site(tmp_path / "a", 3)
+    hugo.make_site(tmp_path / "b", 3)
+    pages = sorted((tmp_path / "a" / "content" / "p").iterdir())
+    assert [p.name for p in pages] == ["00000.md", "00001.md", "00002.md"]
+    front = yaml.safe_load(pages[1].read_text(encoding="utf-8").split("---")[1])
+    assert len(front["rows"]) == 40 and set(front["rows"][0]) == {"code", "name", "a", "b", "c", "d"}
+    assert pages[1].read_bytes() == (tmp_path / "b" / "content" / "p" / "00001.md").read_bytes()  # same seed
+    if not (shutil.which("hugo") or in_ci()):
+        return
+    walls, written = hugo.measure(5, times=1)
+    assert written == 5 + 2 and len(walls) == 1 and walls[0] > 0  # the pages, the home page and the section's list
 
 
 def test_phase_profile_prints_each_phase(tmp_path):
