@@ -212,8 +212,10 @@ class Renderer:
             inline=listed_inline,
         )
 
-    def year_list(self, year: int) -> None:
-        self.page(f"years/{year}.html", "year_list.html", f"{year} 年度各部门决算", year=year)
+    def year_list(self, year: int, charts: list) -> None:
+        """`charts`: the year's comparison charts (charts.site_charts), which the home page shows only for the
+        latest year once the departments are listed on these pages."""
+        self.page(f"years/{year}.html", "year_list.html", f"{year} 年度各部门决算", year=year, charts=charts)
 
     def fixed_pages(self) -> None:
         """Search, 404 and the content pages: the same whatever the departments."""

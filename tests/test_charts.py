@@ -29,6 +29,7 @@ BUNDLED_CHARTS = {
     "luohu-quweiban/2023/projects/index.html": ["execution", "scores"],
     "luohu-zhengshuju/2023/index.html": ["execution", "scores"],
     "luohu-zhengshuju/2023/projects/index.html": ["execution", "scores"],
+    "years/2023.html": ["compare-spending-2023", "compare-sangong-2023", "compare-scores-2023"],
 }
 
 
@@ -81,6 +82,30 @@ def test_bundled_pages_have_the_charts_their_data_allows(public: Path):
     home = (public / "index.html").read_text(encoding="utf-8")
     assert "深圳市罗湖区政务服务数据管理局未收录决算表，不在图中。" in home
     assert not [p for p in public.rglob("table-*.html") if specs(p)]
+
+
+def test_a_long_list_keeps_earlier_years_comparisons_on_their_year_pages(tmp_path: Path, monkeypatch):
+    """Past INLINE_LIMIT department-years the home page draws only the latest year's comparisons; each year's
+    list page draws its own (a province's archive would otherwise put every year's charts on the home page)."""
+    from synthetic import make_site
+
+    monkeypatch.setattr("generator.site.INLINE_LIMIT", 1)
+    site = make_site(tmp_path / "site", departments=2, years=[2021, 2022, 2023], seed=5)
+    build(site, jobs=1)
+    out = site / "public"
+    kinds = ["compare-spending", "compare-sangong", "compare-scores"]
+    home = specs(out / "index.html")
+    assert list(home) == [f"{k}-2023" for k in kinds]
+    for year in (2021, 2022, 2023):
+        page = specs(out / "years" / f"{year}.html")
+        assert list(page) == [f"{k}-{year}" for k in kinds]
+        html = (out / "years" / f"{year}.html").read_text(encoding="utf-8")
+        assert html.count('src="../assets/charts.js"') == 1
+        assert f'<a href="#compare-{year}">各部门比较图 ↓</a>' in html  # above the list, which can be long
+    assert specs(out / "years" / "2023.html") == home  # the same charts, not a second version of them
+    text = (out / "index.html").read_text(encoding="utf-8")
+    assert '<a href="years/2022.html">2022 年度全部 2 个部门的决算和各部门比较图 →</a>' in text
+    assert '<a href="years/2023.html">2023 年度全部 2 个部门的决算 →</a>' in text  # its charts are right here
 
 
 def test_a_chart_appears_only_where_its_data_exists(site: TinySite, tables):

@@ -1,6 +1,6 @@
 """Pictures of the pages a reviewer looks at, for a person to look at: the department pages and the home page with
 their charts, two printed tables (表3 with its 类/款/项, 表4 with its two halves), the project list and one project
-page, at a phone's width (375 px) and a desktop's (1280 px), after every chart has drawn.
+page, the year's list with its comparisons, at a phone's width (375 px) and a desktop's (1280 px), after every chart has drawn.
 
     .venv/bin/python tools/screenshots.py /tmp/shots            # builds the bundled site into a temporary folder
     .venv/bin/python tools/screenshots.py /tmp/shots public     # or uses a site already built
@@ -30,6 +30,7 @@ PAGES = [
     "luohu-quweiban/2023/projects/index.html",
     "luohu-quweiban/2023/projects/440303221040200000000.html",  # 深圳市罗湖区智慧档案馆项目
     "datasets.html",
+    "years/2023.html",
 ]
 WIDTHS = [375, 1280]
 DRAWN = (
