@@ -50,7 +50,15 @@ SHADES = ("#1d3d6b", "#3d679c", "#7b9fcc", "#c3d4ea")
 AXIS_AMOUNT = ",~f"  # axis ticks: thousands separators, no trailing zeros (1,000 and 2.5); bar labels have two decimals
 # px of a category label before it is cut with "…" (the tooltip and the data table have the whole name): about a
 # third of a phone's width, more on a wider screen. containerSize() is Vega's; the interpreter evaluates it.
-LABEL_LIMIT = {"expr": "containerSize()[0] < 480 ? 116 : 220"}
+# Every size of text, and the room made for it, is a multiple of this Vega parameter: 1 in the spec, set by
+# assets/charts.js to 1.25 while a reader has 大字 on (html.large-text in site.css) and again when it is switched.
+TEXT_SCALE = "textScale"
+LABEL_LIMIT = {"expr": f"(containerSize()[0] < 480 ? 116 : 220) * {TEXT_SCALE}"}
+
+
+def _px(size: int) -> dict:
+    """A font size that grows with 大字 (see TEXT_SCALE)."""
+    return {"expr": f"{size} * {TEXT_SCALE}"}
 
 
 @dataclass(frozen=True)
@@ -111,11 +119,12 @@ def _domain_end(labels: list[dict]) -> str:
     """The amount axis ends with room past the longest bar for the labels printed at the bars' ends.
 
     The room depends on the drawn width (a phone's plot is a third of a desktop's), so the domain's end is a
-    Vega expression of `width`: the largest bar ends where its label, the widest one, still fits inside the plot.
+    Vega expression of `width`: the largest bar ends where its label, the widest one, still fits inside the plot
+    (at any TEXT_SCALE).
     """
     top = max((row["v"] for row in labels), default=0) or 1
     room = max((_label_px(row["text"]) for row in labels), default=0) + 8
-    return f"{top} * width / max(width - {room}, width * 0.4)"
+    return f"{top} * width / max(width - {room} * {TEXT_SCALE}, width * 0.4)"
 
 
 def _x_amount(unit: str, domain_end: str, stack: str | None = None) -> alt.X:
@@ -175,8 +184,8 @@ def _config():
         padding={"left": 2, "right": 8, "top": 4, "bottom": 4},
         view=alt.ViewConfig(stroke=None),
         axis=alt.AxisConfig(
-            labelFontSize=12,
-            titleFontSize=12,
+            labelFontSize=_px(12),
+            titleFontSize=_px(12),
             labelColor=INK,
             titleColor=MUTED,
             gridColor=GRID,
@@ -184,9 +193,9 @@ def _config():
             aria=False,
         ),
         legend=alt.LegendConfig(
-            orient="top", title=None, labelFontSize=12, symbolType="square", labelColor=INK, offset=6, aria=False
+            orient="top", title=None, labelFontSize=_px(12), symbolType="square", labelColor=INK, offset=6, aria=False
         ),
-        text=alt.MarkConfig(fontSize=11, color=INK),
+        text=alt.MarkConfig(fontSize=_px(11), color=INK),
     )
 
 
@@ -265,6 +274,7 @@ def _spec(layers: list[alt.Chart], datasets: dict[str, list[dict]], description:
         config=_config(),
     )
     spec = chart.to_dict(validate=False)
+    spec["params"] = [{"name": TEXT_SCALE, "value": 1}]
     spec["datasets"] = datasets
     return spec
 

@@ -98,6 +98,10 @@ def wait_for_charts(page) -> list[dict]:
             desc: f.querySelector('.chart-desc').textContent,
             title: f.querySelector('.chart-title').textContent,
             width: f.querySelector('.chart-canvas svg') ? f.querySelector('.chart-canvas svg').getBoundingClientRect().right : 0,
+            left: f.querySelector('.chart-canvas svg') ? Math.min(...Array.from(f.querySelectorAll('.chart-canvas svg text')).map(t => t.getBoundingClientRect().left)) : 0,
+            bottom: f.querySelector('.chart-canvas svg') ? Math.max(...Array.from(f.querySelectorAll('.chart-canvas svg text')).map(t => t.getBoundingClientRect().bottom)) - f.querySelector('.chart-canvas svg').getBoundingClientRect().bottom : 0,
+            scale: f.querySelector('.chart-canvas').dataset.textScale,
+            fonts: Array.from(new Set(Array.from(f.querySelectorAll('.chart-canvas svg text')).map(t => t.getAttribute('font-size')))).sort(),
             cut: Array.from(f.querySelectorAll('.chart-canvas svg .mark-text.role-mark text')).filter(t =>
                 t.getBoundingClientRect().right > f.querySelector('.chart-canvas svg').getBoundingClientRect().right + 0.5
             ).map(t => t.textContent),

@@ -68,6 +68,7 @@ def test_every_spec_validates_against_the_vega_lite_schema(public: Path):
             assert spec["$schema"] == alt.SCHEMA_URL
             validate_jsonschema(spec, schema)  # raises with the first error
             assert spec["description"], f"{page}: {key} has no description"
+            assert spec["params"] == [{"name": "textScale", "value": 1}], f"{page}: {key}"  # charts.js sets it
             found += 1
     assert found == sum(len(keys) for keys in BUNDLED_CHARTS.values())
     broken = {**spec, "layer": [{**spec["layer"][0], "mark": {"type": "barr"}}]}
@@ -352,15 +353,33 @@ def test_without_javascript_every_chart_keeps_its_title_description_and_data(bro
     _without_javascript_every_chart_keeps_its_title_description_and_data(browser, public)
 
 
-def _charts_fit_the_screen(browser, site, width):
+STANDARD, LARGE = ("12px", "11px"), ("15px", "13.75px")  # axes and legends; the figures at the bars' ends
+
+
+def _text_at(drawn: dict, sizes: tuple[str, str]) -> bool:
+    """Every text of the chart at one of these sizes, its axes at the first (the project dots print no figures)."""
+    return set(drawn["fonts"]) <= set(sizes) and sizes[0] in drawn["fonts"]
+
+
+def _charts_fit_the_screen(browser, site, width, large=False):
     visit = Visit(browser, width)
     for rel in ("index.html", "luohu-quweiban/2023/index.html"):
         page = visit.open(site / rel)
-        for d in wait_for_charts(page):
+        drawn = wait_for_charts(page)
+        if large:  # 大字, switched on after the charts were drawn: they are drawn again with larger text
+            assert all(d["scale"] == "1" and _text_at(d, STANDARD) for d in drawn), drawn
+            page.click("#text-size")
+            drawn = wait_for_charts(page)
+            assert all(d["scale"] == "1.25" and _text_at(d, LARGE) for d in drawn), drawn
+        for d in drawn:
             assert 0 < d["width"] <= width, f"{rel} at {width}px: {d['id']} ends at {d['width']}px"
             assert not d["cut"], f"{rel} at {width}px: {d['id']} cuts off the labels {d['cut']}"
+            assert d["left"] >= 0 and d["bottom"] <= 0.5, f"{rel} at {width}px: {d['id']} text outside its drawing"
         overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
         assert overflow <= 0, f"{rel} scrolls sideways by {overflow}px at {width}px once its charts are drawn"
+        if large:  # and switched off again (the choice is remembered for the next page)
+            page.click("#text-size")
+            assert all(d["scale"] == "1" and _text_at(d, STANDARD) for d in wait_for_charts(page))
     assert not visit.problems
     visit.close()
 
@@ -371,3 +390,24 @@ def test_charts_fit_the_screen(browser, public, width):
     """Drawn to their container's width, with room for the figures at the bars' ends: nothing is cut off or
     pokes out of the page at phone width."""
     _charts_fit_the_screen(browser, public, width)
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("width", [375, 1280])
+def test_charts_text_grows_with_large_text_and_still_fits(browser, public, width):
+    """大字 makes the charts' text as much larger as the page's (1.25 times), with room for it."""
+    _charts_fit_the_screen(browser, public, width, large=True)
+
+
+@pytest.mark.browser
+def test_large_text_chosen_before_stays_for_the_charts_and_can_be_switched_off(browser, public):
+    visit = Visit(browser, 375)
+    page = visit.open(public / "luohu-quweiban/2023/index.html")
+    wait_for_charts(page)
+    page.click("#text-size")
+    page.reload()  # the choice is remembered: the charts are drawn large from the start
+    assert all(d["scale"] == "1.25" and _text_at(d, LARGE) for d in wait_for_charts(page))
+    page.click("#text-size")
+    assert all(d["scale"] == "1" and _text_at(d, STANDARD) for d in wait_for_charts(page))
+    assert not visit.problems
+    visit.close()

@@ -93,7 +93,9 @@
     if (!button) return;
     var root = document.documentElement, KEY = "juesuan-large-text";
     function set(on) {
+      var changed = root.classList.contains("large-text") !== on;
       root.classList.toggle("large-text", on);
+      if (changed) document.dispatchEvent(new Event("textsizechange"));  // charts.js draws its text larger
       button.setAttribute("aria-pressed", on ? "true" : "false");
       button.textContent = on ? "标准字号" : "大字";
       try { window.localStorage.setItem(KEY, on ? "1" : "0"); } catch (e) { /* storage may be off on file:// */ }
