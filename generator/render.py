@@ -287,11 +287,12 @@ def dataset_departments(entries: list[dict]) -> Markup:
     lines = []
     for d in entries:
         slug, name = escape(d["department_id"]), escape(d["department"])
-        years = "".join(f'<a href="{slug}/{y}/index.html">{y} 年度 {n} 个数据集</a> · ' for y, n in d["years"])
+        # Spaced by the stylesheet, not by "·" between them: a phone wraps the line and would leave one at its end.
+        years = "".join(f'<a href="{slug}/{y}/index.html">{y} 年度 {n} 个数据集</a> ' for y, n in d["years"])
         lines.append(
             f'  <li><a class="dataset-page" href="{slug}/index.html">{name}</a>\n'
-            f'    <span class="downloads">{years}全部文件见 <a class="file" href="{slug}/datasets.json">datasets.json'
-            "</a></span></li>\n"
+            f'    <span class="downloads">{years}<span>全部文件见 <a class="file" href="{slug}/datasets.json">'
+            "datasets.json</a></span></span></li>\n"
         )
     return Markup("".join(lines))
 

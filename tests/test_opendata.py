@@ -183,4 +183,5 @@ def test_a_large_site_lists_each_department_once_on_the_datasets_page(tmp_path: 
         listed = re.findall(rf'href="{slug}/(\d{{4}})/index.html">\1 年度 (\d+) 个数据集</a>', item)
         assert listed == [(str(y), str(sum(1 for d in mine if d["year"] == y))) for y in (2023, 2022)]
         assert f'href="{slug}/datasets.json"' in item
+        assert "·" not in item  # spaced by the stylesheet: a wrapped line on a phone ends with no stray dot
     assert "download>" not in page  # no file is listed one by one
