@@ -146,3 +146,41 @@ def test_table_9_headers_keep_a_few_characters_a_line_at_phone_width(browser, pu
     overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
     assert overflow <= 0
     visit.close()
+
+
+FACTS = """Array.from(document.querySelectorAll('.dept-meta')).map(meta => {
+    const box = meta.getBoundingClientRect();
+    let top = null;
+    return Array.from(meta.firstElementChild.children).map(fact => {
+        const at = fact.getBoundingClientRect();
+        const text = document.createRange();
+        text.selectNodeContents(fact);
+        const lines = Array.from(text.getClientRects());
+        const starts = top === null || at.top > top + 1;  // begins a line
+        top = at.top;
+        return {fact: fact.textContent, starts: starts, dotShown: at.left >= box.left - 0.5, checks: fact.classList.contains('dept-checks'),
+                lines: new Set(lines.map(r => Math.round(r.top))).size,
+                inSight: lines.every(r => r.left >= box.left - 0.5 && r.right <= box.right + 0.5)};
+    });
+})"""
+
+
+@pytest.mark.parametrize("width,large", [(375, False), (375, True), (1280, False)], ids=["375", "375-大字", "1280"])
+def test_department_facts_wrap_between_facts_and_no_line_starts_with_a_dot(browser, public: Path, width, large):
+    """A department's line (区 · 九张决算表 · 情况说明 · N 个项目自评 · 核对…) wraps between its facts, never inside
+    one (but the checks, which can be longer than a phone's line); every fact is in sight, and the “·” shows only
+    between two facts on the same line."""
+    visit = Visit(browser, width)
+    page = visit.open(public / "years" / "2023.html")
+    if large:
+        page.get_by_role("button", name="大字").click()
+    departments = page.evaluate(FACTS)
+    assert len(departments) == 2 and all(len(facts) >= 4 for facts in departments), departments
+    for facts in departments:
+        for f in facts:
+            assert f["inSight"], f
+            assert f["dotShown"] != f["starts"], f  # a dot before every fact but the first of each line
+            assert f["checks"] or f["lines"] == 1, f
+    if width == 375:  # the office's facts do not fit one phone line
+        assert sum(f["starts"] for f in departments[0]) > 1, departments[0]
+    visit.close()
