@@ -25,7 +25,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from run import HERE, clear_output, synthetic_site
+from run import BUILD_ENV, HERE, clear_output, synthetic_site
 
 REPO = HERE.parent
 
@@ -42,7 +42,7 @@ def build(code: Path, site: Path, jobs: int | None) -> tuple[float, float]:
     if jobs:
         command += ["--jobs", str(jobs)]
     cpu, started = children_cpu(), time.perf_counter()
-    done = subprocess.run(command, cwd=code, capture_output=True, text=True)
+    done = subprocess.run(command, cwd=code, env=BUILD_ENV, capture_output=True, text=True)
     wall = time.perf_counter() - started
     if done.returncode != 0:
         sys.exit(f"{code} 生成失败：\n{done.stdout}\n{done.stderr}")

@@ -208,3 +208,23 @@ def test_bundled_site_builds_and_shows_empty_tables_and_its_parts(tmp_path: Path
     assert terms.count("<dt") == 15
     other = (out / "luohu-zhengshuju" / "2023" / "index.html").read_text(encoding="utf-8")
     assert "第二部分 部门决算表（九张表）" in other and "不代表相关数字为零" in other
+
+
+def test_markdown_texts_converted_one_after_another_share_nothing():
+    """One converter serves every text of a kind (generator/markup.py): what one text defines (a reference link,
+    its blocks, the terms it linked) must not reach the next."""
+    from generator.markup import Glossary, TermLinker, markdown_blocks, render_markdown
+
+    first = render_markdown("见[附表][a]。\n\n[a]: https://example.org/a\n\n第二段。")
+    assert 'href="https://example.org/a"' in first and 'id="p-2"' in first
+    second = render_markdown("见[附表][a]。")
+    assert "href" not in second and "[附表][a]" in second  # no definition here: the reference stays text
+    assert markdown_blocks("只有一段。") == [("", "只有一段。")]
+    glossary = Glossary({"行政运行": "xingzheng-yunxing"})
+    nowhere = lambda href, text: None  # noqa: E731 - a narrative's figure links, none of which resolve here
+    linker, other = TermLinker(glossary, ""), TermLinker(glossary, "../")
+    assert 'href="glossary/xingzheng-yunxing.html"' in render_markdown("行政运行的支出。", linker, nowhere)
+    assert 'href="../glossary/xingzheng-yunxing.html"' in render_markdown("又是行政运行。", other, nowhere)
+    third = TermLinker(glossary, "")
+    render_markdown("没有名词。", third, nowhere)
+    assert linker.used == other.used == {"xingzheng-yunxing"} and not third.used
