@@ -80,9 +80,13 @@ class Doc:
     url: str  # from the site root, with the anchor of the exact place
     text: str  # what is shown as the snippet, and what each word is confirmed against
     keys: str = ""  # what is indexed, when it is not the text itself (a row is found by its code and name)
+    place: str = ""  # the last part of where it is, after the context (行12): the context is shared, this is not
+
+    def where(self) -> str:
+        return f"{self.context} · {self.place}" if self.place else self.context
 
     def row(self) -> list[str]:
-        return [self.kind, self.title, self.context, self.url, self.text]
+        return [self.kind, self.title, self.where(), self.url, self.text]
 
     def tokens(self) -> set[str]:
         return tokens(f"{self.title} {self.keys or self.text}")
@@ -127,11 +131,7 @@ def unit_docs(y: Year) -> list[Doc]:
                     if cell.text not in ("", "0.00")
                 )
                 title = f"{row.code} {row.label}".strip() if row.code and not row.no else row.label
-                context = (
-                    f"{where} · {table.name}"
-                    + (f"（{part.key}）" if part.key else "")
-                    + (f" · 行{row.no}" if row.no else "")
-                )
+                context = f"{where} · {table.name}" + (f"（{part.key}）" if part.key else "")
                 docs.append(
                     Doc(
                         "row",
@@ -140,6 +140,7 @@ def unit_docs(y: Year) -> list[Doc]:
                         f"{table.url}#{row.anchor}",
                         f"{row.code} {row.label} {figures}".strip(),
                         f"{row.code} {row.label}",
+                        f"行{row.no}" if row.no else "",
                     )
                 )
     if y.overview:
@@ -187,8 +188,20 @@ def unit_key(slug: str, year: int) -> str:
 
 
 def unit_file(key: str, docs: list[Doc]) -> tuple[str, bytes]:
-    """A department-year's documents, as a script that files them under its key."""
-    text = json.dumps([d.row() for d in docs], ensure_ascii=False, separators=(",", ":"))
+    """A department-year's documents, as a script that files them under its key. What repeats from document to
+    document is written once (a phone loads up to 20 of these for one query): `where` lists each context, which a
+    document names by its index, with its own place after it; its address is from `base`, the department-year's
+    folder (one outside it would start with "/"). templates/static/search.js makes the documents whole again:
+    [kind, title, where[i] + (place ? " · " + place : ""), base + path, text]."""
+    base = docs[0].url.rsplit("/", 1)[0] + "/"  # the department's own document, the first, is at its index.html
+    contexts: dict[str, int] = {}
+    rows = []
+    for d in docs:
+        at = contexts.setdefault(d.context, len(contexts))
+        path = d.url[len(base) :] if d.url.startswith(base) else "/" + d.url
+        rows.append([d.kind, d.title, at, path, d.text, d.place] if d.place else [d.kind, d.title, at, path, d.text])
+    data = {"base": base, "where": list(contexts), "docs": rows}
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
     script = f"SEARCH_UNITS[{json.dumps(key)}]=" + text.replace("</", "<\\/") + ";\n"
     return f"assets/search/u/{key}.js", script.encode("utf-8")
 

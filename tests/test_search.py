@@ -35,8 +35,23 @@ def load_index(public: Path) -> tuple[dict, list[list[str]]]:
     )
     docs = list(site["docs"])
     for key, _title, path in site["units"]:
-        docs += load_script(public / path, f'SEARCH_UNITS["{key}"]=')
+        docs += whole(load_script(public / path, f'SEARCH_UNITS["{key}"]='))
     return site, docs
+
+
+def whole(unit: dict) -> list[list[str]]:
+    """A department-year's documents as templates/static/search.js makes them whole from its file."""
+    base, where = unit["base"], unit["where"]
+    return [
+        [
+            r[0],
+            r[1],
+            where[r[2]] + (f" · {r[5]}" if len(r) > 5 else ""),
+            r[3][1:] if r[3][0] == "/" else base + r[3],
+            r[4],
+        ]
+        for r in unit["docs"]
+    ]
 
 
 def test_index_covers_every_kind_of_place(public: Path):
@@ -302,3 +317,25 @@ def test_rows_with_figures_rank_above_rows_whose_figures_are_all_zero(browser, p
     assert first_9 < titles.index("31013 公务用车购置")
     assert not visit.problems
     visit.close()
+
+
+def test_a_department_years_file_writes_each_context_once_and_addresses_from_its_folder(public: Path):
+    """What repeats from document to document is written once: the rows of a table share their context, and the
+    addresses are from the department-year's folder. Made whole again, they are the documents themselves."""
+    from generator.search import Doc, unit_file
+
+    site, _ = load_index(public)
+    key, _title, path = site["units"][0]
+    unit = load_script(public / path, f'SEARCH_UNITS["{key}"]=')
+    assert unit["base"] == "luohu-quweiban/2023/"
+    assert len(unit["where"]) == len(set(unit["where"])) < len(unit["docs"]) / 3
+    assert not [r for r in unit["docs"] if r[3].startswith("luohu-quweiban/")]
+    rows = whole(unit)
+    assert any(r[2].endswith(" · 行1") and r[3].endswith("table-1.html#row-1") for r in rows)
+    # A document outside the folder keeps its whole address, and one without a place has no " · " added.
+    docs = [Doc("department", "甲", "某区", "d/2023/index.html", "甲"), Doc("term", "乙", "名词解释", "glossary/x.html", "乙"),
+            Doc("row", "丙", "甲 · 表1", "d/2023/table-1.html#row-2", "丙", place="行2")]  # fmt: skip
+    _, script = unit_file("d-2023", docs)
+    text = script.decode("utf-8")
+    again = whole(json.loads(text[text.index("=") + 1 : text.rindex(";")]))
+    assert again == [d.row() for d in docs]

@@ -51,6 +51,19 @@
     return loaded[src];
   }
 
+  /* A department-year's documents, made whole from its file (generator/search.py's unit_file): each context is
+     written once there, and each address from the department-year's folder. */
+  function unitDocs(key) {
+    var u = window.SEARCH_UNITS[key];
+    if (!u) return [];
+    if (!u.whole) {
+      u.whole = u.docs.map(function (r) {
+        return [r[0], r[1], u.where[r[2]] + (r[5] ? " · " + r[5] : ""), r[3].charAt(0) === "/" ? r[3].slice(1) : u.base + r[3], r[4]];
+      });
+    }
+    return u.whole;
+  }
+
   function bitmap(b64, units) {
     var raw = atob(b64), out = [];
     for (var u = 0; u < units; u++) if (raw.charCodeAt(u >> 3) & (1 << (u & 7))) out.push(u);
@@ -173,7 +186,7 @@
     this.next += batch.length;
     return Promise.all(batch.map(function (u) { return load(self.root + site.units[u][2]); })).then(function () {
       batch.forEach(function (u) {
-        (window.SEARCH_UNITS[site.units[u][0]] || []).forEach(function (doc, i) {
+        unitDocs(site.units[u][0]).forEach(function (doc, i) {
           var s = match(doc, self.words);
           if (s !== null) self.results.push({ doc: doc, score: s, order: u * 100000 + i });
         });
