@@ -41,12 +41,11 @@ def site_names(units: list[Unit], ordered: list[Summary], record_of, diags: Diag
         consistent_names(named, diags)
 
 
-def read_assets(folder: Path) -> dict[str, bytes]:
+def asset_files(folder: Path) -> dict[str, Path]:
+    """templates/static/ as the site's assets/: its address in the site → the file."""
     if not folder.is_dir():
         return {}
-    return {
-        f"assets/{p.relative_to(folder).as_posix()}": p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()
-    }
+    return {f"assets/{p.relative_to(folder).as_posix()}": p for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 def site_files(
@@ -160,7 +159,13 @@ def site_files(
                 term.appears_on.append((title, p))
     renderer.glossary_pages()
     made.update(renderer.pages)
-    made.update(read_assets(config.templates_dir / "static"))
+    # The stylesheet, scripts and chart runtime (a megabyte): the global fingerprint covers them, so where there is
+    # a last build they are its bytes, read and staged again only where public/ has lost one.
+    for path, file in asset_files(config.templates_dir / "static").items():
+        if old is not None and path in old.site_files and (stage.out / path).is_file():
+            kept[path] = old.site_files[path]
+        else:
+            made[path] = file.read_bytes()
 
     # The search index: the shards that hold the tokens that changed; all of them when their number changed, the
     # department-years moved, or none of the old ones is kept (see `kept`).
@@ -189,7 +194,7 @@ def site_files(
         made["sitemap-site.xml"] = sitemap(base_url, site_pages)
         made["sitemap.xml"] = sitemap_index(base_url, sitemaps)
         hashes["sitemap-site.xml"], hashes["sitemap.xml"] = _sha(made["sitemap-site.xml"]), _sha(made["sitemap.xml"])
-    index.site_staged = stage.add_site_files(made, old.site_files if old else {})
+    index.site_staged = stage.add_site_files(made, hashes, old.site_files if old else {})
     index.site_files = dict(sorted(hashes.items()))
     index.site_terms = site_terms
     index.shapes = charts.known_shapes()

@@ -7,7 +7,6 @@ same bytes.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 from pathlib import Path, PurePosixPath
@@ -82,12 +81,13 @@ class Stage:
     def write(self, path: str, data: bytes) -> None:
         write_file(self.folder, path, data)
 
-    def add_site_files(self, files: dict[str, bytes], previous: dict[str, str]) -> int:
-        """Stage the site-level files whose bytes differ from the last build's (all of them in a full build)."""
+    def add_site_files(self, files: dict[str, bytes], digests: dict[str, str], previous: dict[str, str]) -> int:
+        """Stage the site-level files whose bytes differ from the last build's (all of them in a full build).
+        `digests`: each file's sha256, as the build cache keeps it."""
         count = 0
         for path in sorted(files):
             data = files[path]
-            if self.full or previous.get(path) != hashlib.sha256(data).hexdigest() or not (self.out / path).is_file():
+            if self.full or previous.get(path) != digests[path] or not (self.out / path).is_file():
                 self.write(path, data)
                 count += 1
         return count

@@ -159,6 +159,25 @@ def test_deleted_output_is_rebuilt(base: Path, tmp_path: Path):
     assert tree(site / "public") == tree(clean_out)
 
 
+def test_an_edit_leaves_the_assets_alone_but_puts_back_one_deleted_by_hand(base: Path, tmp_path: Path):
+    """The stylesheet, scripts and chart runtime are the last build's whenever there is one (the global
+    fingerprint covers them): an edit's build does not write them again, yet one lost from public/ comes back."""
+    site = copy(base, tmp_path)
+    build(site, jobs=1)
+    assets = {p: s for p, s in stamps(site / "public").items() if p.startswith("assets/") and "/search/" not in p}
+    assert "assets/vendor/vega-runtime.js" in assets and "assets/site.css" in assets
+    edit_figure(site)
+    build(site, jobs=1)
+    after = stamps(site / "public")
+    assert {p: after[p] for p in assets} == assets
+    (site / "public" / "assets" / "site.css").unlink()
+    edit_figure(site)
+    build(site, jobs=1)
+    clean_out = tmp_path / "clean"
+    build(site, clean_out, jobs=1, clean=True)
+    assert tree(site / "public") == tree(clean_out)
+
+
 def bundled_copy(tmp: Path) -> Path:
     site = tmp / "bundled"
     site.mkdir()
