@@ -175,7 +175,7 @@ def main() -> None:
         f" {'无改动重建':>10} {'改一个部门':>10} {'预览：查看改动':>10} {'预览：重建':>10}"
     )
     print(header)
-    total = []
+    pages = []  # of each size
     for size in args.sizes:
         r = measure(size, args.jobs, args.fresh, args.sites.resolve())
         print(
@@ -184,9 +184,9 @@ def main() -> None:
             f" {r['look']:>11.2f}s {r['warm']:>10.2f}s",
             flush=True,
         )
-        total.append(r["pages"])
+        pages.append(r["pages"])
     if args.hugo_pages:
-        yardstick(max(total), args.hugo_pages)
+        yardstick(max(pages), args.hugo_pages)
 
 
 def yardstick(pages: int, hugo_pages: int) -> None:
