@@ -121,7 +121,8 @@ class Diagnostics:
         self.items.extend(other.items if isinstance(other, Diagnostics) else other)
 
     def count(self, level: Level) -> int:
-        return sum(1 for d in self.items if d.level == level) + self.uncounted.get(level, 0)
+        """How many problems of this level are reported: one found twice is one problem, listed once."""
+        return sum(1 for d in set(self.items) if d.level == level) + self.uncounted.get(level, 0)
 
     @property
     def has_errors(self) -> bool:

@@ -607,15 +607,19 @@ def read_project(path: Path, root: Path, diags: Diagnostics) -> ProjectSource | 
                 continue
             r.only_keys(row, key_names(INDICATOR_KEYS), "年度绩效指标")
             r.require(row, required_names(INDICATOR_KEYS), f"年度绩效指标（第 {line} 行）")
+            # Each text read once: reading one again would report its 待填写 again.
+            level1, level2, name = r.text(row, "一级指标"), r.text(row, "二级指标"), r.text(row, "三级指标")
+            target, actual = r.text(row, "年度指标值"), r.text(row, "实际完成值")
+            what = f"指标“{name or level2}”"
             indicators.append(
                 Indicator(
-                    level1=r.text(row, "一级指标"),
-                    level2=r.text(row, "二级指标"),
-                    name=r.text(row, "三级指标"),
-                    target=r.text(row, "年度指标值"),
-                    actual=r.text(row, "实际完成值"),
-                    weight=score(row, "分值", f"指标“{r.text(row, '三级指标') or r.text(row, '二级指标')}”的分值"),
-                    score=score(row, "得分", f"指标“{r.text(row, '三级指标') or r.text(row, '二级指标')}”的得分"),
+                    level1=level1,
+                    level2=level2,
+                    name=name,
+                    target=target,
+                    actual=actual,
+                    weight=score(row, "分值", f"{what}的分值"),
+                    score=score(row, "得分", f"{what}的得分"),
                     deviation=r.text(row, "偏差原因分析及改进措施"),
                     loc=r.loc(line),
                 )

@@ -234,6 +234,26 @@ def test_unknown_values_are_warnings_and_make_the_total_unknown(site: TinySite):
     assert result(report, "得分合计").status == "unknown"
 
 
+def test_a_blank_indicator_name_is_one_warning_counted_once(site: TinySite):
+    """The name is also part of the messages about its scores: naming it there must not report it again."""
+    clean = report_for(site, project()).diagnostics.count("warning")
+    body = project()
+    body["年度绩效指标"][0]["三级指标"] = "待填写"
+    report = report_for(site, body)
+    assert len(found(report, "warning", "“三级指标”尚未填写")) == 1
+    assert report.diagnostics.count("warning") == clean + 1
+
+
+def test_a_problem_found_twice_is_listed_and_counted_once():
+    from generator.diagnostics import Diagnostics, Loc
+
+    diags = Diagnostics()
+    for _ in range(2):
+        diags.warning(Loc(REL, 7), "“三级指标”尚未填写（待填写）。", "blank")
+    diags.warning(Loc(REL, 8), "“三级指标”尚未填写（待填写）。", "blank")
+    assert len(diags.sorted()) == diags.count("warning") == 2
+
+
 def test_lists_of_departments_say_how_many_checks_could_not_be_made(site: TinySite):
     """A total printed as #### cannot be checked: the home page and the department page say so beside the count."""
     body = project()
