@@ -87,19 +87,23 @@ class YearChecker:
     def __init__(self, ys: YearSource, fmt: Format, rounding: Decimal, diags: Diagnostics) -> None:
         self.ys, self.fmt, self.rounding, self.diags = ys, fmt, rounding, diags
         self.results: list[CheckResult] = []
-        self.labels: dict[CellRef, str] = {}  # each cell is named in several identities
+        self.terms: dict[tuple[CellRef, int], Term] = {}  # each cell is a term of several identities
 
     # -- reading cells ------------------------------------------------------------------------------
 
     def term(self, ref: CellRef, sign: int = 1) -> Term:
+        found = self.terms.get((ref, sign))
+        if found is not None:
+            return found
         table = self.ys.tables[ref.table]
-        label = self.labels.get(ref)
-        if label is None:
-            label = self.labels[ref] = describe(table, self.fmt.tables[ref.table], ref)
+        label = describe(table, self.fmt.tables[ref.table], ref)
         cell = table.cells.get((ref.part, ref.row, ref.col))
         if cell is None:  # left out of the data: zero by the format's convention
-            return Term(label, ZERO, "0.00", sign, table.row_loc(ref.part, ref.row), ref)
-        return Term(label, cell.value, cell.text, sign, cell.loc, ref)
+            found = Term(label, ZERO, "0.00", sign, table.row_loc(ref.part, ref.row), ref)
+        else:
+            found = Term(label, cell.value, cell.text, sign, cell.loc, ref)
+        self.terms[ref, sign] = found
+        return found
 
     # -- evaluating ---------------------------------------------------------------------------------
 

@@ -12,6 +12,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from .diagnostics import Diagnostic, Loc, UserError
 from .yamlsrc import Map, Scalar, Seq, line_of, load
@@ -21,10 +22,23 @@ _QUOTES = str.maketrans("", "", "“”‘’\"'「」")
 
 
 @functools.lru_cache(maxsize=1 << 16)
+@functools.lru_cache(maxsize=4096)  # the same names (产出指标, 合计, …) are compared again and again
 def norm(text: str) -> str:
     """How names are compared: full/half-width, spaces, quotes and a leading 一、 numbering do not matter."""
     text = unicodedata.normalize("NFKC", text).translate(_QUOTES)
-    return ORDINAL.sub("", re.sub(r"\s+", "", text))
+    return ORDINAL.sub("", _SPACE.sub("", text))
+
+
+_SPACE = re.compile(r"\s+")
+
+
+def norm_is(text: str, normed: str) -> bool:
+    """norm(text) == normed, quickly for the many texts that are not (each seen once, so not worth caching): norm
+    of a text already in NFKC only leaves characters out, so it can equal `normed` only if the text holds its
+    first character."""
+    if normed[:1] not in text and unicodedata.is_normalized("NFKC", text):
+        return False
+    return norm(text) == normed
 
 
 @dataclass(frozen=True)
@@ -158,9 +172,9 @@ def _leaves(node: ColumnNode) -> int:
     return sum(_leaves(c) for c in node.children) if node.children else 1
 
 
-@dataclass(frozen=True)
-class CellRef:
-    """One cell of one table: 表N / part / row / column (part "" for one-part tables, row "" for one-row tables)."""
+class CellRef(NamedTuple):
+    """One cell of one table: 表N / part / row / column (part "" for one-part tables, row "" for one-row tables).
+    A named tuple: the checks make and look up some seventy thousand a department-year."""
 
     table: int
     part: str

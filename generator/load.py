@@ -13,7 +13,7 @@ from pathlib import Path
 from . import yamlsrc
 from .config import SiteConfig
 from .diagnostics import Diagnostics, Loc, UserError
-from .formats import ORDINAL, Format, Part, Row, TableFormat, load_format, norm
+from .formats import ORDINAL, Format, Part, Row, TableFormat, load_format, norm, norm_is
 from .money import WITHHELD, AmountError, decimals, is_unknown_mark, parse_decimal
 from .sources import (
     Cell,
@@ -179,7 +179,7 @@ class FileReader:
 
     def placeholder(self, value: Scalar, what: str) -> None:
         """Text still reading 待填写 (as `new` writes it) is a warning: the file is valid, the work is not done."""
-        if norm(value) == PLACEHOLDER:
+        if norm_is(value, PLACEHOLDER):
             self.warning(value.line, f"{what}尚未填写（待填写）。照公开文件填写后此提示消失。", "blank")
 
     def texts(self, m: Map, key: str) -> tuple[str, ...]:
@@ -464,7 +464,7 @@ def read_terms(path: Path, root: Path, diags: Diagnostics) -> tuple[TermUse, ...
     seq = r.sequence(m.get("名词"), m.key_lines.get("名词", 1), "名词") if m.get("名词") is not None else None
     uses = []
     for item, line in zip(seq or [], (seq.item_lines if seq else []), strict=False):
-        if isinstance(item, Scalar) and norm(item) == PLACEHOLDER:
+        if isinstance(item, Scalar) and norm_is(item, PLACEHOLDER):
             r.placeholder(item, "名词解释")
         elif isinstance(item, Scalar):
             uses.append(TermUse(str(item), None, r.loc(line)))
@@ -561,7 +561,7 @@ def read_project(path: Path, root: Path, diags: Diagnostics) -> ProjectSource | 
         if key not in container:
             return None
         value = container[key]
-        if isinstance(value, Scalar) and (norm(value) == norm(WITHHELD) or str(value).strip() in NOT_SCORED):
+        if isinstance(value, Scalar) and (norm_is(value, norm(WITHHELD)) or str(value).strip() in NOT_SCORED):
             return Cell(None, str(value), r.loc(value.line))
         return r.amount(value, container.key_lines[key], what)
 

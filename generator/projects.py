@@ -13,7 +13,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from .check import CheckResult, Term, evaluate
 from .diagnostics import Diagnostics, Loc
-from .formats import Format, ProjectForm, norm
+from .formats import Format, ProjectForm, norm, norm_is
 from .load import NOT_SCORED
 from .money import WITHHELD, decimals, rounding_bound
 from .sources import Cell, DepartmentSource, Indicator, ProjectSource, YearSource
@@ -33,7 +33,7 @@ _CJK_GAP = re.compile(r"[\u4e00-\u9fff] +[\u4e00-\u9fff]")
 
 
 def is_withheld(cell: Cell | None) -> bool:
-    return cell is not None and cell.value is None and norm(cell.text) == norm(WITHHELD)
+    return cell is not None and cell.value is None and norm_is(cell.text, norm(WITHHELD))
 
 
 def is_not_scored(cell: Cell | None) -> bool:

@@ -13,8 +13,10 @@ from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import jinja2.runtime
+import markupsafe
 from jinja2 import Environment, FileSystemBytecodeCache, FileSystemLoader, StrictUndefined, select_autoescape
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from . import charts
 from .markup import Glossary, TermLinker, paragraphs, plain_text, render_markdown
@@ -86,6 +88,67 @@ def form_text(text: str, linker) -> Markup:
     return linker.link(text, True)
 
 
+def indicator_trs(rows, linker) -> Markup:
+    """`{{ rows | indicator_trs(terms) }}`: the indicator table's rows (projects.indicator_rows), cell by cell as
+    the form prints them. Python rather than a Jinja loop: a department-year has some three hundred of these rows,
+    and each iteration of a loop costs some forty Jinja calls. Texts are linked in reading order, as a loop would."""
+    out = []
+    for n, row in enumerate(rows, start=1):
+        i = row.indicator
+        out.append(f'    <tr id="ind-{n}" class="deduct">\n' if row.deducted else f'    <tr id="ind-{n}">\n')
+        if row.span1:
+            weight = f'<span class="weight">（{escape(row.weight1)}分）</span>' if row.weight1 else ""
+            out.append(f'<th scope="rowgroup" rowspan="{row.span1}" class="l1">{escape(i.level1)}{weight}</th>')
+        if row.span2:
+            out.append(f'<th scope="rowgroup" rowspan="{row.span2}" class="l2">{escape(i.level2)}</th>')
+        name = form_text(i.name, linker)
+        target = f"<td{measure_attrs(row.target)}>{form_text(i.target, linker)}</td>"
+        actual = (
+            f"<td{measure_attrs(row.actual)}>{form_text(i.actual, linker)}{ATTAINMENT.get(row.attainment, '')}</td>"
+        )
+        deducted = f'<span class="deduction">扣 {escape(row.deducted)}</span>' if row.deducted else ""
+        out.append(
+            f"      <td>{name}</td>\n      {target}\n      {actual}\n"
+            f'      <td class="num">{cell_value(i.weight)}</td>\n'
+            f'      <td class="num">{cell_value(i.score)}{deducted}</td>\n'
+            f'      <td class="deviation">{form_text(i.deviation, linker)}</td>\n    </tr>\n'
+        )
+    return Markup("".join(out))
+
+
+def table_rows(part, linker) -> Markup:
+    """`{{ part | table_rows(terms) }}`: the rows of one part of a printed table (model.PartView), stub cells in
+    the form's order, then each figure (table_cell). Python for the reason indicator_trs is."""
+    stub = [s.field for s in part.part.stub]
+    out = []
+    for row in part.rows:
+        if row.filler:
+            cells = "".join(f'<td class="{escape(f)}">{escape(row.no) if f == "no" else ""}</td>' for f in stub)
+            out.append(f'      <tr class="filler" aria-hidden="true">{cells}{"<td></td>" * len(row.cells)}</tr>\n')
+            continue
+        anchor = f' id="{escape(row.anchor)}"' if row.anchor else ""
+        kind = "total" if row.total else f"lvl-{escape(row.level)}"
+        out.append(f'      <tr{anchor} class="{kind}">\n')
+        for field in stub:
+            if field == "label":
+                indent = f" indent-{escape(row.indent)}" if row.indent else ""
+                label = linked(row.label, linker)
+                out.append(f'        <th scope="row" class="label lvl-{escape(row.level)}{indent}">{label}</th>\n')
+            elif field == "no":
+                out.append(f'        <td class="no">{escape(row.no)}</td>\n')
+            else:
+                out.append(f'        <td class="code">{escape(row.code)}</td>\n')
+        out.extend(f"        {table_cell(c)}\n" for c in row.cells)
+        out.append("      </tr>\n")
+    return Markup("".join(out))
+
+
+ATTAINMENT = {
+    "below": '<span class="attain below">未达到指标值</span>',
+    "above": '<span class="attain above">超出指标值</span>',
+}
+
+
 def linked(text: str, linker, first_only: bool = False) -> Markup:
     """`{{ text | linked(terms) }}`: the text escaped, its glossary terms linked (TermLinker.link)."""
     return linker.link(text, first_only)
@@ -111,6 +174,26 @@ def table_cell(c) -> Markup:
     )
 
 
+_escape_text = getattr(markupsafe, "_escape_inner", None)  # str → escaped str, in C (MarkupSafe's speedups)
+_as_markup = str.__new__
+
+
+def _escape(value) -> Markup:
+    """markupsafe.escape, the same bytes, without its two Python-level calls per value (a department-year's
+    pages escape some twelve thousand): a str is escaped straight into a Markup, a Markup is already safe and
+    returned as it is, anything else goes to markupsafe.escape."""
+    if type(value) is str:
+        return _as_markup(Markup, _escape_text(value))
+    if type(value) is Markup:
+        return value
+    return markupsafe.escape(value)
+
+
+escape = _escape if _escape_text is not None else markupsafe.escape
+# What autoescape does to each `{{ … }}`: compiled templates take `escape` from jinja2.runtime when loaded.
+jinja2.runtime.escape = escape
+
+
 COMPILED: dict[str, Path] = {}  # "folder": where compiled templates are kept between builds (the build cache)
 
 
@@ -134,6 +217,7 @@ def environment(templates: Path) -> Environment:
         bytecode_cache=FileSystemBytecodeCache(str(folder)) if folder is not None else None,
         autoescape=select_autoescape(default=True, default_for_string=True),
         undefined=StrictUndefined,
+        auto_reload=False,  # a template is not edited during a build; keep_compiled starts each build afresh
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
@@ -142,7 +226,8 @@ def environment(templates: Path) -> Environment:
     # What a page calls for every cell or row is a filter: Jinja calls a filter directly, a global through the
     # context (twice the cost, on a province's ten million cells).
     env.filters.update(cell_value=cell_value, cell_money=cell_money, measure_attrs=measure_attrs, form_text=form_text)
-    env.filters.update(linked=linked, table_cell=table_cell)
+    env.filters.update(linked=linked, table_cell=table_cell, indicator_trs=indicator_trs)
+    env.filters.update(table_rows=table_rows)
     env.filters.update(status_word=STATUS_WORDS.__getitem__, status_mark=STATUS_MARKS.__getitem__)
     env.globals.update(indicator_rows=indicator_rows, downloads=downloads, json_script=_json_script, tally=tally)
     env.globals.update(dataset_departments=dataset_departments)
