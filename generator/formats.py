@@ -36,9 +36,20 @@ def norm_is(text: str, normed: str) -> bool:
     """norm(text) == normed, quickly for the many texts that are not (each seen once, so not worth caching): norm
     of a text already in NFKC only leaves characters out, so it can equal `normed` only if the text holds its
     first character."""
-    if normed[:1] not in text and unicodedata.is_normalized("NFKC", text):
-        return False
-    return norm(text) == normed
+    return _may_hold(text, normed) and norm(text) == normed
+
+
+def norm_has(text: str, normed: str) -> bool:
+    """normed in norm(text), quickly in the same way as norm_is."""
+    return _may_hold(text, normed) and normed in _norm_once(text)
+
+
+def _may_hold(text: str, normed: str) -> bool:
+    return normed[:1] in text or not unicodedata.is_normalized("NFKC", text)
+
+
+def _norm_once(text: str) -> str:
+    return norm.__wrapped__(text)  # a long text seen once: not kept in norm's cache
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ import json
 from decimal import Decimal
 
 from .model import TableView, Year
-from .projects import ProjectView, indicator_rows, is_not_scored, is_withheld
+from .projects import ProjectView, is_not_scored, is_withheld
 from .sources import Cell
 
 LICENCE_NOTE = "数据录自各部门公开的部门决算原件；金额为字符串，保持印刷的精度。"
@@ -123,10 +123,9 @@ def table_files(y: Year, table: TableView) -> dict[str, bytes]:
 def project_files(y: Year, p: ProjectView) -> dict[str, bytes]:
     s = p.source
     stem = p.url[: -len(".html")]
-    form = y.source.fmt.project_form if y.source.fmt else None
     rows = [["一级指标", "二级指标", "三级指标", "年度指标值", "实际完成值", "分值", "得分", "偏差原因分析及改进措施"]]
     indicators = []
-    for r in indicator_rows(s.indicators, form):
+    for r in p.rows:
         i = r.indicator
         rows.append(
             [

@@ -13,7 +13,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from .check import CheckResult, Term, evaluate
 from .diagnostics import Diagnostics, Loc
-from .formats import Format, ProjectForm, norm, norm_is
+from .formats import Format, ProjectForm, norm, norm_has, norm_is
 from .load import NOT_SCORED
 from .money import WITHHELD, decimals, rounding_bound
 from .sources import Cell, DepartmentSource, Indicator, ProjectSource, YearSource
@@ -374,6 +374,7 @@ class ProjectView:
     withheld: int  # cells printed as 有关内容涉密
     unknown: int  # cells printed as #####
     deducted: int  # indicators scored below their 分值
+    rows: list[IndicatorRow]  # the indicators as printed (its page and its open data both show them)
     checks: list = field(default_factory=list)  # model.CheckView, attached by the model
 
     @property
@@ -400,7 +401,7 @@ def project_views(ys: YearSource, base: str, form: ProjectForm | None) -> list[P
         cells += [p.fund_weight, p.rate, p.fund_score, p.total_weight, p.total_score]
         cells += [c for i in p.indicators for c in (i.weight, i.score)]
         texts = [p.goal, p.achieved] + [t for i in p.indicators for t in (i.name, i.target, i.actual)]
-        withheld = sum(1 for c in cells if is_withheld(c)) + sum(1 for t in texts if norm(WITHHELD) in norm(t))
+        withheld = sum(1 for c in cells if is_withheld(c)) + sum(1 for t in texts if norm_has(t, norm(WITHHELD)))
         unknown = sum(
             1 for c in cells if c is not None and c.value is None and not is_withheld(c) and not is_not_scored(c)
         )
@@ -425,6 +426,7 @@ def project_views(ys: YearSource, base: str, form: ProjectForm | None) -> list[P
                 withheld=withheld,
                 unknown=unknown,
                 deducted=deducted,
+                rows=indicator_rows(p.indicators, form),
             )
         )
     return views

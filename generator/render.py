@@ -23,7 +23,6 @@ from .markup import Glossary, TermLinker, paragraphs, plain_text, render_markdow
 from .model import Site, Year, tally
 from .money import format_amount, format_plain
 from .opendata import downloads
-from .projects import indicator_rows
 
 TEN_THOUSAND = Decimal(10000)
 
@@ -89,7 +88,7 @@ def form_text(text: str, linker) -> Markup:
 
 
 def indicator_trs(rows, linker) -> Markup:
-    """`{{ rows | indicator_trs(terms) }}`: the indicator table's rows (projects.indicator_rows), cell by cell as
+    """`{{ p.rows | indicator_trs(terms) }}`: the indicator table's rows (projects.indicator_rows), cell by cell as
     the form prints them. Python rather than a Jinja loop: a department-year has some three hundred of these rows,
     and each iteration of a loop costs some forty Jinja calls. Texts are linked in reading order, as a loop would."""
     out = []
@@ -229,7 +228,7 @@ def environment(templates: Path) -> Environment:
     env.filters.update(linked=linked, table_cell=table_cell, indicator_trs=indicator_trs)
     env.filters.update(table_rows=table_rows)
     env.filters.update(status_word=STATUS_WORDS.__getitem__, status_mark=STATUS_MARKS.__getitem__)
-    env.globals.update(indicator_rows=indicator_rows, downloads=downloads, json_script=_json_script, tally=tally)
+    env.globals.update(downloads=downloads, json_script=_json_script, tally=tally)
     env.globals.update(dataset_departments=dataset_departments)
     return env
 
