@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -75,12 +76,23 @@ class Key:
     aliases: tuple[str, ...] = ()  # other printed names of a loose key
 
 
-def key_names(keys: tuple[Key, ...]) -> list[str]:
-    return [k.name for k in keys]
+def key_names(keys: tuple[Key, ...]) -> tuple[str, ...]:
+    return _names(keys)[0]
 
 
-def required_names(keys: tuple[Key, ...]) -> list[str]:
-    return [k.name for k in keys if k.required]
+def required_names(keys: tuple[Key, ...]) -> tuple[str, ...]:
+    return _names(keys)[1]
+
+
+_NAMES: dict[int, tuple] = {}  # by the identity of a (module-level) tuple of keys: hashing one hashes every key
+
+
+def _names(keys: tuple[Key, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    found = _NAMES.get(id(keys))
+    if found is None or found[0] is not keys:
+        names = tuple(k.name for k in keys), tuple(k.name for k in keys if k.required)
+        found = _NAMES[id(keys)] = (keys, *names)
+    return found[1], found[2]
 
 
 DEPARTMENT_KEYS = (
@@ -119,7 +131,7 @@ TERMS_KEYS = (
 SOURCE_NOTES_KEY = Key(SOURCE_NOTES, TEXTS, doc="录入时对原件的说明（如原件的错漏、换行断字），每条一项。")
 
 
-def suggest(key: str, candidates: list[str]) -> str:
+def suggest(key: str, candidates: Sequence[str]) -> str:
     """“是否应为「…」？” for the closest candidate, and the full list when it is short."""
     normalised = {norm(c): c for c in candidates}
     close = difflib.get_close_matches(norm(key), list(normalised), n=1, cutoff=0.4)
@@ -157,12 +169,12 @@ class FileReader:
         self.error(line_of(value, line), f"{what}应是以“- ”开头的列表，这里却是{_kind(value)}。", "type")
         return None
 
-    def only_keys(self, m: Map, allowed: list[str], context: str) -> None:
+    def only_keys(self, m: Map, allowed: Sequence[str], context: str) -> None:
         for key in m:
             if key not in allowed:
                 self.error(m.key_lines[key], f"{context}里没有“{key}”这一项。{suggest(key, allowed)}", "unknown-key")
 
-    def require(self, m: Map, keys: list[str], context: str) -> None:
+    def require(self, m: Map, keys: Sequence[str], context: str) -> None:
         for key in keys:
             if m.get(key) is None:
                 self.error(m.line, f"{context}缺少“{key}”。请补上“{key}: …”。", "missing")
