@@ -133,7 +133,12 @@ def synthetic_site(size: int, sites: Path = HERE / ".sites", fresh: bool = False
     if not site.exists():
         started = time.perf_counter()
         departments = max(1, size // YEARS)
-        make_site(site, departments, [2023 - i for i in range(min(YEARS, size))], seed=2023)
+        # Made beside it and renamed when whole: an interrupted run must not leave half a site to be reused.
+        partial = sites / f".site-{size}.partial"
+        if partial.exists():
+            shutil.rmtree(partial)
+        make_site(partial, departments, [2023 - i for i in range(min(YEARS, size))], seed=2023)
+        partial.rename(site)
         print(f"  generated {size} department-years in {time.perf_counter() - started:.0f} s", file=sys.stderr)
     return site
 
