@@ -22,7 +22,6 @@ _QUOTES = str.maketrans("", "", "“”‘’\"'「」")
 
 
 @functools.lru_cache(maxsize=1 << 16)
-@functools.lru_cache(maxsize=4096)  # the same names (产出指标, 合计, …) are compared again and again
 def norm(text: str) -> str:
     """How names are compared: full/half-width, spaces, quotes and a leading 一、 numbering do not matter."""
     text = unicodedata.normalize("NFKC", text).translate(_QUOTES)
