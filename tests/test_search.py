@@ -22,6 +22,24 @@ def test_chinese_is_indexed_as_overlapping_bigrams_and_codes_as_whole_tokens():
     assert tokens("ＡＢＣ１２３") == {"abc123"}  # full-width letters and digits are the same token
 
 
+def test_normalising_between_ideographs_is_nfkc_of_the_whole_text():
+    """normalise() leaves runs of ideographs out of NFKC; the texts it is tried on mix them with what NFKC does
+    change (full-width forms, compatibility ideographs, circled numbers, Kangxi radicals), with combining marks
+    and Hangul jamo that compose with their neighbours, in every order."""
+    import random
+
+    from generator.search import normalise
+
+    ranges = [(0x20, 0x250), (0x300, 0x370), (0x1100, 0x1200), (0x2460, 0x2500), (0x2F00, 0x2FD6), (0x3000, 0x3100),
+              (0x3200, 0x3400), (0x4E00, 0x4E40), (0x9FF0, 0xA000), (0xAC00, 0xAC40), (0xF900, 0xF940), (0xFF00, 0xFF70)]  # fmt: skip
+    pool = [chr(c) for a, b in ranges for c in range(a, b)] + ["\u0301", "\u0308", "\u3099", "\u309a", "\u1161"]
+    rng = random.Random(7)
+    for _ in range(20_000):
+        text = "".join(rng.choice(pool) for _ in range(rng.randint(1, 12)))
+        assert normalise(text) == unicodedata.normalize("NFKC", text).lower(), ascii(text)
+    assert normalise("（一）一般公共服务支出：２０１") == "(一)一般公共服务支出:201"
+
+
 def load_script(path: Path, prefix: str) -> object:
     text = path.read_text(encoding="utf-8")
     assert text.startswith(prefix) and text.rstrip().endswith(";"), path
