@@ -411,8 +411,12 @@ def build_year(dept: Department, ys: YearSource, checks: list[CheckResult], narr
                     text = format_amount(cell.value) if cell and cell.value is not None else "—"
                     y.summary.append(SummaryFigure(label, text, cell_url(base, ys.fmt, ref)))
     y.projects = project_views(ys, base, ys.fmt.project_form if ys.fmt else None)
+    by_project: dict[str, list[CheckResult]] = {}
+    for c in y.checks:
+        if c.project is not None:
+            by_project.setdefault(c.project, []).append(c)
     for p in y.projects:
-        p.checks = check_views([c for c in y.checks if c.project == p.code])
+        p.checks = check_views(by_project.get(p.code, []))
     y.narrative_links = narrative_links
     return y
 

@@ -23,8 +23,11 @@ class AmountError(ValueError):
 
 
 def normalise_digits(text: str) -> str:
-    # Full-width digits, commas and points (“１，２３４．５６”) are what some input methods produce.
-    return unicodedata.normalize("NFKC", text).strip().replace(" ", "")
+    # Full-width digits, commas and points (“１，２３４．５６”) are what some input methods produce. ASCII text
+    # (nearly every amount) is its own NFKC.
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text)
+    return text.strip().replace(" ", "")
 
 
 def parse_decimal(text: str) -> Decimal:
