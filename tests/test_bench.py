@@ -80,3 +80,23 @@ def test_comparison_with_an_earlier_commit_builds_both_in_turns(tmp_path):
     medians = [line for line in lines if line.startswith("中位数")]
     assert len(medians) == 2 and all(float(line.split()[2]) > 0 for line in medians), lines
     assert worktrees() == before  # the earlier commit's checkout is gone again
+
+
+def test_instruction_count_runs_what_it_counts(tmp_path):
+    """bench/instructions.py's counted part (under valgrind it takes minutes: here only that it runs)."""
+    import gc
+
+    import instructions  # bench/ is on the tests' path (pyproject.toml)
+    import run
+
+    site = run.synthetic_site(10, tmp_path)
+    made = []
+    original, thresholds = run.synthetic_site, gc.get_threshold()
+    instructions.synthetic_site = lambda size: made.append(size) or original(size, tmp_path)
+    try:
+        instructions.process_units(10, 2)
+    finally:  # it sets the collector up as a worker's: this process goes on with the other tests
+        instructions.synthetic_site = original
+        gc.unfreeze()
+        gc.set_threshold(*thresholds)
+    assert made == [10] and (site / "data").is_dir()
