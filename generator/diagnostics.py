@@ -102,36 +102,42 @@ def escape_property(text: str) -> str:
 
 
 class Diagnostics:
-    """Collects problems as they are found: every check runs, nothing stops at the first error."""
+    """Collects problems as they are found: every check runs, nothing stops at the first error. A problem found
+    twice (the same place, message and code) is kept, listed and counted once."""
 
     def __init__(self) -> None:
-        self.items: list[Diagnostic] = []
+        self.items: list[Diagnostic] = []  # in the order found, each once
+        self._kept: set[Diagnostic] = set()
         self.uncounted: dict[str, int] = {}  # problems counted but not kept (a build keeps no rounding notes)
 
+    def _add(self, d: Diagnostic) -> None:
+        if d not in self._kept:
+            self._kept.add(d)
+            self.items.append(d)
+
     def error(self, loc: Loc, message: str, code: str) -> None:
-        self.items.append(Diagnostic("error", loc, message, code))
+        self._add(Diagnostic("error", loc, message, code))
 
     def warning(self, loc: Loc, message: str, code: str) -> None:
-        self.items.append(Diagnostic("warning", loc, message, code))
+        self._add(Diagnostic("warning", loc, message, code))
 
     def note(self, loc: Loc, message: str, code: str) -> None:
-        self.items.append(Diagnostic("note", loc, message, code))
+        self._add(Diagnostic("note", loc, message, code))
 
     def extend(self, other: Diagnostics | list[Diagnostic]) -> None:
-        self.items.extend(other.items if isinstance(other, Diagnostics) else other)
+        for d in other.items if isinstance(other, Diagnostics) else other:
+            self._add(d)
 
     def count(self, level: Level) -> int:
-        """How many problems of this level are reported: one found twice is one problem, listed once."""
-        return sum(1 for d in set(self.items) if d.level == level) + self.uncounted.get(level, 0)
+        return sum(1 for d in self.items if d.level == level) + self.uncounted.get(level, 0)
 
     @property
     def has_errors(self) -> bool:
         return any(d.level == "error" for d in self.items)
 
     def sorted(self) -> list[Diagnostic]:
-        # Sorted by severity, read problems before the checks they cause, then place; de-duplicated: one
-        # problem is reported once.
-        return sorted(set(self.items), key=Diagnostic.sort_key)
+        # Sorted by severity, read problems before the checks they cause, then place.
+        return sorted(self.items, key=Diagnostic.sort_key)
 
 
 class UserError(Exception):

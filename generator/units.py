@@ -301,9 +301,8 @@ def process(shared: Shared, unit: Unit, task: Task, previous: dict[str, str]) ->
     summary.mixed = frozenset(mixed)
     for r in results:
         summary.counts[r.status] = summary.counts.get(r.status, 0) + 1
-    found = list(dict.fromkeys(diags.items))  # each problem once, as it is listed and counted
-    summary.diagnostics = [d for d in found if task.keep_notes or d.level != "note"]
-    summary.notes = len(found) - len(summary.diagnostics)
+    summary.diagnostics = [d for d in diags.items if task.keep_notes or d.level != "note"]
+    summary.notes = len(diags.items) - len(summary.diagnostics)
     if not task.render or (summary.errors and not task.allow_errors):
         return summary, record
 
