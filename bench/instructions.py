@@ -15,36 +15,20 @@ from __future__ import annotations
 
 import argparse
 import functools
-import gc
-import os
 import re
 import shutil
 import subprocess
 import sys
 import tempfile
 
-from run import HERE, synthetic_site
-
-sys.path.insert(0, str(HERE.parent))
-
-WARM = 3  # department-years processed before counting
+from phases import WARM, render, worker_like
+from run import BUILD_ENV, synthetic_site
 
 
 def process_units(size: int, count: int) -> None:
     """What is counted: `count` department-years processed after WARM others, inside functools.reduce."""
-    from generator import units
-    from generator.config import load_config
-    from generator.diagnostics import Diagnostics
-
-    config = load_config(synthetic_site(size))
-    shared = units.load_shared(config, Diagnostics())
-    found = units.discover(config, shared, Diagnostics())
-    gc.freeze()
-    gc.set_threshold(*units.WORKER_GC)  # as in a worker
-    for unit in found.units[:WARM]:
-        units.process(shared, unit, units.Task(unit, True), {})
-    chosen = found.units[WARM : WARM + count]
-    functools.reduce(lambda _, unit: units.process(shared, unit, units.Task(unit, True), {}), chosen, None)
+    shared, every = worker_like(synthetic_site(size))
+    functools.reduce(lambda _, unit: render(shared, unit), every[WARM : WARM + count], None)
 
 
 def main() -> None:
@@ -59,8 +43,7 @@ def main() -> None:
     if shutil.which("valgrind") is None:
         sys.exit("没有 valgrind（apt-get install -y valgrind）")
     synthetic_site(args.size)  # made now, not counted and not under valgrind
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    env["PYTHONHASHSEED"] = "0"  # set and dict orders, and so the count, the same from run to run
+    env = dict(BUILD_ENV, PYTHONHASHSEED="0")  # set and dict orders, and so the count, the same from run to run
     with tempfile.TemporaryDirectory() as tmp:
         done = subprocess.run(
             ["valgrind", "--tool=callgrind", "--collect-atstart=no", "--toggle-collect=functools_reduce",

@@ -53,28 +53,41 @@ def timed(spent: collections.Counter, owner, name: str, label: str) -> None:
     setattr(owner, name, wrapper)
 
 
+WARM = 3  # department-years a worker has done before the ones measured: templates compiled, chart shapes made
+
+
+def worker_like(site: Path) -> tuple[units.Shared, list[units.Unit]]:
+    """What every unit shares, and the site's units, in a process set up as a build's worker is (the collector
+    included) and after its first WARM department-years."""
+    config = load_config(site)
+    shared = units.load_shared(config, Diagnostics())
+    found = units.discover(config, shared, Diagnostics())
+    gc.freeze()
+    gc.set_threshold(*units.WORKER_GC)  # as in a worker
+    for unit in found.units[:WARM]:
+        render(shared, unit)
+    return shared, found.units
+
+
+def render(shared: units.Shared, unit: units.Unit) -> None:
+    """One department-year read, checked, modelled and rendered, nothing written."""
+    units.process(shared, unit, units.Task(unit, True), {})
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size", type=int, default=100, help="合成站点的部门年度数，默认 100")
     parser.add_argument("--sites", type=Path, default=HERE / ".sites", help="合成站点放在哪里，默认 bench/.sites/")
     parser.add_argument("--units", type=int, default=60, help="测多少个部门年度（默认 60）")
     args = parser.parse_args()
-    config = load_config(synthetic_site(args.size, args.sites.resolve()))
-    shared = units.load_shared(config, Diagnostics())
-    found = units.discover(config, shared, Diagnostics())
-    chosen = found.units[: args.units]
+    shared, every = worker_like(synthetic_site(args.size, args.sites.resolve()))
+    chosen = every[: args.units]
     spent: collections.Counter = collections.Counter()
     for owner, name, label in PHASES:
         timed(spent, owner, name, label)
-    gc.freeze()
-    gc.set_threshold(*units.WORKER_GC)  # as in a worker
-    task = lambda unit: units.Task(unit, True)  # noqa: E731 - rendered, nothing written
-    for unit in chosen[:3]:  # templates compiled, chart shapes made: what a worker has done after its first
-        units.process(shared, unit, task(unit), {})
-    spent.clear()
     started = time.process_time()
     for unit in chosen:
-        units.process(shared, unit, task(unit), {})
+        render(shared, unit)
     total = time.process_time() - started
     print(f"{len(chosen)} 个部门年度，每个 CPU 毫秒：")
     print(f"  {'合计':<18}{total / len(chosen) * 1000:8.1f}")
