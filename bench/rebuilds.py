@@ -6,7 +6,8 @@ just dropped much of what it knew of the data folders; a department's staff rebu
     .venv/bin/python bench/rebuilds.py 10000 --times 5
 
 It prints each time and their median: a `build` with nothing changed, a `build` after one department's YAML
-changed, and serve's look for changes and its rebuild after one department's edit (in its running process).
+changed, and how long after one department's edit serve knows what changed and its rebuild after it (in its
+running process).
 """
 
 from __future__ import annotations

@@ -3,8 +3,9 @@
 For each size it prints pages written, wall seconds, pages per second, peak memory (the build's and its
 workers' resident memory together, sampled every 20 ms from /proc: Linux), bytes written, the time of a
 rebuild with nothing changed and of a rebuild after one department's YAML changed (each a `build` command),
-and, for `serve`, how long its look for changes takes and its rebuild after one department's edit (in its
-running process, from that look). Run it from the repository:
+and, for `serve`, how long after one department's edit it knows what changed (notified by the operating
+system, then that department's folder looked at again) and its rebuild after it (in its running process). Run
+it from the repository:
 
     .venv/bin/python bench/run.py                 # 100 and 1,000
     .venv/bin/python bench/run.py 100 1000 10000  # the full set (about 15 GB of disk and an hour here)
@@ -99,15 +100,21 @@ SERVE_PROBE = """
 import sys, time
 from pathlib import Path
 from generator.build import default_jobs
-from generator.serve import rebuild, snapshot
+from generator.serve import rebuild, refresh, snapshot, start_watcher
 sys.path.insert(0, sys.argv[1])
 from run import edit_one_department
 site, jobs = Path(sys.argv[2]), int(sys.argv[3]) or default_jobs()
+watcher, why = start_watcher(site)  # as serve starts: notifications first, then the first look and build
 state, warm = snapshot(site, site / "public", jobs), {}
 rebuild(site, site / "public", state, warm)  # serve's first build, with nothing changed
 edit_one_department(site)
 started = time.perf_counter()
-state = snapshot(site, site / "public", jobs)
+if watcher is None:
+    print("no notifications:", why, file=sys.stderr)
+    state = snapshot(site, site / "public", jobs)
+else:
+    woken, changed = watcher.wait(10)
+    state = refresh(site, site / "public", state, changed, jobs)
 looked = time.perf_counter()
 rebuild(site, site / "public", state, warm)
 print(looked - started, time.perf_counter() - looked)
@@ -115,8 +122,9 @@ print(looked - started, time.perf_counter() - looked)
 
 
 def serve_edit(site: Path, jobs: int | None) -> tuple[float, float]:
-    """serve with a department edited: how long its look at the sources takes (the same scan as a build's), and
-    the rebuild after it (in serve's warm process, from that scan)."""
+    """serve with a department edited: how long from the edit until it knows what changed (the operating
+    system's notification, then that department's folder scanned again; a whole look where notifications cannot
+    be had), and the rebuild after it (in serve's warm process, from that look)."""
     command = [sys.executable, "-c", SERVE_PROBE, str(HERE), str(site), str(jobs or 0)]
     done = subprocess.run(command, cwd=HERE.parent, env=BUILD_ENV, capture_output=True, text=True)
     if done.returncode != 0:

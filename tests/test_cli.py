@@ -48,15 +48,24 @@ def _get(url: str) -> str:
         return response.read().decode("utf-8")
 
 
-def test_serve_rebuilds_when_a_source_changes(site: TinySite, tables):
+# serve as a user starts it, and as it runs where watchdog cannot be imported (it then looks every second).
+WITHOUT_WATCHDOG = "import sys; sys.modules['watchdog'] = None; from generator.cli import main; sys.exit(main())"
+
+
+@pytest.mark.parametrize("notified", [True, False], ids=["notifications", "polling"])
+def test_serve_rebuilds_when_a_source_changes(site: TinySite, tables, notified: bool):
     site.write_tables(tables)
     port = _free_port()
+    start = ["-m", "generator"] if notified else ["-c", WITHOUT_WATCHDOG]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "generator", "serve", "--site", str(site.root), "--port", str(port)],
+        [sys.executable, *start, "serve", "--site", str(site.root), "--port", str(port)],
         cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
     try:
-        assert "预览地址" in _wait_for_line(proc, "预览地址")
+        if notified:
+            assert "改为每秒查看一次" not in _wait_for_line(proc, "预览地址")
+        else:
+            assert "注意：没有安装 watchdog，改为每秒查看一次全部文件" in _wait_for_line(proc, "改为每秒查看一次")
         assert "<title>测试站：" in _get(f"http://127.0.0.1:{port}/index.html")
         toml = site.root / "site.toml"
         toml.write_text(
@@ -115,3 +124,70 @@ def test_serve_sees_every_kind_of_source_change(site: TinySite, tables, tmp_path
         now = snapshot(site.root)
         assert sources(now) != sources(state), edit
         state = now
+
+
+def test_serve_notified_looks_again_only_at_what_changed(site: TinySite, tables, tmp_path):
+    """After each kind of change, what serve knows from the operating system's notifications (a department's
+    folder scanned again, or everything) equals a whole new look; a department's edit names only that
+    department, so a province is not looked at whole for it. Building (reading data/, writing public/ and
+    .build-cache/) is not a change."""
+    from generator.build import build
+    from generator.serve import refresh, snapshot, start_watcher
+
+    site.write_tables(tables)
+    site.write("data/departments/other/部门.yaml", "名称: 另一个部门\n地区: 测试区\n")
+    elsewhere = tmp_path / "shared-templates"
+    shutil.copytree(REPO / "templates", elsewhere)
+    toml = site.root / "site.toml"
+    lines = [f'templates = "{elsewhere.as_posix()}"' if line.startswith("templates") else line
+             for line in toml.read_text(encoding="utf-8").splitlines()]  # fmt: skip
+    toml.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    watcher, why = start_watcher(site.root)
+    assert watcher is not None, why
+    try:
+        state = snapshot(site.root)
+        build(site.root)
+        assert watcher.wait(1.0) == (False, set())
+        year = site.year_dir()
+        edits = [
+            ("a figure", lambda: (year / "概况.yaml").write_text("单位职责: 改过\n", encoding="utf-8"), {"test-dept"}),
+            ("an editor's save", lambda: _save_like_an_editor(year / "概况.yaml", "单位职责: 再改\n"), {"test-dept"}),
+            ("a new year", lambda: site.write("data/departments/other/2023/概况.yaml", "单位职责: 新\n"), {"other"}),
+            ("a renamed file", lambda: (year / "概况.yaml").rename(year / "概况2.yaml"), {"test-dept"}),
+            ("a new department", lambda: site.write("data/departments/new/部门.yaml", "名称: 新部门\n"), {"new"}),
+            ("a removed year", lambda: shutil.rmtree(site.root / "data/departments/other/2023"), {"other"}),
+            ("a removed department", lambda: shutil.rmtree(site.root / "data/departments/new"), {"new"}),
+            ("the glossary", lambda: next((site.root / "content/glossary").glob("*.md")).write_text("改\n"), None),
+            ("templates elsewhere", lambda: (elsewhere / "404.html").write_text("<html>改过</html>"), None),
+            ("site.toml", lambda: toml.write_text(toml.read_text(encoding="utf-8") + "\n", encoding="utf-8"), None),
+        ]
+        for what, edit, named in edits:
+            edit()
+            woken, changed = _all_of_it(watcher)
+            assert woken, what
+            assert changed == named, what
+            now = refresh(site.root, None, state, changed)
+            assert now == snapshot(site.root), what
+            assert now != state, what
+            state = now
+    finally:
+        watcher.close()
+
+
+def _save_like_an_editor(path, text: str) -> None:
+    """A temporary file beside it, renamed over it (as vim, VS Code and most editors save)."""
+    temporary = path.with_name(f".{path.name}.swp")
+    temporary.write_text(text, encoding="utf-8")
+    temporary.replace(path)
+
+
+def _all_of_it(watcher, seconds: float = 10.0):
+    """What the watcher reports of one change, waiting out the stragglers of it (a slow machine may deliver a
+    rename's second half after the first wait)."""
+    woken, changed = watcher.wait(seconds)
+    while woken:
+        more, later = watcher.wait(0.3)
+        if not more:
+            break
+        changed = None if changed is None or later is None else changed | later
+    return woken, changed
