@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import os
 import shutil
 import socket
 import subprocess
@@ -147,12 +149,14 @@ def test_serve_notified_looks_again_only_at_what_changed(site: TinySite, tables,
     try:
         state = snapshot(site.root)
         build(site.root)
+        assert snapshot(site.root, jobs=2) == snapshot(site.root)  # folders opened, files stat'ed
         assert watcher.wait(1.0) == (False, set())
         year = site.year_dir()
         edits = [
             ("a figure", lambda: (year / "概况.yaml").write_text("单位职责: 改过\n", encoding="utf-8"), {"test-dept"}),
             ("an editor's save", lambda: _save_like_an_editor(year / "概况.yaml", "单位职责: 再改\n"), {"test-dept"}),
             ("a new year", lambda: site.write("data/departments/other/2023/概况.yaml", "单位职责: 新\n"), {"other"}),
+            ("a touched file", lambda: os.utime(year / "概况.yaml", ns=(1, 1)), {"test-dept"}),
             ("a renamed file", lambda: (year / "概况.yaml").rename(year / "概况2.yaml"), {"test-dept"}),
             ("a new department", lambda: site.write("data/departments/new/部门.yaml", "名称: 新部门\n"), {"new"}),
             ("a removed year", lambda: shutil.rmtree(site.root / "data/departments/other/2023"), {"other"}),
@@ -191,3 +195,21 @@ def _all_of_it(watcher, seconds: float = 10.0):
             break
         changed = None if changed is None or later is None else changed | later
     return woken, changed
+
+
+def test_serve_looks_at_everything_when_notifications_were_lost(site: TinySite, tables):
+    """watchdog says the kernel's queue overflowed (events dropped) only in its log: serve then looks at
+    everything, whatever it had been told before."""
+    from generator.serve import start_watcher
+
+    site.write_tables(tables)
+    watcher, why = start_watcher(site.root)
+    assert watcher is not None, why
+    try:
+        (site.year_dir() / "概况.yaml").write_text("单位职责: 改过\n", encoding="utf-8")
+        logging.getLogger("watchdog.observers.inotify_c").warning(
+            "Inotify queue overflowed; filesystem events were lost"
+        )
+        assert _all_of_it(watcher) == (True, None)
+    finally:
+        watcher.close()
