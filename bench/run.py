@@ -114,6 +114,8 @@ if watcher is None:
     state = snapshot(site, site / "public", jobs)
 else:
     woken, changed = watcher.wait(10)
+    if not woken:
+        sys.exit("serve probe: no notification of the edit within 10 s")
     state = refresh(site, site / "public", state, changed, jobs)
 looked = time.perf_counter()
 rebuild(site, site / "public", state, warm)

@@ -211,8 +211,8 @@ def start_watcher(root: Path) -> tuple[Watcher | None, str]:
 
 def sources(state: dict) -> dict:
     """A snapshot without where the scan found pages: what a rebuild is needed for (pages come and go with it)."""
-    entries, scanned = state["data/departments/"]
-    return {**state, "data/departments/": (entries, {rel: found[:2] for rel, found in scanned.items()})}
+    entries, scanned = state[DEPARTMENTS + "/"]
+    return {**state, DEPARTMENTS + "/": (entries, {rel: found[:2] for rel, found in scanned.items()})}
 
 
 def rebuild(root: Path, out: Path, state: dict | None = None, warm: dict | None = None) -> bool:
@@ -223,7 +223,7 @@ def rebuild(root: Path, out: Path, state: dict | None = None, warm: dict | None 
     from .cli import print_diagnostics, summary
 
     try:
-        report = build(root, out, scanned=state["data/departments/"][1] if state else None, warm=warm)
+        report = build(root, out, scanned=state[DEPARTMENTS + "/"][1] if state else None, warm=warm)
     except UserError as exc:
         print_diagnostics(exc.diagnostics, False, sys.stderr)
         print(f"{exc.message}。网页仍显示上一次成功生成的版本；改正后会自动重新生成。", file=sys.stderr)

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from pathlib import Path
 
 import pytest
 from conftest import REPO, TinySite
@@ -98,6 +99,17 @@ def _wait_for_line(proc: subprocess.Popen, needle: str, seconds: float = 30) -> 
     raise AssertionError(f"serve never said {needle!r}; it said: {''.join(seen)}")
 
 
+def _templates_elsewhere(site: TinySite, tmp_path) -> Path:
+    """A copy of the templates outside the site folder, named by site.toml's `templates`."""
+    elsewhere = tmp_path / "shared-templates"
+    shutil.copytree(REPO / "templates", elsewhere)
+    toml = site.root / "site.toml"
+    lines = [f'templates = "{elsewhere.as_posix()}"' if line.startswith("templates") else line
+             for line in toml.read_text(encoding="utf-8").splitlines()]  # fmt: skip
+    toml.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return elsewhere
+
+
 def test_serve_sees_every_kind_of_source_change(site: TinySite, tables, tmp_path):
     """What serve compares each second changes with a department's file, a new year, the glossary, and templates
     kept outside the site folder (site.toml's `templates`); it stays the same when nothing changed."""
@@ -105,12 +117,7 @@ def test_serve_sees_every_kind_of_source_change(site: TinySite, tables, tmp_path
     from generator.serve import snapshot, sources
 
     site.write_tables(tables)
-    elsewhere = tmp_path / "shared-templates"
-    shutil.copytree(REPO / "templates", elsewhere)
-    toml = site.root / "site.toml"
-    lines = [f'templates = "{elsewhere.as_posix()}"' if line.startswith("templates") else line
-             for line in toml.read_text(encoding="utf-8").splitlines()]  # fmt: skip
-    toml.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    elsewhere = _templates_elsewhere(site, tmp_path)
     state = snapshot(site.root)
     assert snapshot(site.root, jobs=2) == state
     build(site.root)
@@ -138,12 +145,8 @@ def test_serve_notified_looks_again_only_at_what_changed(site: TinySite, tables,
 
     site.write_tables(tables)
     site.write("data/departments/other/部门.yaml", "名称: 另一个部门\n地区: 测试区\n")
-    elsewhere = tmp_path / "shared-templates"
-    shutil.copytree(REPO / "templates", elsewhere)
+    elsewhere = _templates_elsewhere(site, tmp_path)
     toml = site.root / "site.toml"
-    lines = [f'templates = "{elsewhere.as_posix()}"' if line.startswith("templates") else line
-             for line in toml.read_text(encoding="utf-8").splitlines()]  # fmt: skip
-    toml.write_text("\n".join(lines) + "\n", encoding="utf-8")
     watcher, why = start_watcher(site.root)
     assert watcher is not None, why
     try:
