@@ -8,15 +8,18 @@ found as reliably as common words. Latin letters are whole tokens; digits are in
 It is built to scale to thousands of department-years, and to load as scripts (file:// pages cannot fetch):
 - assets/search/site.js: the list of department-years, and the site's own documents (departments, glossary);
 - assets/search/u/<department>-<year>.js: one department-year's documents;
-- assets/search/t/<00–ff>.js: for each token, a bitmap of the department-years that contain it, sharded by a
-  hash of the token (16 to 256 shards, by size), so a query loads only the shards of its own tokens and then
-  the documents of the first department-years that match (templates/static/search.js).
+- assets/search/t/<00–ff>.js: for each token, the department-years that contain it (their positions, or a
+  bitmap where that is shorter), sharded by a hash of the token (16 to 256 shards, by size), so a query loads
+  only the shards of its own tokens and then the documents of the first department-years that match
+  (templates/static/search.js).
 The browser confirms each word against the document's text, so 行政运行 does not match 行政…运行.
 """
 
 from __future__ import annotations
 
 import base64
+import bisect
+import itertools
 import json
 import operator
 import re
@@ -37,7 +40,6 @@ KINDS = {
     "text": "情况说明",
     "overview": "概况",
 }
-SHARD_BYTES = 64 * 1024  # aim for token shards about this size: a query loads only the few it needs
 
 
 def normalise(text: str) -> str:
@@ -246,8 +248,12 @@ def parts_of(tokens) -> dict[int, tuple[str, ...]]:
 
 
 class TokenMatrix:
-    """For every token, the department-years (by position in the site's sorted list) that contain it: a bitmap,
-    bit i of byte i // 8 for position i, as templates/static/search.js reads it.
+    """For every token, the department-years (by position in the site's sorted list) that contain it.
+
+    A row is kept in one of two forms, whichever is smaller: a sorted list of positions (most tokens of a
+    province are in one or a few department-years: a project's name, a code) or a bitmap, bit i of byte i // 8
+    for position i, once it is in many. The form is only how it is kept: what the shards say is made from the
+    positions alone (encode), so a row made by edits and the same row made in one go are written the same.
 
     The build cache keeps it in PARTS parts by token hash, so an edit to one department-year reads and writes
     only the parts (and shards) of the tokens that changed. `parts` holds the loaded ones; `load(part)` is
@@ -256,12 +262,12 @@ class TokenMatrix:
 
     def __init__(self, units: int, load=None, token_count: int = 0) -> None:
         self.units = units
-        self.parts: dict[int, dict[str, bytearray]] = {}
+        self.parts: dict[int, dict[str, list[int] | bytearray]] = {}
         self._load = load
         self.token_count = token_count  # across every part, loaded or not
         self.dirty: set[int] = set()  # parts changed since loaded
 
-    def part(self, i: int) -> dict[str, bytearray]:
+    def part(self, i: int) -> dict[str, list[int] | bytearray]:
         found = self.parts.get(i)
         if found is None:
             found = self.parts[i] = self._load(i) if self._load else {}
@@ -272,7 +278,7 @@ class TokenMatrix:
             self.part(i)
 
     def add(self, unit: int, by_part: dict[int, tuple[str, ...]]) -> None:
-        """Set `unit`'s bit for each token, given grouped by part (by_part, made by the worker: see parts_of)."""
+        """Set `unit` for each token, given grouped by part (by_part, made by the worker: see parts_of)."""
         size = (self.units + 7) // 8
         byte, bit = unit >> 3, 1 << (unit & 7)
         for i, toks in by_part.items():
@@ -281,9 +287,19 @@ class TokenMatrix:
             for t in toks:
                 row = rows.get(t)
                 if row is None:
-                    row = rows[t] = bytearray(size)
+                    rows[t] = [unit]
                     self.token_count += 1
-                row[byte] |= bit
+                elif type(row) is list:
+                    if row[-1] < unit:
+                        row.append(unit)
+                    else:
+                        at = bisect.bisect_left(row, unit)
+                        if at == len(row) or row[at] != unit:
+                            row.insert(at, unit)
+                    if len(row) * LIST_BYTES > size:  # a bitmap is smaller from here on
+                        rows[t] = _bitmap(row, size)
+                else:
+                    row[byte] |= bit
 
     def remove(self, unit: int, by_part: dict[int, tuple[str, ...]]) -> None:
         byte, mask = unit >> 3, ~(1 << (unit & 7)) & 0xFF
@@ -292,35 +308,56 @@ class TokenMatrix:
             self.dirty.add(i)
             for t in toks:
                 row = rows.get(t)
-                if row is not None:
+                if row is None:
+                    continue
+                if type(row) is list:
+                    at = bisect.bisect_left(row, unit)
+                    if at < len(row) and row[at] == unit:
+                        del row[at]
+                    empty = not row
+                else:
                     row[byte] &= mask
-                    if not any(row):
-                        del rows[t]
-                        self.token_count -= 1
+                    empty = not any(row)
+                if empty:
+                    del rows[t]
+                    self.token_count -= 1
 
     def remap(self, moves: list[tuple[int, int, int]], units: int) -> None:
         """Positions change (department-years added or removed): each (old start, new start, length) run of
         kept positions moves; the others are dropped; the bitmaps grow or shrink to `units`. Every part."""
         self.load_all()
         size = (units + 7) // 8
+        starts = [start for start, _, _ in moves]
         for i, rows in self.parts.items():
             for t in list(rows):
-                old = int.from_bytes(rows[t], "little")
-                new = 0
-                for start, to, length in moves:
-                    new |= ((old >> start) & ((1 << length) - 1)) << to
-                if new:
-                    rows[t] = bytearray(new.to_bytes(size, "little"))
+                row = rows[t]
+                if type(row) is list:
+                    new = []
+                    for p in row:
+                        at = bisect.bisect_right(starts, p) - 1
+                        if at >= 0 and p < moves[at][0] + moves[at][2]:
+                            new.append(moves[at][1] + p - moves[at][0])
+                    new.sort()
+                    kept: list[int] | bytearray | None = new or None
                 else:
+                    old = int.from_bytes(row, "little")
+                    bits = 0
+                    for start, to, length in moves:
+                        bits |= ((old >> start) & ((1 << length) - 1)) << to
+                    kept = bytearray(bits.to_bytes(size, "little")) if bits else None
+                if kept is None:
                     del rows[t]
                     self.token_count -= 1
+                else:
+                    rows[t] = kept
             self.dirty.add(i)
         self.units = units
 
     @staticmethod
     def shard_count(tokens: int, units: int) -> int:
-        """16, 64 or 256 shards, by the index's size: a small site is a few files, a province 256."""
-        size = tokens * (8 + 4 * ((units + 7) // 8 + 2) // 3)
+        """16, 64 or 256 shards, by the index's size (about TOKEN_BYTES a token written: most are in one or a few
+        department-years), so that each is about SHARD_BYTES: a small site is a few files, a province 64."""
+        size = tokens * TOKEN_BYTES
         return next((n for n in (16, 64) if size <= n * SHARD_BYTES), 256)
 
     @property
@@ -329,10 +366,10 @@ class TokenMatrix:
 
     def shard_file(self, shard: int) -> tuple[str, bytes]:
         count = self.shards
-        rows: dict[str, str] = {}
+        rows: dict[str, str | list[int]] = {}
         for i in range(shard, PARTS, count):
             for t, row in self.part(i).items():
-                rows[t] = base64.b64encode(bytes(row)).decode("ascii")
+                rows[t] = encode(row, self.units)
         text = json.dumps(dict(sorted(rows.items())), ensure_ascii=False, separators=(",", ":"))
         return f"assets/search/t/{shard:02x}.js", f'SEARCH_TOKENS["{shard:02x}"]={text};\n'.encode()
 
@@ -344,8 +381,48 @@ class TokenMatrix:
         return {i % self.shards for i in parts}
 
 
-def site_file(units: list[tuple[str, str, str]], docs: list[Doc], shards: int) -> bytes:
-    """The entry point: the department-years in bitmap order (key, title, url), the site's own documents."""
-    data = {"kinds": KINDS, "shards": shards, "units": [list(u) for u in units], "docs": [d.row() for d in docs]}
+LIST_BYTES = 32  # about what a position costs in a list (its slot and its int): past the bitmap's size, a bitmap
+TOKEN_BYTES = 24  # about what a token costs in a shard: the token, quotes, a position or two
+SHARD_BYTES = 64 * 1024  # aim for token shards about this size: a query loads only the few it needs
+
+
+def _bitmap(positions, size: int) -> bytearray:
+    row = bytearray(size)
+    for p in positions:
+        row[p >> 3] |= 1 << (p & 7)
+    return row
+
+
+def _positions(row: bytearray) -> list[int]:
+    bits, out = int.from_bytes(row, "little"), []
+    while bits:
+        low = bits & -bits
+        out.append(low.bit_length() - 1)
+        bits ^= low
+    return out
+
+
+def encode(row: list[int] | bytearray, units: int) -> str | list[int]:
+    """A row as a shard writes it, made from its positions alone: the bitmap in base64 (a string), or the
+    positions as gaps, each from the one before (a list: [3, 2] is 3 and 5), whichever is shorter (the bitmap
+    when they are as long). templates/static/search.js reads both."""
+    size = (units + 7) // 8
+    dense = 4 * -(-size // 3)  # base64's length
+    if type(row) is list:
+        positions = row
+    elif int.from_bytes(row, "little").bit_count() * 2 <= dense:  # a gap takes at least two characters
+        positions = _positions(row)
+    else:
+        return base64.b64encode(bytes(row)).decode("ascii")
+    gaps = [positions[0]] + [b - a for a, b in itertools.pairwise(positions)]
+    if len(json.dumps(gaps, separators=(",", ":"))) < dense + 2:  # the bitmap's quotes
+        return gaps
+    return base64.b64encode(bytes(_bitmap(positions, size))).decode("ascii")
+
+
+def site_file(keys: list[str], docs: list[Doc], shards: int) -> bytes:
+    """The entry point: the department-years' keys in the index's order (a department-year's documents are at
+    assets/search/u/<key>.js), the site's own documents."""
+    data = {"kinds": KINDS, "shards": shards, "units": keys, "docs": [d.row() for d in docs]}
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
     return ("window.SEARCH_UNITS={};window.SEARCH_TOKENS={};window.SEARCH_SITE=" + text + ";\n").encode("utf-8")

@@ -177,9 +177,7 @@ def site_files(
         shards = matrix.shards_of(matrix.dirty)
     made.update(matrix.shard_files(shards))
     docs = search.site_docs(listed, glossary)
-    made["assets/search/site.js"] = search.site_file(
-        [(u.key, f"{u.dept.name} {u.year} 年度", f"assets/search/u/{u.key}.js") for u in units], docs, matrix.shards
-    )
+    made["assets/search/site.js"] = search.site_file([u.key for u in units], docs, matrix.shards)
     index.token_count = matrix.token_count
     for i in matrix.dirty:
         cache.stage_search_part(i, matrix.part(i))

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import itertools
 import json
+import random
 import unicodedata
 from pathlib import Path
 
@@ -11,7 +14,7 @@ from browsing import Visit, site_pages
 from conftest import DEPT, YEAR, TinySite, to_yaml
 
 from generator.build import build
-from generator.search import Doc, tokens, unit_tokens
+from generator.search import Doc, TokenMatrix, encode, tokens, unit_tokens
 
 
 def test_chinese_is_indexed_as_overlapping_bigrams_and_codes_as_whole_tokens():
@@ -52,8 +55,8 @@ def load_index(public: Path) -> tuple[dict, list[list[str]]]:
         public / "assets" / "search" / "site.js", "window.SEARCH_UNITS={};window.SEARCH_TOKENS={};window.SEARCH_SITE="
     )
     docs = list(site["docs"])
-    for key, _title, path in site["units"]:
-        docs += whole(load_script(public / path, f'SEARCH_UNITS["{key}"]='))
+    for key in site["units"]:
+        docs += whole(load_script(public / "assets/search/u" / f"{key}.js", f'SEARCH_UNITS["{key}"]='))
     return site, docs
 
 
@@ -74,7 +77,7 @@ def whole(unit: dict) -> list[list[str]]:
 
 def test_index_covers_every_kind_of_place(public: Path):
     site, docs = load_index(public)
-    assert [u[0] for u in site["units"]] == ["luohu-quweiban-2023", "luohu-zhengshuju-2023"]
+    assert site["units"] == ["luohu-quweiban-2023", "luohu-zhengshuju-2023"]
     kinds = {doc[0] for doc in docs}
     assert kinds == {"department", "table", "row", "project", "indicator", "term", "text", "overview"}
     for url in {doc[3] for doc in docs}:  # every result links to a page that exists, at an anchor that exists
@@ -83,9 +86,16 @@ def test_index_covers_every_kind_of_place(public: Path):
         assert not anchor or f'id="{anchor}"' in html, url
 
 
-def test_token_bitmaps_say_which_department_years_have_each_token(public: Path):
-    import base64
+def positions(row, units: int) -> list[int]:
+    """A token's row in a shard as templates/static/search.js reads it: a base64 bitmap, or gaps between
+    positions."""
+    if isinstance(row, str):
+        bits = base64.b64decode(row)
+        return [i for i in range(units) if bits[i >> 3] & (1 << (i & 7))]
+    return list(itertools.accumulate(row))
 
+
+def test_token_rows_say_which_department_years_have_each_token(public: Path):
     from generator.search import fnv1a, tokens
 
     site, _ = load_index(public)
@@ -96,14 +106,56 @@ def test_token_bitmaps_say_which_department_years_have_each_token(public: Path):
             public / "assets" / "search" / "t" / f"{fnv1a(token) % shards:02x}.js",
             f'SEARCH_TOKENS["{fnv1a(token) % shards:02x}"]=',
         )
-        bits = base64.b64decode(shard.get(token, ""))
-        return [site["units"][i][0] for i in range(len(site["units"])) if bits and bits[i >> 3] & (1 << (i & 7))]
+        row = shard.get(token)
+        return [site["units"][i] for i in positions(row, len(site["units"]))] if row is not None else []
 
     assert tokens("行政运行") == {"行政", "政运", "运行"}
     assert units_with("政运") == ["luohu-quweiban-2023"]  # 行政运行 is a 科目 of the office's tables only
     assert units_with("党政") == ["luohu-quweiban-2023", "luohu-zhengshuju-2023"]  # both have a 党政事务 project
     assert units_with("2010301") == ["luohu-quweiban-2023"]
     assert units_with("4272") == []  # amounts are not indexed as tokens; 2010301 (a code) is
+
+
+def test_a_token_row_is_written_from_its_positions_alone_in_the_shorter_form():
+    """Rows kept as lists or as bitmaps (whichever is smaller), after any mix of adds, removes and moves, are
+    written exactly as a row made in one go from the same positions would be: an incremental build's shards
+    must be a clean build's. Each is the shorter of the two forms, and reads back as its positions."""
+    rng = random.Random(11)
+    for units in (1, 7, 40, 300, 3000):
+        matrix, truth = TokenMatrix(units), {}
+        for _ in range(2000):
+            unit, token = rng.randrange(units), f"t{int(rng.expovariate(0.4))}"  # some common, most rare
+            if rng.random() < 0.7:
+                matrix.add(unit, {0: (token,)})
+                truth.setdefault(token, set()).add(unit)
+            else:
+                matrix.remove(unit, {0: (token,)})
+                truth.get(token, set()).discard(unit)
+            if rng.random() < 0.002:  # department-years added or removed: the kept ones move
+                grown = units + rng.randrange(-min(units - 1, 5), 6)
+                cut, shift = rng.randrange(units), rng.randrange(grown - units + 1) if grown > units else 0
+                moves = [(0, 0, min(cut, grown)), (cut, cut + shift, min(units, grown - shift) - cut)]
+                moves = [m for m in moves if m[2] > 0]
+                matrix.remap(moves, grown)
+                moved = {p: to + p - start for start, to, length in moves for p in range(start, start + length)}
+                truth = {t: {moved[p] for p in ps if p in moved} for t, ps in truth.items()}
+                units = grown
+        truth = {t: ps for t, ps in truth.items() if ps}
+        rows = matrix.part(0)
+        assert set(rows) == set(truth) and matrix.token_count == len(truth)
+        kinds = set()
+        for token, ps in truth.items():
+            ordered = sorted(ps)
+            written = encode(rows[token], units)
+            assert written == encode(ordered, units)  # as if made in one go
+            assert positions(written, units) == ordered
+            bitmap = 4 * -(-((units + 7) // 8) // 3) + 2  # base64 and its quotes
+            gaps = [ordered[0]] + [b - a for a, b in itertools.pairwise(ordered)]
+            listed = len(json.dumps(gaps, separators=(",", ":")))
+            assert len(json.dumps(written, separators=(",", ":"))) == (listed if listed < bitmap else bitmap)
+            kinds.add(type(written))
+        if units >= 300:
+            assert kinds == {str, list}  # the common tokens as bitmaps, the rare ones as positions
 
 
 def test_a_department_years_tokens_are_the_union_of_its_documents_tokens():
@@ -298,6 +350,8 @@ def test_one_character_looks_through_department_years_a_batch_at_a_time(browser,
         slug = f"dept-{i:02d}"
         site.write(f"data/departments/{slug}/部门.yaml", f"名称: 测试部门{i:02d}\n地区: 测试区\n")
         site.write_tables(tables, slug)
+    for slug in ("dept-07", "dept-19"):
+        site.write(f"data/departments/{slug}/{YEAR}/情况说明.md", "本年度完成麒麟山片区档案整理。\n")
     build(site.root)
     public = site.root / "public"
     visit = Visit(browser)
@@ -311,6 +365,23 @@ def test_one_character_looks_through_department_years_a_batch_at_a_time(browser,
     page.wait_for_function("() => document.getElementById('search-more').hidden")
     assert len([u for u in visit.requests if "/assets/search/u/" in u]) == 25
     assert page.locator("#search-results li").count() > before
+    # The index narrows by both forms of a token's row: 运行 is in all 25 (a bitmap), 麒麟 in two (the first
+    # position, then the gap to the second).
+    site_index, _ = load_index(public)
+    written = {}
+    for shard in (public / "assets/search/t").glob("*.js"):
+        written.update(load_script(shard, f'SEARCH_TOKENS["{shard.stem}"]='))
+    first, second = (site_index["units"].index(f"{slug}-{YEAR}") for slug in ("dept-07", "dept-19"))
+    assert isinstance(written["运行"], str) and written["麒麟"] == [first, second - first]
+    page = search(visit, public, "行政运行")
+    assert "已查 20 / 25 个部门年度" in page.inner_text("#search-status")
+    visit.requests.clear()
+    page = search(visit, public, "麒麟")
+    assert page.inner_text("#search-status") == "找到 2 条与“麒麟”相关的结果。"
+    hrefs = [a.get_attribute("href") for a in page.locator("#search-results li a").all()]
+    assert [h.split("/")[-3:] for h in hrefs] == [[s, str(YEAR), "narrative.html#p-1"] for s in ("dept-07", "dept-19")]
+    loaded = sorted(u.rsplit("/", 1)[1] for u in visit.requests if "/assets/search/u/" in u)
+    assert loaded == [f"dept-07-{YEAR}.js", f"dept-19-{YEAR}.js"]
     assert not visit.problems
     visit.close()
 
@@ -343,8 +414,8 @@ def test_a_department_years_file_writes_each_context_once_and_addresses_from_its
     from generator.search import Doc, unit_file
 
     site, _ = load_index(public)
-    key, _title, path = site["units"][0]
-    unit = load_script(public / path, f'SEARCH_UNITS["{key}"]=')
+    key = site["units"][0]
+    unit = load_script(public / "assets/search/u" / f"{key}.js", f'SEARCH_UNITS["{key}"]=')
     assert unit["base"] == "luohu-quweiban/2023/"
     assert len(unit["where"]) == len(set(unit["where"])) < len(unit["docs"]) / 3
     assert not [r for r in unit["docs"] if r[3].startswith("luohu-quweiban/")]

@@ -1,7 +1,7 @@
 /* 站内搜索. Everything loads as scripts (file:// pages cannot fetch): assets/search/site.js first, then the
    token shards a query needs (assets/search/t/XX.js), then the documents of the department-years that match
-   (assets/search/u/KEY.js). Queries are tokenised as generator/search.py tokenises documents. Results are built
-   with DOM methods: no text becomes markup. */
+   (assets/search/u/KEY.js, KEY from the list in site.js). Queries are tokenised as generator/search.py
+   tokenises documents. Results are built with DOM methods: no text becomes markup. */
 (function () {
   "use strict";
   var TOKEN = /[\u3400-\u9fff\uf900-\ufaff]+|[a-z0-9]+/g;
@@ -64,9 +64,16 @@
     return u.whole;
   }
 
-  function bitmap(b64, units) {
-    var raw = atob(b64), out = [];
-    for (var u = 0; u < units; u++) if (raw.charCodeAt(u >> 3) & (1 << (u & 7))) out.push(u);
+  /* A token's department-years, as generator/search.py's encode writes them: a bitmap in base64 (bit u of byte
+     u >> 3 for position u), or the positions as gaps, each from the one before ([3, 2] is 3 and 5). */
+  function positions(row, units) {
+    var out = [], u, at = 0;
+    if (typeof row === "string") {
+      var raw = atob(row);
+      for (u = 0; u < units; u++) if (raw.charCodeAt(u >> 3) & (1 << (u & 7))) out.push(u);
+    } else {
+      for (u = 0; u < row.length; u++) { at += row[u]; out.push(at); }
+    }
     return out;
   }
 
@@ -88,9 +95,13 @@
       var result = null;
       all.forEach(function (t) {
         var rows = window.SEARCH_TOKENS[shardOf(t)] || {};
-        var units = rows[t] ? bitmap(rows[t], site.units.length) : [];
+        var units = rows[t] ? positions(rows[t], site.units.length) : [];
         if (result === null) result = units;
-        else result = result.filter(function (u) { return units.indexOf(u) >= 0; });
+        else {
+          var has = {};
+          units.forEach(function (u) { has[u] = true; });
+          result = result.filter(function (u) { return has[u]; });
+        }
       });
       return result || [];
     });
@@ -184,9 +195,10 @@
   Search.prototype.page = function () {
     var self = this, site = window.SEARCH_SITE, batch = this.units.slice(this.next, this.next + BATCH);
     this.next += batch.length;
-    return Promise.all(batch.map(function (u) { return load(self.root + site.units[u][2]); })).then(function () {
+    var files = batch.map(function (u) { return load(self.root + "assets/search/u/" + site.units[u] + ".js"); });
+    return Promise.all(files).then(function () {
       batch.forEach(function (u) {
-        unitDocs(site.units[u][0]).forEach(function (doc, i) {
+        unitDocs(site.units[u]).forEach(function (doc, i) {
           var s = match(doc, self.words);
           if (s !== null) self.results.push({ doc: doc, score: s, order: u * 100000 + i });
         });
