@@ -113,6 +113,42 @@ def test_incremental_build_equals_clean_build(base: Path, tmp_path: Path, edit):
         assert 0 < incremental.written < 40  # its own pages and files, and the site's summaries that show it
 
 
+@pytest.mark.parametrize("grow", [True, False], ids=["more-shards", "fewer-shards"])
+def test_the_search_index_shards_again_when_its_size_crosses_a_step(base: Path, tmp_path: Path, monkeypatch, grow):
+    """The number of token shards follows the index's size: when an edit that touches only a few tokens moves
+    it across a step (16 to 64 or back), every shard is written again and the ones no longer used go, as a
+    clean build would leave them."""
+    from generator import search
+
+    site = copy(base, tmp_path)
+    shards = sorted((site / "public/assets/search/t").glob("*.js"))
+    assert len(shards) == 16
+    size = sum(len(read_shard(p)) for p in shards) * search.TOKEN_BYTES
+    # Sixteen shards hold the base's index and not one token more.
+    monkeypatch.setattr(search, "SHARD_BYTES", -(-size // 16))
+    narrative = site / "data/departments/dept-00001/2023/情况说明.md"
+    text = narrative.read_text(encoding="utf-8")
+    paragraph = "\n\n本年度完成麒麟山片区档案整理。\n"
+    if not grow:  # from the index with the paragraph, in 64 shards, back to 16 without it
+        narrative.write_text(text + paragraph, encoding="utf-8")
+        build(site, jobs=1, clean=True)
+        assert len(list((site / "public/assets/search/t").glob("*.js"))) == 64
+    narrative.write_text(text + paragraph if grow else text, encoding="utf-8")
+    report = build(site, jobs=1)
+    assert report.rebuilt == 1
+    clean_out = tmp_path / "clean"
+    build(site, clean_out, jobs=1, clean=True)
+    assert tree(site / "public") == tree(clean_out)
+    assert len(list((site / "public/assets/search/t").glob("*.js"))) == (64 if grow else 16)
+
+
+def read_shard(path: Path) -> dict:
+    import json
+
+    text = path.read_text(encoding="utf-8")
+    return json.loads(text[text.index("=") + 1 : text.rindex(";")])
+
+
 def test_nothing_changed_writes_nothing(base: Path, tmp_path: Path):
     site = copy(base, tmp_path)
     build(site, jobs=1)
