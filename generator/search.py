@@ -381,7 +381,10 @@ class TokenMatrix:
         return {i % self.shards for i in parts}
 
 
-LIST_BYTES = 32  # about what a position costs in a list (its slot and its int): past the bitmap's size, a bitmap
+# About what a position costs in a row kept as a list (its slot and its int): a row that would cost more than its
+# bitmap is kept as the bitmap.
+LIST_BYTES = 32
+
 # What a token costs in a shard, on average: the token and its quotes, its positions (most are in one or a few
 # department-years) and its share of the bitmaps of the common ones. Measured on the synthetic sites of 1,000 and
 # 10,000 department-years: 42 and 45 bytes.
