@@ -354,7 +354,7 @@ class TokenMatrix:
         self.units = units
 
     @staticmethod
-    def shard_count(tokens: int, units: int) -> int:
+    def shard_count(tokens: int) -> int:
         """16, 64 or 256 shards, by the index's size (about TOKEN_BYTES a token written), so that each is about
         SHARD_BYTES or less: a small site is a few files, a province 256."""
         size = tokens * TOKEN_BYTES
@@ -362,7 +362,7 @@ class TokenMatrix:
 
     @property
     def shards(self) -> int:
-        return self.shard_count(self.token_count, self.units)
+        return self.shard_count(self.token_count)
 
     def shard_file(self, shard: int) -> tuple[str, bytes]:
         count = self.shards
@@ -414,16 +414,14 @@ def encode(row: list[int] | bytearray, units: int) -> str | list[int]:
     when they are as long). templates/static/search.js reads both."""
     size = (units + 7) // 8
     dense = 4 * -(-size // 3)  # base64's length
-    if type(row) is list:
-        positions = row
-    elif int.from_bytes(row, "little").bit_count() * 2 <= dense:  # a gap takes at least two characters
-        positions = _positions(row)
-    else:
-        return base64.b64encode(bytes(row)).decode("ascii")
-    gaps = [positions[0]] + [b - a for a, b in itertools.pairwise(positions)]
-    if len(json.dumps(gaps, separators=(",", ":"))) < dense + 2:  # the bitmap's quotes
-        return gaps
-    return base64.b64encode(bytes(_bitmap(positions, size))).decode("ascii")
+    listed = type(row) is list
+    # A bitmap with more positions than half its base64's length is shorter: a gap takes at least two characters.
+    if listed or int.from_bytes(row, "little").bit_count() * 2 <= dense:
+        positions = row if listed else _positions(row)
+        gaps = [positions[0]] + [b - a for a, b in itertools.pairwise(positions)]
+        if len(json.dumps(gaps, separators=(",", ":"))) < dense + 2:  # the bitmap's quotes
+            return gaps
+    return base64.b64encode(bytes(_bitmap(row, size) if listed else row)).decode("ascii")
 
 
 def site_file(keys: list[str], docs: list[Doc], shards: int) -> bytes:

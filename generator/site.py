@@ -169,7 +169,7 @@ def site_files(
 
     # The search index: the shards that hold the tokens that changed; all of them when their number changed, the
     # department-years moved, or none of the old ones is kept (see `kept`).
-    old_count = search.TokenMatrix.shard_count(old.token_count, len(old.order)) if old and old.order else None
+    old_count = search.TokenMatrix.shard_count(old.token_count) if old and old.order else None
     if everything or moved or matrix.shards != old_count:
         matrix.load_all()
         shards = None

@@ -7,6 +7,7 @@ looks at what the checks and the pages say.
 from __future__ import annotations
 
 import copy
+import json
 import os
 import shutil
 from pathlib import Path
@@ -165,6 +166,13 @@ def to_yaml(value, indent: int = 0) -> str:
                 out.append(f"{pad}- {item}")
         return "\n".join(out)
     return f"{pad}{value}"
+
+
+def load_script(path: Path, prefix: str) -> object:
+    """The value a generated script (the search index's files) assigns after `prefix`, as the browser sees it."""
+    text = path.read_text(encoding="utf-8")
+    assert text.startswith(prefix) and text.rstrip().endswith(";"), path
+    return json.loads(text[len(prefix) : text.rstrip().rindex(";")])
 
 
 class TinySite:

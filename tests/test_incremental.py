@@ -9,7 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from conftest import REPO
+from conftest import REPO, load_script
 from synthetic import make_site
 
 from generator.build import build
@@ -123,7 +123,7 @@ def test_the_search_index_shards_again_when_its_size_crosses_a_step(base: Path, 
     site = copy(base, tmp_path)
     shards = sorted((site / "public/assets/search/t").glob("*.js"))
     assert len(shards) == 16
-    size = sum(len(read_shard(p)) for p in shards) * search.TOKEN_BYTES
+    size = sum(len(load_script(p, f'SEARCH_TOKENS["{p.stem}"]=')) for p in shards) * search.TOKEN_BYTES
     # Sixteen shards hold the base's index and not one token more.
     monkeypatch.setattr(search, "SHARD_BYTES", -(-size // 16))
     narrative = site / "data/departments/dept-00001/2023/情况说明.md"
@@ -140,13 +140,6 @@ def test_the_search_index_shards_again_when_its_size_crosses_a_step(base: Path, 
     build(site, clean_out, jobs=1, clean=True)
     assert tree(site / "public") == tree(clean_out)
     assert len(list((site / "public/assets/search/t").glob("*.js"))) == (64 if grow else 16)
-
-
-def read_shard(path: Path) -> dict:
-    import json
-
-    text = path.read_text(encoding="utf-8")
-    return json.loads(text[text.index("=") + 1 : text.rindex(";")])
 
 
 def test_nothing_changed_writes_nothing(base: Path, tmp_path: Path):

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from browsing import Visit, site_pages
-from conftest import DEPT, YEAR, TinySite, to_yaml
+from conftest import DEPT, YEAR, TinySite, load_script, to_yaml
 
 from generator.build import build
 from generator.search import Doc, TokenMatrix, encode, tokens, unit_tokens
@@ -41,12 +41,6 @@ def test_normalising_between_ideographs_is_nfkc_of_the_whole_text():
         text = "".join(rng.choice(pool) for _ in range(rng.randint(1, 12)))
         assert normalise(text) == unicodedata.normalize("NFKC", text).lower(), ascii(text)
     assert normalise("（一）一般公共服务支出：２０１") == "(一)一般公共服务支出:201"
-
-
-def load_script(path: Path, prefix: str) -> object:
-    text = path.read_text(encoding="utf-8")
-    assert text.startswith(prefix) and text.rstrip().endswith(";"), path
-    return json.loads(text[len(prefix) : text.rstrip().rindex(";")])
 
 
 def load_index(public: Path) -> tuple[dict, list[list[str]]]:
