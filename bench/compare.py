@@ -37,13 +37,15 @@ def children_cpu() -> float:
 
 def build(code: Path, site: Path, jobs: int | None) -> tuple[float, float]:
     """Wall and CPU seconds of one `build --clean` of `site` by the generator in `code`, from nothing."""
-    clear_output(site)
+    trash = clear_output(site)
     command = [sys.executable, "-m", "generator", "build", "--site", str(site), "--quiet", "--clean"]
     if jobs:
         command += ["--jobs", str(jobs)]
     cpu, started = children_cpu(), time.perf_counter()
     done = subprocess.run(command, cwd=code, env=BUILD_ENV, capture_output=True, text=True)
     wall = time.perf_counter() - started
+    if trash is not None:
+        shutil.rmtree(trash)
     if done.returncode != 0:
         sys.exit(f"{code} 生成失败：\n{done.stdout}\n{done.stderr}")
     return wall, children_cpu() - cpu
