@@ -8,13 +8,13 @@ escaped, or as sanitised Markdown.
 from __future__ import annotations
 
 import functools
-import json
 from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import jinja2.runtime
 import markupsafe
+import orjson
 from jinja2 import Environment, FileSystemBytecodeCache, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
@@ -29,7 +29,7 @@ TEN_THOUSAND = Decimal(10000)
 
 def _json_script(data) -> Markup:
     """JSON safe inside <script type="application/json">: no "</script>", no "<!--"."""
-    text = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    text = orjson.dumps(data, option=orjson.OPT_SORT_KEYS).decode("utf-8")
     return Markup(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
 
 

@@ -20,11 +20,12 @@ from __future__ import annotations
 import base64
 import bisect
 import itertools
-import json
 import operator
 import re
 import unicodedata
 from dataclasses import dataclass
+
+import orjson
 
 from .markup import markdown_blocks, plain_text
 from .model import Year
@@ -216,9 +217,8 @@ def unit_file(key: str, docs: list[Doc]) -> tuple[str, bytes]:
         path = d.url[len(base) :] if d.url.startswith(base) else "/" + d.url
         rows.append([d.kind, d.title, at, path, d.text, d.place] if d.place else [d.kind, d.title, at, path, d.text])
     data = {"base": base, "where": list(contexts), "docs": rows}
-    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-    script = f"SEARCH_UNITS[{json.dumps(key)}]=" + text.replace("</", "<\\/") + ";\n"
-    return f"assets/search/u/{key}.js", script.encode("utf-8")
+    text = orjson.dumps(data).replace(b"</", b"<\\/")
+    return f"assets/search/u/{key}.js", b"SEARCH_UNITS[" + orjson.dumps(key) + b"]=" + text + b";\n"
 
 
 def site_docs(departments: list, glossary: list) -> list[Doc]:
@@ -370,8 +370,8 @@ class TokenMatrix:
         for i in range(shard, PARTS, count):
             for t, row in self.part(i).items():
                 rows[t] = encode(row, self.units)
-        text = json.dumps(dict(sorted(rows.items())), ensure_ascii=False, separators=(",", ":"))
-        return f"assets/search/t/{shard:02x}.js", f'SEARCH_TOKENS["{shard:02x}"]={text};\n'.encode()
+        text = orjson.dumps(dict(sorted(rows.items())))
+        return f"assets/search/t/{shard:02x}.js", f'SEARCH_TOKENS["{shard:02x}"]='.encode() + text + b";\n"
 
     def shard_files(self, shards=None) -> dict[str, bytes]:
         """The shards as scripts: all of them, or those numbered in `shards`."""
@@ -419,7 +419,7 @@ def encode(row: list[int] | bytearray, units: int) -> str | list[int]:
     if listed or int.from_bytes(row, "little").bit_count() * 2 <= dense:
         positions = row if listed else _positions(row)
         gaps = [positions[0]] + [b - a for a, b in itertools.pairwise(positions)]
-        if len(json.dumps(gaps, separators=(",", ":"))) < dense + 2:  # the bitmap's quotes
+        if len(orjson.dumps(gaps)) < dense + 2:  # the bitmap's quotes
             return gaps
     return base64.b64encode(bytes(_bitmap(row, size) if listed else row)).decode("ascii")
 
@@ -428,5 +428,5 @@ def site_file(keys: list[str], docs: list[Doc], shards: int) -> bytes:
     """The entry point: the department-years' keys in the index's order (a department-year's documents are at
     assets/search/u/<key>.js), the site's own documents."""
     data = {"kinds": KINDS, "shards": shards, "units": keys, "docs": [d.row() for d in docs]}
-    text = json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
-    return ("window.SEARCH_UNITS={};window.SEARCH_TOKENS={};window.SEARCH_SITE=" + text + ";\n").encode("utf-8")
+    text = orjson.dumps(data).replace(b"</", b"<\\/")
+    return b"window.SEARCH_UNITS={};window.SEARCH_TOKENS={};window.SEARCH_SITE=" + text + b";\n"

@@ -185,3 +185,14 @@ def test_a_large_site_lists_each_department_once_on_the_datasets_page(tmp_path: 
         assert f'href="{slug}/datasets.json"' in item
         assert "·" not in item  # spaced by the stylesheet: a wrapped line on a phone ends with no stray dot
     assert "download>" not in page  # no file is listed one by one
+
+
+def test_json_files_are_written_as_the_standard_library_would_write_them():
+    """Open data, search and chart JSON are written by orjson (many times faster); for what they hold, strings
+    of any characters, integers, None, booleans, lists and objects, its bytes are the standard library's
+    compact UTF-8, so the files read the same whichever wrote them."""
+    from generator.opendata import _json
+
+    text = "".join(chr(i) for i in range(0x3000)) + "\U0001f600\u2028\u2029\ufeff</script><!--"
+    data = {"中文": [text, None, True, False, 0, -12, 2**63 - 1], "b": {"é": [], "a": {}}, "a": "4,272.71"}
+    assert _json(data) == (json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
