@@ -35,17 +35,16 @@ def children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def build(code: Path, site: Path, jobs: int | None) -> tuple[float, float]:
-    """Wall and CPU seconds of one `build --clean` of `site` by the generator in `code`, from nothing."""
-    trash = clear_output(site)
+def build(code: Path, site: Path, jobs: int | None, trash: list[Path | None]) -> tuple[float, float]:
+    """Wall and CPU seconds of one `build --clean` of `site` by the generator in `code`, from nothing. The
+    earlier output is moved into a folder added to `trash`, deleted after all the builds (see clear_output)."""
+    trash.append(clear_output(site))
     command = [sys.executable, "-m", "generator", "build", "--site", str(site), "--quiet", "--clean"]
     if jobs:
         command += ["--jobs", str(jobs)]
     cpu, started = children_cpu(), time.perf_counter()
     done = subprocess.run(command, cwd=code, env=BUILD_ENV, capture_output=True, text=True)
     wall = time.perf_counter() - started
-    if trash is not None:
-        shutil.rmtree(trash)
     if done.returncode != 0:
         sys.exit(f"{code} 生成失败：\n{done.stdout}\n{done.stderr}")
     return wall, children_cpu() - cpu
@@ -82,12 +81,13 @@ def main() -> None:
         earlier = Path(tmp) / "code"
         subprocess.run(["git", "worktree", "add", "--detach", str(earlier), args.rev], cwd=REPO, check=True,
                        capture_output=True)  # fmt: skip
+        trash: list[Path | None] = []
         try:
             sides = [(args.rev, earlier, site_for(earlier, site, Path(tmp) / "site")), ("工作区", REPO, site)]
             results: dict[str, list[tuple[float, float]]] = {label: [] for label, _, _ in sides}
             for round_ in range(1, args.times + 1):
                 for label, code, where in sides:
-                    wall, cpu = build(code, where, args.jobs)
+                    wall, cpu = build(code, where, args.jobs, trash)
                     results[label].append((wall, cpu))
                     print(f"第 {round_} 轮  {label:>12}  {wall:7.1f} 秒  CPU {cpu:7.1f} 秒", flush=True)
             for label, runs in results.items():
@@ -95,6 +95,9 @@ def main() -> None:
                 cpu = statistics.median(c for _, c in runs)
                 print(f"中位数 {label:>12}  {wall:7.1f} 秒  CPU {cpu:7.1f} 秒  （{args.size} 个部门年度）")
         finally:
+            for folder in trash:
+                if folder is not None:
+                    shutil.rmtree(folder)
             subprocess.run(["git", "worktree", "remove", "--force", str(earlier)], cwd=REPO, capture_output=True)
 
 

@@ -162,9 +162,9 @@ def clear_output(site: Path) -> Path | None:
     leftovers = [p for p in (site / "public", site / ".build-cache") if p.exists()]
     if not leftovers:
         return None
-    trash = site.parent / f".trash-{site.name}"
-    if trash.exists():
-        shutil.rmtree(trash)
+    n = 0
+    while (trash := site.parent / f".trash-{site.name}-{n}").exists():
+        n += 1
     trash.mkdir()
     for leftover in leftovers:
         leftover.rename(trash / leftover.name)
