@@ -169,6 +169,11 @@ def build(
         shared, loaded = load_shared(config, loading), loading.items
     diags.extend(loaded)
     old = None if clean else cache.load(fingerprint, kept)
+    # Something every page is made of changed (the generator, templates, formats, glossary...): every
+    # department-year is made again, but public/ is still brought up to date file by file, as the last build's
+    # index and records say it holds, instead of a new public/ swapped in and the old one deleted (on a province,
+    # some 900,000 files): data files and pages that came out the same are neither written nor deleted.
+    previous = cache.load_outputs() if old is None and not clean else None
     if old is not None:
         from .charts import remember_shapes
 
@@ -176,15 +181,17 @@ def build(
     found = discover(config, shared, diags, known=old.departments if old else None, signatures=signatures)
     units = found.units
     report = BuildReport(diags, units=len(units))
-    full = old is None  # no usable cache: everything is rebuilt and public/ replaced whole
-    stage = Stage(out, full)
+    full = old is None  # no usable cache: everything is rebuilt
+    last = old or previous  # what the last build left in public/, where that is known
+    stage = Stage(out, last is None)  # public/ replaced whole only where it is not
     records = cache.open_stage()
     freeze()  # the modules and the last build's index are not garbage: the collector need not go through them
     try:
         matrix, moved = search_matrix([u.key for u in units], old, cache)
-        summaries, fresh, gone = _units(
-            shared, found, old, cache, stage, records, jobs, allow_errors, report, progress, matrix, found_pages
-        )
+        summaries, fresh, gone, made = _units(
+            shared, found, old, previous, cache, stage, records, jobs, allow_errors, report, progress, matrix,
+            found_pages,
+        )  # fmt: skip
         ordered = [summaries[u.key] for u in units]
         site_names(units, ordered, lambda key: cache.record(key, fresh=key in fresh), diags)
         for s in ordered:
@@ -207,10 +214,14 @@ def build(
             index.site_files, index.site_terms, index.token_count = old.site_files, old.site_terms, old.token_count
             index.shapes, index.search_sizes, index.year_charts = old.shapes, old.search_sizes, old.year_charts
         else:
-            site_files(config, shared, units, index, old, fresh, cache, stage, matrix, moved)
+            site_files(config, shared, units, index, old, fresh, cache, stage, matrix, moved, last)
         removed = set(old.summaries) - set(summaries) if old else set()
         staged = sum(summaries[k].file_count for k in fresh) + index.site_staged
-        report.written = stage.apply(_removals(old, index, gone, removed, cache), staged)
+        if old is None and previous is not None:  # everything made again: what else is in public/ goes
+            removals = _strays(out, made | set(index.site_files))
+        else:
+            removals = _removals(old, index, gone, removed, cache)
+        report.written = stage.apply(removals, staged)
         report.pages = sum(s.page_count for s in ordered) + sum(1 for p in index.site_files if p.endswith(".html"))
         report.files = sum(s.file_count for s in ordered) + len(index.site_files)
         report.search_docs = len(units)
@@ -261,11 +272,13 @@ def _present(out: Path, paths) -> bool:
     return all(os.path.isfile(os.path.join(out, p)) for p in paths)
 
 
-def _units(shared, found, old, cache, stage: Stage, records: Path, jobs, allow_errors, report, progress, matrix,
-           found_pages: set[str]):  # fmt: skip
+def _units(shared, found, old, previous, cache, stage: Stage, records: Path, jobs, allow_errors, report, progress,
+           matrix, found_pages: set[str]):  # fmt: skip
     """Each department-year's Summary: from the cache where nothing it is made of changed, else processed.
-    Returns the summaries, the keys of the processed ones and the files they no longer make; their search
-    tokens go into `matrix` as each one finishes. `found_pages`: department folders whose pages the scan saw."""
+    Returns the summaries, the keys of the processed ones, the files they no longer make and (with `previous`)
+    every file they make; their search tokens go into `matrix` as each one finishes. `found_pages`: department
+    folders whose pages the scan saw. `previous`: where there is no `old` (another fingerprint), the last
+    build's index, for what is in public/."""
     from .scan import unit_signature, unit_stats
     from .units import Task, run_units
 
@@ -292,11 +305,13 @@ def _units(shared, found, old, cache, stage: Stage, records: Path, jobs, allow_e
             continue
         # The worker compares with what the last build wrote, where it is still there (a file removed by hand
         # is written again).
-        tasks.append(Task(unit, True, allow_errors, stage.folder, records, cache.records if old else None, stage.out))
+        known = cache.records if old or previous else None
+        tasks.append(Task(unit, True, allow_errors, stage.folder, records, known, stage.out, outputs_only=not old))
     report.rebuilt = len(tasks)
     position = {u.key: i for i, u in enumerate(found.units)}
     fresh: set[str] = set()
     gone: set[str] = set()
+    made: set[str] = set()
     for done, result in enumerate(run_units(shared, tasks, jobs), start=1):
         result.summary.signature = found.signatures[result.key]
         # One string per code and name across the site: the index keeps each once, site_names compares by identity.
@@ -306,9 +321,10 @@ def _units(shared, found, old, cache, stage: Stage, records: Path, jobs, allow_e
         matrix.remove(position[result.key], result.removed)
         matrix.add(position[result.key], result.added)
         gone.update(result.gone)
+        made.update(result.made)
         if progress:
             progress(done, len(tasks))
-    return {u.key: summaries[u.key] for u in found.units}, fresh, gone
+    return {u.key: summaries[u.key] for u in found.units}, fresh, gone, made
 
 
 def _same_bytes(root: Path, unit: Unit, record) -> bool:
@@ -326,6 +342,16 @@ def _same_bytes(root: Path, unit: Unit, record) -> bool:
         ):
             return False
     return True
+
+
+def _strays(out: Path, made: set[str]) -> set[str]:
+    """The files in public/ that this build does not make: after it, public/ holds what a clean build's would."""
+    strays = set()
+    for folder, _, names in os.walk(out):
+        rel = os.path.relpath(folder, out).replace(os.sep, "/")
+        prefix = "" if rel == "." else f"{rel}/"
+        strays.update(p for name in names if (p := prefix + name) not in made)
+    return strays
 
 
 def _removals(old, index, gone: set[str], removed: set[str], cache) -> set[str]:

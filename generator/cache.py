@@ -178,28 +178,43 @@ class BuildCache:
             index = kept[0] if kept[0].fingerprint == fingerprint else None
         else:
             index = self._read("index.pickle", Index, fingerprint)
-        if index is None:
+        return index if index is not None and self._describes_output(index) else None
+
+    def load_outputs(self) -> Index | None:
+        """The last build's index whatever its fingerprint (another version of the generator, other templates
+        or glossary), only for what it says public/ holds: each file's digest, in the index and its records.
+        None where it cannot say (no index, one this code cannot read, a record lost, public/ changed by hand)."""
+        index = self._read("index.pickle", Index, None)
+        try:
+            return index if index is not None and self._describes_output(index) else None
+        except AttributeError:  # an index of a version with other fields
             return None
+
+    def _describes_output(self, index: Index) -> bool:
+        """Does `index`, with its records, still describe public/? Not when a record was lost (start again
+        rather than trust the rest) or public/ was changed by hand, or is gone (rebuild it whole)."""
         try:
             if len(os.listdir(self.folder / "units")) != len(index.summaries):
-                return None  # a record was lost: start again rather than trust the rest
+                return False
         except OSError:
-            return None
-        # The output changed by hand, or gone: rebuild it whole.
-        return index if self._home_is(index.site_files.get("index.html")) else None
+            return False
+        return self._home_is(index.site_files.get("index.html"))
 
     def load_quick(self, fingerprint: str) -> Quick | None:
         quick = self._read("quick.pickle", Quick, fingerprint)
         return quick if quick is not None and self._home_is(quick.home) else None
 
-    def _read(self, name: str, kind: type, fingerprint: str):
-        """A pickled Index or Quick of this cache, or None when it is missing, unreadable or of other inputs."""
+    def _read(self, name: str, kind: type, fingerprint: str | None):
+        """A pickled Index or Quick of this cache, or None when it is missing, unreadable or of other inputs
+        (of any inputs where `fingerprint` is None)."""
         try:
             with open(self.folder / name, "rb") as f, _no_gc():
                 found = pickle.load(f)
         except _BAD:
             return None
-        return found if isinstance(found, kind) and found.fingerprint == fingerprint else None
+        if not isinstance(found, kind) or fingerprint not in (None, getattr(found, "fingerprint", None)):
+            return None
+        return found
 
     def _home_is(self, digest: str | None) -> bool:
         """Is public/index.html the one whose sha256 is `digest`?"""

@@ -49,11 +49,12 @@ def asset_files(folder: Path) -> dict[str, Path]:
 
 
 def site_files(
-    config, shared, units: list[Unit], index, old, fresh: set, cache, stage: Stage, matrix, moved: bool
+    config, shared, units: list[Unit], index, old, fresh: set, cache, stage: Stage, matrix, moved: bool, last=None
 ) -> None:
     """The files that summarise every department-year: home, year lists, department pages, glossary, datasets,
     sitemaps, search. Those of one department or one year are made again only when one of its department-years
-    changed (or came or went); the rest every time, and only files whose bytes changed are staged."""
+    changed (or came or went); the rest every time, and only files whose bytes changed are staged (compared
+    with `last`, the index of what the last build wrote, which is `old` unless that is of another fingerprint)."""
     from . import charts, opendata, search
     from .build import department_files
     from .model import Department, Site, glossary_terms
@@ -192,7 +193,7 @@ def site_files(
         made["sitemap-site.xml"] = sitemap(base_url, site_pages)
         made["sitemap.xml"] = sitemap_index(base_url, sitemaps)
         hashes["sitemap-site.xml"], hashes["sitemap.xml"] = _sha(made["sitemap-site.xml"]), _sha(made["sitemap.xml"])
-    index.site_staged = stage.add_site_files(made, hashes, old.site_files if old else {})
+    index.site_staged = stage.add_site_files(made, hashes, last.site_files if last else {})
     index.site_files = dict(sorted(hashes.items()))
     index.site_terms = site_terms
     index.shapes = charts.known_shapes()

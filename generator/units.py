@@ -354,7 +354,9 @@ def process(shared: Shared, unit: Unit, task: Task, previous: dict[str, str]) ->
 class Task:
     """What to do with one unit: check it; render it (into `stage`); keep its Record in `records` (a folder)
     instead of returning it. `old` is the folder of the last build's records: files whose bytes are as the last
-    build wrote them to `out` are not staged again, and the result says what changed since."""
+    build wrote them to `out` are not staged again, and the result says what changed since. `outputs_only`:
+    those records are of another fingerprint (say, other templates), good only for what is in `out`: the
+    result's search tokens are all this unit's, not the difference from theirs."""
 
     unit: Unit
     render: bool
@@ -364,6 +366,7 @@ class Task:
     old: Path | None = None
     out: Path | None = None
     keep_notes: bool = False
+    outputs_only: bool = False
 
 
 @dataclass
@@ -377,6 +380,7 @@ class Result:
     gone: tuple[str, ...]  # files the last build wrote for it that it no longer makes
     record: Record | None  # when not kept in the task's folder
     shapes: dict  # chart shapes the worker had to build
+    made: tuple[str, ...] = ()  # with Task.outputs_only: every file it makes (what else is in public/ goes)
 
 
 def save_record(folder: Path, key: str, record: Record) -> None:
@@ -421,17 +425,20 @@ def _run(task: Task, shared: Shared | None = None) -> Result:
 
     key = task.unit.key
     before = load_record(task.old, key) if task.old is not None else None
+    if task.outputs_only and not isinstance(getattr(before, "files", None), dict):
+        before = None  # a record of a version that kept no digests of the files
     previous = {}
     if before is not None and task.out is not None:
         previous = {p: h for p, h in before.files.items() if os.path.isfile(os.path.join(task.out, p))}
     summary, record = process(shared or _WORKER["shared"], task.unit, task, previous)
-    was = before.tokens if before is not None else frozenset()
+    was = before.tokens if before is not None and not task.outputs_only else frozenset()
     gone = tuple(sorted(set(before.files) - set(record.files))) if before is not None else ()
     kept = task.records is not None
     if kept:
         save_record(task.records, key, record)
     added, removed = parts_of(record.tokens - was), parts_of(was - record.tokens)
-    return Result(key, summary, added, removed, gone, None if kept else record, new_shapes())
+    made = tuple(record.files) if task.outputs_only else ()
+    return Result(key, summary, added, removed, gone, None if kept else record, new_shapes(), made)
 
 
 def run_units(shared: Shared, tasks: list[Task], jobs: int):

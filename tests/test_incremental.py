@@ -207,6 +207,30 @@ def test_an_edit_leaves_the_assets_alone_but_puts_back_one_deleted_by_hand(base:
     assert tree(site / "public") == tree(clean_out)
 
 
+@pytest.mark.parametrize("edit", [change_template, change_glossary], ids=["template", "glossary"])
+def test_a_change_in_every_page_rewrites_only_the_files_that_came_out_different(base: Path, tmp_path: Path, edit):
+    """A template or the glossary shapes every page, so every department-year is made again; but public/ is
+    not written anew and the old one deleted: the files that came out the same keep their inode and time, and
+    what the build no longer makes (a file put there by hand among them) goes, as from a clean build."""
+    site = copy(base, tmp_path)
+    before = stamps(site / "public")
+    hashes = tree(site / "public")
+    (site / "public" / "dept-00001" / "stray.txt").write_text("not made by the build", encoding="utf-8")
+    edit(site)
+    report = build(site, jobs=2)
+    clean_out = tmp_path / "clean"
+    build(site, clean_out, jobs=1, clean=True)
+    after, made = stamps(site / "public"), tree(clean_out)
+    assert tree(site / "public") == made
+    assert report.rebuilt == 4
+    same = [p for p in made if hashes.get(p) == made[p]]
+    changed = [p for p in made if hashes.get(p) != made[p]]
+    assert any(p.endswith(".csv") for p in same) and changed  # the data files stay; the edited pages do not
+    assert {p: after[p] for p in same} == {p: before[p] for p in same}
+    assert all(after[p] != before.get(p) for p in changed)
+    assert report.written == len(changed) + 1  # the stray file removed
+
+
 def bundled_copy(tmp: Path) -> Path:
     site = tmp / "bundled"
     site.mkdir()
