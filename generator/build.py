@@ -217,8 +217,9 @@ def build(
             site_files(config, shared, units, index, old, fresh, cache, stage, matrix, moved, last)
         removed = set(old.summaries) - set(summaries) if old else set()
         staged = sum(summaries[k].file_count for k in fresh) + index.site_staged
-        if old is None and previous is not None:  # everything made again: what else is in public/ goes
-            removals = _strays(out, made | set(index.site_files))
+        if previous is not None:  # everything made again: what else is in public/ goes
+            made.update(index.site_files)
+            removals = _strays(out, made)
         else:
             removals = _removals(old, index, gone, removed, cache)
         report.written = stage.apply(removals, staged)

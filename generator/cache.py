@@ -212,7 +212,9 @@ class BuildCache:
                 found = pickle.load(f)
         except _BAD:
             return None
-        if not isinstance(found, kind) or fingerprint not in (None, getattr(found, "fingerprint", None)):
+        if not isinstance(found, kind):
+            return None
+        if fingerprint is not None and getattr(found, "fingerprint", None) != fingerprint:
             return None
         return found
 
