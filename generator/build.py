@@ -18,6 +18,7 @@ its scan, not the start-up of the whole generator.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import sys
@@ -232,7 +233,7 @@ def build(
         quick = Quick(fingerprint, entries, signatures, outputs, diags.items, diags.count("note"),
                       report.check_count, len(units), report.pages, report.files, report.search_bytes,
                       index.site_files["index.html"])  # fmt: skip
-        cache.commit(index, quick, full, removed)
+        cache.commit(index, quick, full, removed, old)
         if warm is not None:
             warm["index"], warm["shared"] = (index, cache.stamp()), (fingerprint, shared, loaded)
     finally:
@@ -301,7 +302,8 @@ def _units(shared, found, old, previous, cache, stage: Stage, records: Path, job
                 stats = unit_stats(root, unit.folder)
                 record.stats = {rel: (size, mtime) for rel, size, mtime in stats}
                 cache.stage_record(unit.key, record)
-                s.signature = unit_signature(stats)
+                # A new Summary, not the last build's changed in place: the cache writes again the parts where one is new.
+                s = dataclasses.replace(s, signature=unit_signature(stats))
             summaries[unit.key] = s
             continue
         # The worker compares with what the last build wrote, where it is still there (a file removed by hand
@@ -315,7 +317,7 @@ def _units(shared, found, old, previous, cache, stage: Stage, records: Path, job
     made: set[str] = set()
     for done, result in enumerate(run_units(shared, tasks, jobs), start=1):
         result.summary.signature = found.signatures[result.key]
-        # One string per code and name across the site: the index keeps each once, site_names compares by identity.
+        # One string per code and name across the site in memory, and once per part of the cache's summaries.
         result.summary.named = {sys.intern(c): sys.intern(n) for c, n in result.summary.named.items()}
         summaries[result.key] = result.summary
         fresh.add(result.key)

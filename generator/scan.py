@@ -100,7 +100,10 @@ def unit_stats(root: Path, folder: str) -> list[tuple[str, int, int]]:
 
 
 def unit_signature(stats: list[tuple[str, int, int]]) -> str:
-    return _digest(stats)
+    # The fields joined by NUL, which no path holds: as exact as repr(stats), in two thirds of the time (on a
+    # province, 10,000 of these per build).
+    text = "\0".join([f"{path}\0{size}\0{mtime}" for path, size, mtime in stats])
+    return hashlib.blake2b(text.encode("utf-8", "surrogateescape"), digest_size=16).hexdigest()
 
 
 def scan_department(root: str, rel: str, outputs: tuple | None = None) -> tuple[str, dict[str, str], bool]:

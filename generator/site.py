@@ -28,8 +28,7 @@ def site_names(units: list[Unit], ordered: list[Summary], record_of, diags: Diag
     for unit, s in zip(units, ordered, strict=True):
         for code, name in s.named.items():
             seen = first.setdefault(code, (name, unit.key))
-            # (names are interned in the index: the same name is nearly always the same string)
-            if code in s.mixed or (seen[0] is not name and norm(seen[0]) != norm(name)):
+            if code in s.mixed or (seen[0] != name and norm(seen[0]) != norm(name)):
                 clashing.append((unit.key, code))
     for key, code in clashing:
         origin = first[code][1]
@@ -64,9 +63,11 @@ def site_files(
     base_url = config.base_url
     departments: dict[str, Department] = {}
     for u in units:
-        d = departments.setdefault(
-            u.dept.slug, Department(u.dept.slug, u.dept.name, u.dept.region, f"{u.dept.slug}/index.html", u.dept)
-        )
+        d = departments.get(u.dept.slug)
+        if d is None:
+            d = departments[u.dept.slug] = Department(
+                u.dept.slug, u.dept.name, u.dept.region, f"{u.dept.slug}/index.html", u.dept
+            )
         d.years.append(index.summaries[u.key])
     for d in departments.values():
         d.years.sort(key=lambda s: -s.year)

@@ -159,6 +159,81 @@ def test_touched_but_unchanged_files_are_not_rebuilt(base: Path, tmp_path: Path)
     assert build(site, jobs=1).rebuilt == 0
 
 
+def summary_parts(site: Path) -> dict[str, tuple[int, int]]:
+    """The build cache's summaries/<nn>.pickle, with their inodes and modification times."""
+    (folder,) = [p for p in (site / ".build-cache").iterdir() if (p / "summaries").is_dir()]
+    return stamps(folder / "summaries")
+
+
+def test_an_edit_writes_again_only_its_departments_part_of_the_summaries(base: Path, tmp_path: Path):
+    """The cache keeps the department-years' Summaries in parts by department: a build after one department's
+    edit writes that part, not the others (on a province, a third of a second saved)."""
+    from generator.cache import summary_part
+
+    site = copy(base, tmp_path)
+    mine, other = f"{summary_part('dept-00001'):02x}.pickle", f"{summary_part('dept-00002'):02x}.pickle"
+    assert mine != other  # else this test could not tell them apart
+    before = summary_parts(site)
+    edit_figure(site)
+    assert build(site, jobs=1).rebuilt == 1
+    after = summary_parts(site)
+    assert sorted(after) == sorted(before) and len(after) > 2
+    assert [name for name in after if after[name] != before[name]] == [mine]
+
+
+def test_touched_files_are_remembered_with_their_new_times(base: Path, tmp_path: Path):
+    """After a `touch`, the department-year is not rebuilt, and the cache keeps its files' new times: the next
+    build does not read them again to compare their bytes."""
+    from generator.cache import BuildCache, global_fingerprint
+    from generator.config import load_config
+    from generator.scan import unit_signature, unit_stats
+
+    site = copy(base, tmp_path)
+    folder = "data/departments/dept-00001/2023"
+    before = unit_signature(unit_stats(site, folder))
+    for p in (site / folder).rglob("*.yaml"):
+        p.touch()
+    assert build(site, jobs=1).rebuilt == 0
+    index = BuildCache(site, site / "public").load(global_fingerprint(site, load_config(site).templates_dir))
+    now = unit_signature(unit_stats(site, folder))
+    assert now != before and index.summaries["dept-00001-2023"].signature == now
+
+
+def test_a_build_interrupted_before_its_index_was_written_is_followed_by_a_clean_builds_bytes(
+    base: Path, tmp_path: Path, monkeypatch
+):
+    """A build stopped after it wrote public/ and a part of the summaries, but before index.pickle: the next build
+    does not take that part with the old index (the part's token says which index it goes with), and gives a clean
+    build's bytes, here after the edit was undone."""
+    import os
+
+    import generator.cache
+    from generator.config import load_config
+
+    site = copy(base, tmp_path)
+    overview = site / "data/departments/dept-00001/2023/概况.yaml"
+    text = overview.read_text(encoding="utf-8")
+    overview.write_text(text.replace("个科室。", "个科室，一个新词：甲乙丙丁戊。", 1), encoding="utf-8")
+    replace = os.replace
+
+    def stop_at_the_index(src, dst, *args, **kwargs):
+        if str(dst).endswith("index.pickle"):
+            raise KeyboardInterrupt
+        return replace(src, dst, *args, **kwargs)
+
+    monkeypatch.setattr(generator.cache.os, "replace", stop_at_the_index)
+    with pytest.raises(KeyboardInterrupt):
+        build(site, jobs=1)
+    monkeypatch.setattr(generator.cache.os, "replace", replace)
+    fingerprint = generator.cache.global_fingerprint(site, load_config(site).templates_dir)
+    assert generator.cache.BuildCache(site, site / "public").load(fingerprint) is None
+    overview.write_text(text, encoding="utf-8")
+    build(site, jobs=1)
+    clean_out = tmp_path / "clean"
+    build(site, clean_out, jobs=1, clean=True)
+    assert tree(site / "public") == tree(clean_out)
+
+
 def test_jobs_change_nothing_but_speed(base: Path, tmp_path: Path):
     one, two = tmp_path / "one", tmp_path / "two"
     build(base, one, jobs=1, clean=True)
