@@ -309,7 +309,10 @@ def _units(shared, found, old, previous, cache, stage: Stage, records: Path, job
         # The worker compares with what the last build wrote, where it is still there (a file removed by hand
         # is written again).
         known = cache.records if old or previous else None
-        tasks.append(Task(unit, True, allow_errors, stage.folder, records, known, stage.out, outputs_only=not old))
+        # The files it makes are sent back only where public/ is brought up to date against them (`previous`): a
+        # clean build of a province would otherwise hold some 940,000 paths it never uses.
+        everything = previous is not None
+        tasks.append(Task(unit, True, allow_errors, stage.folder, records, known, stage.out, outputs_only=everything))
     report.rebuilt = len(tasks)
     position = {u.key: i for i, u in enumerate(found.units)}
     fresh: set[str] = set()
