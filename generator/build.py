@@ -302,7 +302,7 @@ def _units(shared, found, old, previous, cache, stage: Stage, records: Path, job
                 stats = unit_stats(root, unit.folder)
                 record.stats = {rel: (size, mtime) for rel, size, mtime in stats}
                 cache.stage_record(unit.key, record)
-                # A new Summary, not the last build's changed in place: the cache writes again the parts where one is new.
+                # A new Summary, not the last build's changed in place: the cache writes the parts with a new one.
                 s = dataclasses.replace(s, signature=unit_signature(stats))
             summaries[unit.key] = s
             continue
