@@ -287,6 +287,11 @@ def _units(shared, found, old, previous, cache, stage: Stage, records: Path, job
     root = shared.config.root
     summaries: dict[str, Summary] = {}
     tasks = []
+    # The worker compares with what the last build wrote, where it is still there (a file removed by hand is
+    # written again). The files it makes are sent back only where public/ is brought up to date against them
+    # (`previous`): a clean build of a province would otherwise hold some 940,000 paths it never uses.
+    known = cache.records if old or previous else None
+    everything = previous is not None
     for unit in found.units:
         signature = found.signatures[unit.key]
         s = old.summaries.get(unit.key) if old else None
@@ -306,12 +311,6 @@ def _units(shared, found, old, previous, cache, stage: Stage, records: Path, job
                 s = dataclasses.replace(s, signature=unit_signature(stats))
             summaries[unit.key] = s
             continue
-        # The worker compares with what the last build wrote, where it is still there (a file removed by hand
-        # is written again).
-        known = cache.records if old or previous else None
-        # The files it makes are sent back only where public/ is brought up to date against them (`previous`): a
-        # clean build of a province would otherwise hold some 940,000 paths it never uses.
-        everything = previous is not None
         tasks.append(Task(unit, True, allow_errors, stage.folder, records, known, stage.out, outputs_only=everything))
     report.rebuilt = len(tasks)
     position = {u.key: i for i, u in enumerate(found.units)}

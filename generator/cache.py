@@ -207,7 +207,7 @@ class BuildCache:
     def _with_summaries(self, index: Index | None) -> Index | None:
         """An index as read from index.pickle, with its Summaries read from summaries/ in the site's order; None
         when a part is missing or is not the one the index was written with (a build interrupted between them)."""
-        if index is None:
+        if index is None or len(getattr(index, "parts", ())) != SUMMARY_PARTS:
             return None
         parts = {}
         try:
@@ -220,9 +220,7 @@ class BuildCache:
             index.summaries = {key: parts[key] for key in index.summaries}
         except (*_BAD, KeyError):
             return None
-        if len(parts) != len(index.summaries) or len(index.parts) != SUMMARY_PARTS:
-            return None
-        return index
+        return index if len(parts) == len(index.summaries) else None
 
     def load_outputs(self) -> Index | None:
         """The last build's index whatever its fingerprint (another version of the generator, other templates
