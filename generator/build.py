@@ -123,20 +123,34 @@ def build(
     progress=None,
     scanned: dict | None = None,
     warm: dict | None = None,
+    waiting=None,
 ) -> BuildReport:
     """For serve, which builds again and again in one process: `scanned` is scan.scan of the department folders
     made just before, with `outputs` as page_outputs(out, config) says, so the build does not scan them again;
     `warm` is where a build leaves the cache's index it committed and what every unit shares, for the next to
-    start from instead of reading them again (taken out at the start: a build that fails leaves nothing)."""
-    kept = warm.pop("index", None) if warm is not None else None  # (index, its file's stamp when committed)
-    from .cache import BuildCache, Quick, global_fingerprint
+    start from instead of reading them again (taken out at the start: a build that fails leaves nothing).
 
-    started = time.monotonic()
+    One build at a time writes an output folder and its cache (BuildCache.lock): another one waits for it to
+    finish, after calling `waiting` with its process id (or None)."""
+    from .cache import BuildCache
+
     config = load_config(root)
     out = out or root / "public"
     check_output_dir(out, root)
-    jobs = jobs or default_jobs()
     cache = BuildCache(root, out)
+    with cache.lock(waiting) as waited:
+        # Where another build ran meanwhile, what serve saw before it (the pages in public/) may be out of date.
+        scanned = None if waited else scanned
+        return _build(root, out, config, cache, allow_errors, strict, jobs, clean, progress, scanned, warm)
+
+
+def _build(root: Path, out: Path, config: SiteConfig, cache, allow_errors: bool, strict: bool, jobs: int | None,
+           clean: bool, progress, scanned: dict | None, warm: dict | None) -> BuildReport:  # fmt: skip
+    kept = warm.pop("index", None) if warm is not None else None  # (index, its file's stamp when committed)
+    from .cache import Quick, global_fingerprint
+
+    started = time.monotonic()
+    jobs = jobs or default_jobs()
     fingerprint = global_fingerprint(root, config.templates_dir)
     entries = department_entries(config)
     folders = [f"data/departments/{name}" for name, is_dir in entries or () if is_dir]

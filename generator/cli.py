@@ -1,7 +1,8 @@
 """The command line. Parses arguments, calls the pipeline, turns problems into messages and exit codes.
 
 Exit codes: 0 success; 1 the data has errors (or warnings, with --strict); 2 a usage error; 3 an internal
-error (a bug: rerun with --verbose for the traceback and report it).
+error (a bug: rerun with --verbose for the traceback and report it); 4 a file could not be read or written (a
+full disk, no permission: the message names the file).
 """
 
 from __future__ import annotations
@@ -210,6 +211,7 @@ def run(args: argparse.Namespace) -> int:
                 jobs=args.jobs,
                 clean=args.clean,
                 progress=progress,
+                waiting=waiting_for(out),
             )
         finally:
             progress.close()
@@ -227,11 +229,14 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_OK
     if args.command == "archive":
         from .archive import make_archive
+        from .cache import BuildCache
 
         out = args.out or root / "public"
-        report = pipeline.build(root, out)
         target = args.output or root / "site-archive.zip"
-        digest = make_archive(out, target)
+        # The site zipped as this build left it: another build waits until the archive is written.
+        with BuildCache(root, out).lock(waiting_for(out)):
+            report = pipeline.build(root, out)
+            digest = make_archive(out, target)
         print(
             f"已写出存档 {target}（网站 {report.files} 个文件，{target.stat().st_size / 1024 / 1024:.1f} MB）。{summary(report.diagnostics)}。"
         )
@@ -297,6 +302,16 @@ def run(args: argparse.Namespace) -> int:
         print(f"schema 已是最新：共 {len(files)} 个文件，这次更新了 {len(touched)} 个。")
         return EXIT_OK
     return EXIT_USAGE  # pragma: no cover - argparse requires a command
+
+
+def waiting_for(out: Path):
+    """What a build says while another build into the same folder (or serve's) is still running."""
+
+    def say(pid: int | None) -> None:
+        who = f"（进程 {pid}）" if pid else ""
+        print(f"另一个生成{who}正在写入 {out}，等它完成后再开始……", file=sys.stderr, flush=True)
+
+    return say
 
 
 def main(argv: list[str] | None = None) -> int:

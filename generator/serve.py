@@ -220,10 +220,11 @@ def rebuild(root: Path, out: Path, state: dict | None = None, warm: dict | None 
     scanned twice; `warm` carries the build cache's index and what every unit shares from one rebuild to the
     next (build.build)."""
     from .build import build
-    from .cli import print_diagnostics, summary
+    from .cli import print_diagnostics, summary, waiting_for
 
     try:
-        report = build(root, out, scanned=state[DEPARTMENTS + "/"][1] if state else None, warm=warm)
+        scanned = state[DEPARTMENTS + "/"][1] if state else None
+        report = build(root, out, scanned=scanned, warm=warm, waiting=waiting_for(out))
     except UserError as exc:
         print_diagnostics(exc.diagnostics, False, sys.stderr)
         print(f"{exc.message}。网页仍显示上一次成功生成的版本；改正后会自动重新生成。", file=sys.stderr)

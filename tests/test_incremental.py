@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+import subprocess
+import sys
+import threading
+import time
 from decimal import Decimal
 from pathlib import Path
 
@@ -402,3 +406,132 @@ def test_serve_rebuilds_from_the_index_it_kept_unless_another_build_wrote_one(ba
     change_glossary(site)  # what every unit shares changed: not taken from the last rebuild
     assert serve_rebuild().rebuilt == 4
     assert tree(site / "public") == clean_tree()
+
+
+# Another process that holds the lock of `site`'s public/ (as a build writing it does) until its stdin closes.
+HOLD_THE_LOCK = """
+import sys
+from pathlib import Path
+from generator.cache import BuildCache
+site = Path(sys.argv[1])
+with BuildCache(site, site / "public").lock(lambda pid: print("waiting for", pid, flush=True)):
+    print("held", flush=True)
+    sys.stdin.readline()
+"""
+
+
+def hold_the_lock(site: Path, said: str = "held\n") -> subprocess.Popen:
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_THE_LOCK, str(site)], cwd=REPO, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    assert holder.stdout.readline() == said
+    return holder
+
+
+def lock_is_free(site: Path) -> bool:
+    """Could a process that knows nothing of ours lock the file at the lock's path (making it, where it is not)?"""
+    from generator.cache import BuildCache
+
+    cache = BuildCache(site, site / "public")
+    probe = "import sys, fcntl; f = open(sys.argv[1], 'a'); fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)"
+    lock_file = cache.folder.parent / f"{cache.folder.name}.lock"
+    return subprocess.run([sys.executable, "-c", probe, str(lock_file)], capture_output=True).returncode == 0
+
+
+def test_a_second_build_waits_until_the_first_has_finished_writing(base: Path, tmp_path: Path):
+    """Two builds into one public/ at once (a `build` while serve rebuilds, or in a second terminal) would each
+    write files and a cache that the other does not know of. The second one says what it waits for, writes
+    nothing meanwhile, and when the first has finished gives a clean build's bytes."""
+    site = copy(base, tmp_path)
+    edit_figure(site)
+    before = tree(site / "public")
+    holder = hold_the_lock(site)
+    try:
+        second = subprocess.Popen(
+            [sys.executable, "-m", "generator", "build", "--site", str(site), "--jobs", "1", "--quiet"],
+            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        said = second.stderr.readline()
+        assert said == f"另一个生成（进程 {holder.pid}）正在写入 {site / 'public'}，等它完成后再开始……\n"
+        time.sleep(3)  # longer than this build takes when it need not wait
+        assert second.poll() is None
+        assert tree(site / "public") == before
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=30)
+    out, err = second.communicate(timeout=120)
+    assert second.returncode == 0, err
+    assert "这次重新生成 1 个" in out
+    clean_out = tmp_path / "clean"
+    build(site, clean_out, jobs=1, clean=True)
+    assert tree(site / "public") == tree(clean_out)
+
+
+def test_serves_build_looks_again_after_waiting_for_another(base: Path, tmp_path: Path):
+    """serve hands its build what it saw just before; when that build had to wait for another one, what it saw
+    may be out of date by the time it starts, so it looks again. Here serve's look is from before an edit."""
+    from generator.serve import snapshot
+
+    site = copy(base, tmp_path)
+    seen = snapshot(site)["data/departments/"][1]
+    edit_figure(site)
+    holder = hold_the_lock(site)
+    waited_for = []
+
+    def waiting(pid):
+        waited_for.append(pid)
+        holder.stdin.close()  # the other build finishes
+
+    try:
+        report = build(site, jobs=1, scanned=seen, waiting=waiting)
+    finally:
+        if not holder.stdin.closed:
+            holder.stdin.close()
+        holder.wait(timeout=30)
+    assert waited_for == [holder.pid]
+    assert report.rebuilt == 1
+    clean_out = tmp_path / "clean"
+    build(site, clean_out, jobs=1, clean=True)
+    assert tree(site / "public") == tree(clean_out)
+
+
+def test_a_process_may_take_its_own_lock_again(base: Path, tmp_path: Path):
+    """archive holds the lock across its build and its zip: the build inside takes it again, without waiting
+    for itself; the lock is free for another process only once the outermost holder lets go."""
+    from generator.cache import BuildCache
+
+    site = copy(base, tmp_path)
+    cache = BuildCache(site, site / "public")
+    seen = []
+
+    def archive_like() -> None:  # in a thread, so that a process waiting for itself fails the test, not hangs it
+        with cache.lock() as waited:
+            with cache.lock() as again:
+                seen.append((waited, again))
+            seen.append(build(site, jobs=1).rebuilt)
+            seen.append(lock_is_free(site))
+
+    worker = threading.Thread(target=archive_like, daemon=True)
+    worker.start()
+    worker.join(timeout=120)
+    assert not worker.is_alive(), "the process waited for its own lock"
+    assert seen == [(False, False), 0, False]
+    assert lock_is_free(site)
+
+
+def test_whoever_waited_holds_the_lock_though_its_file_was_removed_and_made_again(base: Path, tmp_path: Path):
+    """The lock's file goes when it is let go. A process that was waiting then holds a file no longer at its
+    path: it must lock the one there now, or a third process would lock that one and build alongside it."""
+    site = copy(base, tmp_path)
+    first = hold_the_lock(site)
+    second = hold_the_lock(site, said=f"waiting for {first.pid}\n")
+    try:
+        first.stdin.close()
+        first.wait(timeout=30)
+        assert second.stdout.readline() == "held\n"
+        assert not lock_is_free(site)
+    finally:
+        second.stdin.close()
+        second.wait(timeout=30)
+    assert lock_is_free(site)
