@@ -8,6 +8,7 @@ full disk, no permission: the message names the file).
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import sys
 import traceback
@@ -16,7 +17,7 @@ from pathlib import Path
 from .diagnostics import Diagnostic, Diagnostics, UserError
 from .progress import Progress
 
-EXIT_OK, EXIT_DATA, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+EXIT_OK, EXIT_DATA, EXIT_USAGE, EXIT_INTERNAL, EXIT_IO = 0, 1, 2, 3, 4
 
 
 class _Parser(argparse.ArgumentParser):
@@ -314,6 +315,28 @@ def waiting_for(out: Path):
     return say
 
 
+_FULL = (
+    "磁盘空间不足。请腾出空间后重新运行（全部重新生成时，新网站写完之前旧网站仍然保留，需要约两倍于 public/ 的空间）。"
+)
+_DENIED = "没有权限。请检查这个文件或文件夹的权限；写不进输出文件夹时，可以用 --out 换一个。"
+_IO_ADVICE = {
+    errno.ENOSPC: _FULL,
+    getattr(errno, "EDQUOT", errno.ENOSPC): _FULL,
+    errno.EACCES: _DENIED,
+    errno.EPERM: _DENIED,
+    errno.EROFS: "这是只读的文件系统。写不进输出文件夹时，可以用 --out 换一个。",
+}
+
+
+def os_error_message(exc: OSError) -> str:
+    """A file that could not be read or written (not the data's fault, nor a bug): which file, and what to do."""
+    where = f" {exc.filename} " if exc.filename else "文件"
+    advice = _IO_ADVICE.get(
+        exc.errno, f"系统的说明是：{exc.strerror or exc}。看不出原因时，请加上 --verbose 重新运行。"
+    )
+    return f"读写{where}时出错：{advice}"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = make_parser()
     args = parser.parse_args(argv)
@@ -334,6 +357,11 @@ def main(argv: list[str] | None = None) -> int:
         # The reader went away (validate | head): not our error. Quiet the flush at exit, as Python's docs advise.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_DATA
+    except OSError as exc:
+        if args.verbose:
+            traceback.print_exc()
+        print(os_error_message(exc), file=sys.stderr)
+        return EXIT_IO
     except Exception:
         if args.verbose:
             traceback.print_exc()

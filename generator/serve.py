@@ -220,7 +220,7 @@ def rebuild(root: Path, out: Path, state: dict | None = None, warm: dict | None 
     scanned twice; `warm` carries the build cache's index and what every unit shares from one rebuild to the
     next (build.build)."""
     from .build import build
-    from .cli import print_diagnostics, summary, waiting_for
+    from .cli import os_error_message, print_diagnostics, summary, waiting_for
 
     try:
         scanned = state[DEPARTMENTS + "/"][1] if state else None
@@ -228,6 +228,9 @@ def rebuild(root: Path, out: Path, state: dict | None = None, warm: dict | None 
     except UserError as exc:
         print_diagnostics(exc.diagnostics, False, sys.stderr)
         print(f"{exc.message}。网页仍显示上一次成功生成的版本；改正后会自动重新生成。", file=sys.stderr)
+        return False
+    except OSError as exc:  # a full disk: serve goes on, and builds again at the next change
+        print(f"{os_error_message(exc)}网页仍显示上一次成功生成的版本。", file=sys.stderr)
         return False
     print(f"已重新生成 {report.pages} 个页面。{summary(report.diagnostics)}。", flush=True)
     return True

@@ -3,7 +3,9 @@ and nothing lost (no source file is ever rewritten)."""
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import os
 import re
 import subprocess
 import sys
@@ -385,3 +387,46 @@ def test_a_reader_closing_the_pipe_is_not_an_internal_error():
     err = proc.stderr.read()
     proc.wait(timeout=60)
     assert "内部错误" not in err and "Traceback" not in err
+
+
+def public_tree(site: TinySite) -> dict[str, str]:
+    public = site.root / "public"
+    return {p.relative_to(public).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in public.rglob("*") if p.is_file()}  # fmt: skip
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"], ids=["one-process", "workers"])
+@pytest.mark.parametrize(
+    "error,advice",
+    [
+        (errno.ENOSPC, "磁盘空间不足。请腾出空间后重新运行"),
+        (errno.EACCES, "没有权限。请检查这个文件或文件夹的权限；写不进输出文件夹时，可以用 --out 换一个。"),
+        (errno.EIO, f"系统的说明是：{os.strerror(errno.EIO)}。看不出原因时，请加上 --verbose 重新运行。"),
+    ],
+    ids=["disk-full", "no-permission", "other"],
+)
+def test_a_file_that_cannot_be_written_is_named_with_what_to_do(site: TinySite, tables, monkeypatch, capsys,
+                                                                 error, advice, jobs):  # fmt: skip
+    """A full disk or a folder without permission is neither the data's fault nor a bug: the message says which
+    file, and what to do; the exit code is 4; the site already in public/ stays as it was."""
+    from generator import write
+
+    site.write_tables(tables)
+    site.write(f"data/departments/{DEPT}-2/部门.yaml", "名称: 测试部门二\n地区: 测试区\n")
+    site.write_tables(tables, slug=f"{DEPT}-2")  # two department-years: with --jobs 2 the pages are the workers'
+    assert run(site, "build", "--jobs", jobs, capsys=capsys)[0] == 0
+    before = public_tree(site)
+    toml = site.root / "site.toml"
+    toml.write_text(toml.read_text(encoding="utf-8").replace("测试站", "改名的站"), encoding="utf-8")
+
+    def refuse(folder, path, data):
+        raise OSError(error, os.strerror(error), os.path.join(folder, path))
+
+    monkeypatch.setattr(write, "write_file", refuse)
+    code, out = run(site, "build", "--jobs", jobs, capsys=capsys)
+    assert code == 4
+    said = re.search(r"^读写 (\S+) 时出错：(.*)$", out, re.M)
+    assert said and said.group(2).startswith(advice)
+    assert said.group(1).endswith((".html", ".json", ".csv", ".js", ".xml", ".txt"))  # the file it was writing
+    assert "内部错误" not in out
+    assert public_tree(site) == before

@@ -216,3 +216,32 @@ def test_serve_looks_at_everything_when_notifications_were_lost(site: TinySite, 
         assert _all_of_it(watcher) == (True, None)
     finally:
         watcher.close()
+
+
+def test_serve_keeps_showing_the_last_site_when_a_file_cannot_be_written(site: TinySite, tables, monkeypatch, capsys):
+    """A full disk while serve rebuilds: it says so, keeps serving the last site, and builds again later."""
+    import errno
+
+    from generator import write
+    from generator.serve import rebuild
+
+    site.write_tables(tables)
+    out = site.root / "public"
+    assert rebuild(site.root, out)
+    home = (out / "index.html").read_bytes()
+    toml = site.root / "site.toml"
+    toml.write_text(toml.read_text(encoding="utf-8").replace("测试站", "改名的站"), encoding="utf-8")
+    real = write.write_file
+
+    def full(folder, path, data):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), os.path.join(folder, path))
+
+    monkeypatch.setattr(write, "write_file", full)
+    capsys.readouterr()
+    assert rebuild(site.root, out) is False
+    err = capsys.readouterr().err
+    assert "时出错：磁盘空间不足。" in err and err.rstrip().endswith("网页仍显示上一次成功生成的版本。")
+    assert (out / "index.html").read_bytes() == home
+    monkeypatch.setattr(write, "write_file", real)
+    assert rebuild(site.root, out)
+    assert "改名的站" in (out / "index.html").read_text(encoding="utf-8")
