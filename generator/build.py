@@ -29,8 +29,9 @@ from typing import TYPE_CHECKING
 
 from .config import load_config
 from .diagnostics import CheckFailed, Diagnostics
+from .lock import output_lock
 from .scan import department_entries, scan
-from .write import Stage, check_output_dir
+from .write import Stage, check_output_dir, remove_leftovers
 
 if TYPE_CHECKING:
     from .check import CheckResult
@@ -130,15 +131,17 @@ def build(
     `warm` is where a build leaves the cache's index it committed and what every unit shares, for the next to
     start from instead of reading them again (taken out at the start: a build that fails leaves nothing).
 
-    One build at a time writes an output folder and its cache (BuildCache.lock): another one waits for it to
-    finish, after calling `waiting` with its process id (or None)."""
+    One build at a time writes an output folder and its cache (lock.py): another one waits for it to finish,
+    after calling `waiting` with its process id (or None)."""
     from .cache import BuildCache
 
     config = load_config(root)
     out = out or root / "public"
     check_output_dir(out, root)
     cache = BuildCache(root, out)
-    with cache.lock(waiting) as waited:
+    with output_lock(out, waiting) as waited:
+        remove_leftovers(out)
+        remove_leftovers(cache.folder)
         # Where another build ran meanwhile, what serve saw before it (the pages in public/) may be out of date.
         scanned = None if waited else scanned
         return _build(root, out, config, cache, allow_errors, strict, jobs, clean, progress, scanned, warm)

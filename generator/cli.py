@@ -230,12 +230,12 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_OK
     if args.command == "archive":
         from .archive import make_archive
-        from .cache import BuildCache
+        from .lock import output_lock
 
         out = args.out or root / "public"
         target = args.output or root / "site-archive.zip"
         # The site zipped as this build left it: another build waits until the archive is written.
-        with BuildCache(root, out).lock(waiting_for(out)):
+        with output_lock(out, waiting_for(out)):
             report = pipeline.build(root, out)
             digest = make_archive(out, target)
         print(

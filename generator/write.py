@@ -8,6 +8,7 @@ same bytes.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path, PurePosixPath
 
@@ -59,6 +60,20 @@ def write_file(folder: Path, path: str, data: bytes) -> None:
             view = view[os.write(fd, view) :]
     finally:
         os.close(fd)
+
+
+def remove_leftovers(target: Path) -> None:
+    """What builds of `target` that were killed left beside it: their staging folders and the old copies they
+    were deleting (`.public.stage-<pid>`, `.public.old-<pid>`; on a province, gigabytes each). Called with the
+    output folder's lock held (lock.py), when no other build can be using them."""
+    pattern = re.compile(rf"\.{re.escape(target.name)}\.(stage|old)-\d+")
+    try:
+        with os.scandir(target.parent) as entries:
+            found = [e.path for e in entries if pattern.fullmatch(e.name) and e.is_dir(follow_symlinks=False)]
+    except OSError:
+        return
+    for path in found:
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def swap_in(staged: Path, target: Path) -> None:

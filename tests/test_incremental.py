@@ -412,9 +412,9 @@ def test_serve_rebuilds_from_the_index_it_kept_unless_another_build_wrote_one(ba
 HOLD_THE_LOCK = """
 import sys
 from pathlib import Path
-from generator.cache import BuildCache
+from generator.lock import output_lock
 site = Path(sys.argv[1])
-with BuildCache(site, site / "public").lock(lambda pid: print("waiting for", pid, flush=True)):
+with output_lock(site / "public", lambda pid: print("waiting for", pid, flush=True)):
     print("held", flush=True)
     sys.stdin.readline()
 """
@@ -431,11 +431,8 @@ def hold_the_lock(site: Path, said: str = "held\n") -> subprocess.Popen:
 
 def lock_is_free(site: Path) -> bool:
     """Could a process that knows nothing of ours lock the file at the lock's path (making it, where it is not)?"""
-    from generator.cache import BuildCache
-
-    cache = BuildCache(site, site / "public")
     probe = "import sys, fcntl; f = open(sys.argv[1], 'a'); fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)"
-    lock_file = cache.folder.parent / f"{cache.folder.name}.lock"
+    lock_file = site / ".public.lock"
     return subprocess.run([sys.executable, "-c", probe, str(lock_file)], capture_output=True).returncode == 0
 
 
@@ -499,15 +496,14 @@ def test_serves_build_looks_again_after_waiting_for_another(base: Path, tmp_path
 def test_a_process_may_take_its_own_lock_again(base: Path, tmp_path: Path):
     """archive holds the lock across its build and its zip: the build inside takes it again, without waiting
     for itself; the lock is free for another process only once the outermost holder lets go."""
-    from generator.cache import BuildCache
+    from generator.lock import output_lock
 
     site = copy(base, tmp_path)
-    cache = BuildCache(site, site / "public")
     seen = []
 
     def archive_like() -> None:  # in a thread, so that a process waiting for itself fails the test, not hangs it
-        with cache.lock() as waited:
-            with cache.lock() as again:
+        with output_lock(site / "public") as waited:
+            with output_lock(tmp_path / "site" / ".." / "site" / "public") as again:  # the same folder
                 seen.append((waited, again))
             seen.append(build(site, jobs=1).rebuilt)
             seen.append(lock_is_free(site))
@@ -535,3 +531,23 @@ def test_whoever_waited_holds_the_lock_though_its_file_was_removed_and_made_agai
         second.stdin.close()
         second.wait(timeout=30)
     assert lock_is_free(site)
+
+
+def test_what_killed_builds_left_beside_public_and_its_cache_is_removed(base: Path, tmp_path: Path):
+    """A build killed (power cut, kill -9) leaves its staging folder, or the old public/ it was deleting, beside
+    the output and the cache: on a province, gigabytes each time. The next build, which holds the lock and so
+    knows no other build is using them, removes them, even when nothing else changed."""
+    from generator.cache import BuildCache
+
+    site = copy(base, tmp_path)
+    cache = BuildCache(site, site / "public")
+    key = cache.folder.name
+    leftovers = [site / ".public.stage-4194301", site / ".public.old-17",
+                 cache.folder.parent / f".{key}.stage-99", cache.folder.parent / f".{key}.old-3"]  # fmt: skip
+    others = [site / ".public.stage-notes", site / ".publication.stage-1", cache.folder.parent / f".{key}.stage-"]
+    for folder in leftovers + others:
+        (folder / "dept-00001").mkdir(parents=True)
+        (folder / "dept-00001" / "index.html").write_text("<html>", encoding="utf-8")
+    assert build(site, jobs=1).written == 0
+    assert [f for f in leftovers if f.exists()] == []
+    assert all(f.exists() for f in others)  # not what a build names its folders
