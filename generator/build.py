@@ -298,7 +298,7 @@ def _units(shared, found, old, previous, cache, stage: Stage, records: Path, job
     every file they make; their search tokens go into `matrix` as each one finishes. `found_pages`: department
     folders whose pages the scan saw. `previous`: where there is no `old` (another fingerprint), the last
     build's index, for what is in public/."""
-    from .scan import unit_signature, unit_stats
+    from .scan import unit_signature
     from .units import Task, run_units
 
     root = shared.config.root
@@ -313,19 +313,21 @@ def _units(shared, found, old, previous, cache, stage: Stage, records: Path, job
         signature = found.signatures[unit.key]
         s = old.summaries.get(unit.key) if old else None
         # Reuse what was rendered; or what failed its checks, unless this build publishes despite errors.
-        if s is not None and (s.published or (s.errors and not allow_errors)):
-            if s.published and unit.dept.rel not in found_pages and not (stage.out / s.url).is_file():
-                s = None  # its output was deleted by hand
-            elif s.signature != signature and not _same_bytes(root, unit, cache.record(unit.key)):
+        if s is not None and not (s.published or (s.errors and not allow_errors)):
+            s = None
+        if s is not None and s.published and unit.dept.rel not in found_pages and not (stage.out / s.url).is_file():
+            s = None  # its output was deleted by hand
+        if s is not None and s.signature != signature:  # touched, checked out again, cloned or copied
+            record = cache.record(unit.key)
+            stats = _same_bytes(root, unit, record)
+            if stats is None:
                 s = None
-        if s is not None:
-            if s.signature != signature:  # touched, or checked out again, with the same bytes
-                record = cache.record(unit.key)
-                stats = unit_stats(root, unit.folder)
+            else:  # with the same bytes: remembered with their new times
                 record.stats = {rel: (size, mtime) for rel, size, mtime in stats}
                 cache.stage_record(unit.key, record)
                 # A new Summary, not the last build's changed in place: the cache writes the parts with a new one.
                 s = dataclasses.replace(s, signature=unit_signature(stats))
+        if s is not None:
             summaries[unit.key] = s
             continue
         tasks.append(Task(unit, True, allow_errors, stage.folder, records, known, stage.out, outputs_only=everything))
@@ -349,21 +351,24 @@ def _units(shared, found, old, previous, cache, stage: Stage, records: Path, job
     return {u.key: summaries[u.key] for u in found.units}, fresh, gone, made
 
 
-def _same_bytes(root: Path, unit: Unit, record) -> bool:
-    """Are the unit's files, whose sizes or times changed, still what the record says (same paths, same bytes)?"""
+def _same_bytes(root: Path, unit: Unit, record) -> list[tuple[str, int, int]] | None:
+    """The unit's files now (scan.unit_stats), where they are the record's (no file came or went) and those whose
+    sizes or times changed still have the bytes it says; else None. After a fresh clone or a copy, every file
+    has a new time and this reads all of them (some 280,000 on a province), by path strings, not Path objects."""
     from .scan import unit_stats
 
     if record is None:
-        return False
-    stats = {rel: (size, mtime) for rel, size, mtime in unit_stats(root, unit.folder)}
-    if set(stats) != set(record.stats):
-        return False
-    for rel, stat in stats.items():
-        if stat != record.stats[rel] and hashlib.sha256((root / rel).read_bytes()).hexdigest() != record.digests.get(
-            rel
-        ):
-            return False
-    return True
+        return None
+    stats = unit_stats(root, unit.folder)
+    if len(stats) != len(record.stats) or any(rel not in record.stats for rel, _, _ in stats):
+        return None
+    base = str(root)
+    for rel, size, mtime in stats:
+        if (size, mtime) != record.stats[rel]:
+            with open(os.path.join(base, rel), "rb") as f:
+                if hashlib.sha256(f.read()).hexdigest() != record.digests.get(rel):
+                    return None
+    return stats
 
 
 def _strays(out: Path, made: set[str]) -> set[str]:
