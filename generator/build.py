@@ -317,7 +317,7 @@ def _units(shared, found, old, previous, cache, stage: Stage, records: Path, job
             s = None
         if s is not None and s.published and unit.dept.rel not in found_pages and not (stage.out / s.url).is_file():
             s = None  # its output was deleted by hand
-        if s is not None and s.signature != signature:  # touched, checked out again, cloned or copied
+        if s is not None and s.signature != signature:  # touched, checked out again, or copied
             record = cache.record(unit.key)
             stats = _same_bytes(root, unit, record)
             if stats is None:
@@ -353,7 +353,7 @@ def _units(shared, found, old, previous, cache, stage: Stage, records: Path, job
 
 def _same_bytes(root: Path, unit: Unit, record) -> list[tuple[str, int, int]] | None:
     """The unit's files now (scan.unit_stats), where they are the record's (no file came or went) and those whose
-    sizes or times changed still have the bytes it says; else None. After a fresh clone or a copy, every file
+    sizes or times changed still have the bytes it says; else None. After a copy of the site folder, every file
     has a new time and this reads all of them (some 280,000 on a province), by path strings, not Path objects."""
     from .scan import unit_stats
 
