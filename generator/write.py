@@ -55,11 +55,17 @@ def write_file(folder: Path, path: str, data: bytes) -> None:
         _MADE.add(parent)
     fd = os.open(target, _CREATE, 0o666)
     try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
+        _write_all(fd, data)
+    except OSError as exc:  # os.write names no file: a full disk is reported with the one being written
+        raise OSError(exc.errno, exc.strerror, target) from None
     finally:
         os.close(fd)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
 
 
 def remove_leftovers(target: Path) -> None:

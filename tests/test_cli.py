@@ -231,17 +231,17 @@ def test_serve_keeps_showing_the_last_site_when_a_file_cannot_be_written(site: T
     home = (out / "index.html").read_bytes()
     toml = site.root / "site.toml"
     toml.write_text(toml.read_text(encoding="utf-8").replace("测试站", "改名的站"), encoding="utf-8")
-    real = write.write_file
+    real = write._write_all
 
-    def full(folder, path, data):
-        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), os.path.join(folder, path))
+    def full(fd, data):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    monkeypatch.setattr(write, "write_file", full)
+    monkeypatch.setattr(write, "_write_all", full)
     capsys.readouterr()
     assert rebuild(site.root, out) is False
     err = capsys.readouterr().err
     assert "时出错：磁盘空间不足。" in err and err.rstrip().endswith("网页仍显示上一次成功生成的版本。")
     assert (out / "index.html").read_bytes() == home
-    monkeypatch.setattr(write, "write_file", real)
+    monkeypatch.setattr(write, "_write_all", real)
     assert rebuild(site.root, out)
     assert "改名的站" in (out / "index.html").read_text(encoding="utf-8")
