@@ -179,7 +179,7 @@ def run(args: argparse.Namespace) -> int:
 
             changed = changed_files(root, args.changed_from)
         progress = Progress("核对")
-        report = pipeline.check_site(root, args.jobs, progress)
+        report = pipeline.check_site(root, args.jobs, progress, notes=args.notes)
         progress.close()
         diags = report.diagnostics
         if args.format == "github":

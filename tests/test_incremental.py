@@ -551,3 +551,50 @@ def test_what_killed_builds_left_beside_public_and_its_cache_is_removed(base: Pa
     assert build(site, jobs=1).written == 0
     assert [f for f in leftovers if f.exists()] == []
     assert all(f.exists() for f in others)  # not what a build names its folders
+
+
+def break_a_sum(site: Path) -> None:
+    """表1's 总计 of dept-00002 in 2022 one yuan off: an error, with a line number, that validate must report."""
+    f = site / "data/departments/dept-00002/2022/表1-收入支出决算总表.yaml"
+    lines = f.read_text(encoding="utf-8").split("\n")
+    i = next(i for i, line in enumerate(lines) if line.startswith("  总计: "))
+    key, value = lines[i].split(": ")
+    lines[i] = f"{key}: {Decimal(value.replace(',', '')) + 1:,.2f}"
+    f.write_text("\n".join(lines), encoding="utf-8")
+
+
+def validate_output(site: Path, capsys, *options: str) -> tuple[int, str]:
+    from generator.cli import main
+
+    capsys.readouterr()
+    code = main(["validate", "--site", str(site), "--jobs", "1", *options])
+    return code, capsys.readouterr().out
+
+
+def test_validate_takes_what_the_last_build_checked_and_says_the_same(base: Path, tmp_path: Path, capsys,
+                                                                      monkeypatch):  # fmt: skip
+    """After a build, validate checks again only the department-years whose files changed (on a province, one
+    instead of 10,000), and prints exactly what it prints with no build cache at all: the errors with their
+    lines, the warnings, the number of checks and of rounding notes. --notes lists every note, so it checks all."""
+    from generator import units
+
+    site = copy(base, tmp_path)
+    break_a_sum(site)
+    build(site, jobs=1, allow_errors=True)  # the cache now holds an error as well
+    edit_figure(site)  # dept-00001's 2023
+    checked = []
+    check_unit = units.check_unit
+    monkeypatch.setattr(units, "check_unit", lambda shared, unit, diags: checked.append(unit.key)
+                        or check_unit(shared, unit, diags))  # fmt: skip
+    incremental = validate_output(site, capsys)
+    assert checked == ["dept-00001-2023"]
+    uncached = tmp_path / "uncached"
+    shutil.copytree(site, uncached, ignore=shutil.ignore_patterns(".build-cache", "public"))
+    checked.clear()
+    assert validate_output(uncached, capsys) == incremental
+    assert len(checked) == 4
+    code, out = incremental
+    assert code == 1 and "表1-收入支出决算总表.yaml:" in out and "错误" in out
+    checked.clear()
+    assert validate_output(site, capsys, "--notes") == validate_output(uncached, capsys, "--notes")
+    assert len(checked) == 8  # every department-year, twice
