@@ -330,6 +330,12 @@ _IO_ADVICE = {
 
 def os_error_message(exc: OSError) -> str:
     """A file that could not be read or written (not the data's fault, nor a bug): which file, and what to do."""
+    jinja2 = sys.modules.get("jinja2")
+    if jinja2 is not None and isinstance(exc, jinja2.TemplateNotFound):  # an OSError too
+        return (
+            f"找不到模板“{exc.name}”。请检查 site.toml 中的 templates 是否指向一个完整的模板文件夹"
+            "（缺少的模板可以从本程序的 templates/ 里复制）。"
+        )
     where = f" {exc.filename} " if exc.filename else "文件"
     advice = _IO_ADVICE.get(
         exc.errno, f"系统的说明是：{exc.strerror or exc}。看不出原因时，请加上 --verbose 重新运行。"

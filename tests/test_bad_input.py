@@ -432,3 +432,19 @@ def test_a_file_that_cannot_be_written_is_named_with_what_to_do(site: TinySite, 
     assert written.parent.is_relative_to(site.root) and written.suffix in (".html", ".json", ".csv", ".js", ".xml")
     assert "内部错误" not in out
     assert public_tree(site) == before
+
+
+def test_a_template_missing_from_the_templates_folder_is_named(site: TinySite, tables, tmp_path, capsys):
+    """site.toml's `templates` names a folder without the site's templates (a copy begun and not finished)."""
+    site.write_tables(tables)
+    (tmp_path / "my-templates").mkdir()
+    toml = site.root / "site.toml"
+    lines = [f'templates = "{(tmp_path / "my-templates").as_posix()}"' if line.startswith("templates") else line
+             for line in toml.read_text(encoding="utf-8").splitlines()]  # fmt: skip
+    toml.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    code, out = run(site, "build", capsys=capsys)
+    assert code == 4
+    assert re.search(
+        r"^找不到模板“[\w/]+\.html”。请检查 site\.toml 中的 templates 是否指向一个完整的模板文件夹", out, re.M
+    )
+    assert not (site.root / "public").exists()
