@@ -94,7 +94,7 @@ def check_site(root: Path, jobs: int | None = None, progress=None, notes: bool =
     written. Without `notes` (the rounding notes themselves, not only their number), the build cache of public/
     is read: a department-year whose files are as the last build found them is reported as that build checked
     it (the same check_unit, the same code and formats), so that after one edit a province's validate checks
-    one department-year, not 10,000 (four minutes here)."""
+    one department-year, not 10,000 (208 s here)."""
     from .cache import BuildCache, global_fingerprint
     from .site import site_names
     from .units import Task, discover, load_shared, run_units
