@@ -6,17 +6,40 @@ just dropped much of what it knew of the data folders; a department's staff rebu
     .venv/bin/python bench/rebuilds.py 10000 --times 5
 
 It prints each time and their median: a `build` with nothing changed, a `build` after one department's YAML
-changed, and how long after one department's edit serve knows what changed and its rebuild after it (in its
-running process).
+changed, `validate` with nothing changed since the last build and with one department changed since (it takes
+the rest from the build cache), and how long after one department's edit serve knows what changed and its
+rebuild after it (in its running process).
 """
 
 from __future__ import annotations
 
 import argparse
 import statistics
+import subprocess
 import sys
+import time
+from pathlib import Path
 
-from run import HERE, edit_one_department, run, serve_edit
+from run import BUILD_ENV, HERE, edit_one_department, run, serve_edit
+
+
+def validate(site: Path, jobs: int | None) -> float:
+    """Wall seconds of one `python -m generator validate`, as a department's staff run it."""
+    command = [
+        sys.executable,
+        "-m",
+        "generator",
+        "validate",
+        "--site",
+        str(site),
+        *(["--jobs", str(jobs)] if jobs else []),
+    ]
+    started = time.perf_counter()
+    done = subprocess.run(command, cwd=HERE.parent, env=BUILD_ENV, capture_output=True, text=True)
+    seconds = time.perf_counter() - started
+    if done.returncode != 0:
+        sys.exit(f"validate failed:\n{done.stdout}\n{done.stderr}")
+    return seconds
 
 
 def main() -> None:
@@ -24,8 +47,9 @@ def main() -> None:
     parser.add_argument("size", type=int, help="部门年度数（bench/.sites/site-<数目>）")
     parser.add_argument("--times", type=int, default=3, help="每项测量的次数，默认 3")
     parser.add_argument("--jobs", type=int, help="进程数，默认为全部核心")
+    parser.add_argument("--sites", type=Path, default=HERE / ".sites", help="合成站点在哪里，默认 bench/.sites/")
     args = parser.parse_args()
-    site = HERE / ".sites" / f"site-{args.size}"
+    site = args.sites.resolve() / f"site-{args.size}"
     if not (site / "public" / "index.html").is_file():
         sys.exit(f"{site} 还没有生成：先运行 bench/run.py {args.size}")
     nothing = [run(site, jobs=args.jobs)[0] for _ in range(args.times)]
@@ -33,10 +57,15 @@ def main() -> None:
     for _ in range(args.times):
         edit_one_department(site)
         one.append(run(site, jobs=args.jobs)[0])
+    checked = [validate(site, args.jobs) for _ in range(args.times)]
+    edit_one_department(site)  # not built: each validate after it checks that department-year again
+    checked_one = [validate(site, args.jobs) for _ in range(args.times)]
     looks, rebuilds = zip(*(serve_edit(site, args.jobs) for _ in range(args.times)), strict=True)
     for label, times in (
         ("build，无改动", nothing),
         ("build，改一个部门", one),
+        ("validate，无改动", checked),
+        ("validate，改一个部门", checked_one),
         ("serve，查看改动", looks),
         ("serve，改一个部门后重建", rebuilds),
     ):

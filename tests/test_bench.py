@@ -26,6 +26,15 @@ def test_benchmark_prints_every_figure_for_a_small_site(tmp_path):
     assert all(float(f.replace(",", "")) > 0 for f in figures[2:5])  # (rebuilds of 10 may round to 0.00)
     assert (tmp_path / "site-10" / "public" / "index.html").is_file()
     yardstick = done.stdout.splitlines()[-1]
+    again = subprocess.run(
+        [sys.executable, "bench/rebuilds.py", "10", "--jobs", "2", "--sites", str(tmp_path), "--times", "1"],
+        cwd=REPO, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert again.returncode == 0, again.stderr
+    labels = [line.split("秒", 1)[1].split("（")[0].strip() for line in again.stdout.splitlines()]
+    assert labels == ["build，无改动", "build，改一个部门", "validate，无改动", "validate，改一个部门", "serve，查看改动",
+                      "serve，改一个部门后重建"]  # fmt: skip
+    assert all(float(re.search(r"中位数\s+([\d.]+)", line).group(1)) > 0 for line in again.stdout.splitlines()[2:4])
     if shutil.which("hugo") or in_ci():  # .ci/run installs Debian's hugo
         assert re.fullmatch(
             r"对照：hugo 生成 3\d 页 40 行表格，中位数 [\d.]+ 毫秒/页；[\d,]+ 页约 [\d.]+ 秒", yardstick
