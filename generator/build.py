@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 from .config import load_config
 from .diagnostics import CheckFailed, Diagnostics
 from .lock import output_lock
-from .scan import department_entries, scan
+from .scan import department_entries, department_folders, scan, source_signatures
 from .write import Stage, check_output_dir, remove_leftovers
 
 if TYPE_CHECKING:
@@ -107,8 +107,7 @@ def check_site(root: Path, jobs: int | None = None, progress=None, notes: bool =
     old = None if notes else cache.load(global_fingerprint(root, config.templates_dir))
     signatures = None
     if old is not None:
-        folders = [f"data/departments/{name}" for name, is_dir in department_entries(config) or () if is_dir]
-        signatures = {rel: (sig, years) for rel, (sig, years, _) in scan(root, folders, jobs).items()}
+        signatures = source_signatures(scan(root, department_folders(department_entries(config)), jobs))
     found = discover(config, shared, diags, known=old.departments if old else None, signatures=signatures)
     units = found.units
     report = BuildReport(diags, units=len(units))
@@ -126,12 +125,18 @@ def check_site(root: Path, jobs: int | None = None, progress=None, notes: bool =
             progress(done, len(tasks))
     ordered = [summaries[u.key] for u in units]
     site_names(units, ordered, lambda key: records[key] if key in records else cache.record(key), diags)
+    report.check_count = _reported(ordered, diags)
+    report.rebuilt = len(tasks)
+    return report
+
+
+def _reported(ordered: list[Summary], diags: Diagnostics) -> int:
+    """Each department-year's problems into `diags` (its rounding notes counted, where it did not keep them);
+    returns how many checks they ran."""
     for s in ordered:
         diags.extend(s.diagnostics)
         diags.uncounted["note"] = diags.uncounted.get("note", 0) + s.notes
-    report.check_count = sum(s.checks for s in ordered)
-    report.rebuilt = len(tasks)
-    return report
+    return sum(s.checks for s in ordered)
 
 
 def build(
@@ -177,7 +182,7 @@ def _build(root: Path, out: Path, config: SiteConfig, cache, allow_errors: bool,
     jobs = jobs or default_jobs()
     fingerprint = global_fingerprint(root, config.templates_dir)
     entries = department_entries(config)
-    folders = [f"data/departments/{name}" for name, is_dir in entries or () if is_dir]
+    folders = department_folders(entries)
     quick = None
     looked = scanned is not None  # serve's scan looked for the pages
     if scanned is None:
@@ -185,7 +190,7 @@ def _build(root: Path, out: Path, config: SiteConfig, cache, allow_errors: bool,
         # Where the last build's report may still be true, the scan also looks for each department's pages.
         looked = quick is not None
         scanned = scan(root, folders, jobs, page_outputs(out, config) if looked else None)
-    signatures = {rel: (sig, years) for rel, (sig, years, _) in scanned.items()}
+    signatures = source_signatures(scanned)
     same = quick and quick.entries == entries and quick.signatures == signatures
     if same and all(present for _, _, present in scanned.values()) and _present(out, quick.outputs):
         return _unchanged(quick, strict, allow_errors, started)
@@ -233,10 +238,7 @@ def _build(root: Path, out: Path, config: SiteConfig, cache, allow_errors: bool,
         )  # fmt: skip
         ordered = [summaries[u.key] for u in units]
         site_names(units, ordered, lambda key: cache.record(key, fresh=key in fresh), diags)
-        for s in ordered:
-            diags.extend(s.diagnostics)
-            diags.uncounted["note"] = diags.uncounted.get("note", 0) + s.notes
-        report.check_count = sum(s.checks for s in ordered)
+        report.check_count = _reported(ordered, diags)
         failed = diags.has_errors or (strict and diags.count("warning") > 0)
         if failed and not allow_errors:
             raise CheckFailed("数据有误，未生成网站", diags.sorted())

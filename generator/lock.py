@@ -28,7 +28,7 @@ def output_lock(out: Path, waiting=None):
     return _exclusive(out.parent / f".{out.name}.lock", waiting)
 
 
-_HELD: dict[str, list] = {}  # lock file → [its descriptor, how many times this process holds it]
+_HELD: set[str] = set()  # the lock files this process holds
 
 
 @contextlib.contextmanager
@@ -38,13 +38,8 @@ def _exclusive(path: Path, waiting=None):
     may take it again (archive holds it across its build): only the outermost release lets it go. The file is
     removed when it is let go (a failed build leaves no file behind), so one that has been locked is checked to
     be still the one at `path`: else its holder removed it meanwhile, and the one there now is locked instead."""
-    held = _HELD.get(str(path))
-    if held is not None:
-        held[1] += 1
-        try:
-            yield False
-        finally:
-            held[1] -= 1
+    if str(path) in _HELD:
+        yield False
         return
     waited = False
     while True:
@@ -66,11 +61,11 @@ def _exclusive(path: Path, waiting=None):
         os.ftruncate(fd, 0)
         os.lseek(fd, 0, os.SEEK_SET)
         os.write(fd, str(os.getpid()).encode())  # for the message of a build that waits
-        _HELD[str(path)] = [fd, 1]
+        _HELD.add(str(path))
         try:
             yield waited
         finally:
-            del _HELD[str(path)]
+            _HELD.discard(str(path))
             with contextlib.suppress(OSError):  # Windows cannot remove an open file: it stays, unlocked
                 os.unlink(path)
             _unlock(fd)

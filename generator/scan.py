@@ -26,6 +26,16 @@ def department_entries(config) -> list[tuple[str, bool]] | None:
     return folder_entries(config.data_dir / "departments")
 
 
+def department_folders(entries: list[tuple[str, bool]] | None) -> list[str]:
+    """The department folders among department_entries' list, as paths from the site folder."""
+    return [f"data/departments/{name}" for name, is_dir in entries or () if is_dir]
+
+
+def source_signatures(scanned: dict) -> dict:
+    """scan's result without whether each department's pages were found: the signatures of the sources alone."""
+    return {rel: found[:2] for rel, found in scanned.items()}
+
+
 def folder_entries(folder: Path) -> list[tuple[str, bool]] | None:
     try:
         with os.scandir(folder) as it:

@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 from .diagnostics import UserError
-from .scan import folder_entries, scan, scan_department
+from .scan import department_folders, folder_entries, scan, scan_department, source_signatures
 
 WATCHED = ("site.toml", "data", "content", "templates")
 DEPARTMENTS = "data/departments"
@@ -63,8 +63,7 @@ def snapshot(root: Path, out: Path | None = None, jobs: int = 1) -> dict:
     places, outputs = _places(root, out)
     state = _others(places, departments)
     entries = folder_entries(departments) or []
-    folders = [f"{DEPARTMENTS}/{name}" for name, is_dir in entries if is_dir]
-    state[DEPARTMENTS + "/"] = (entries, scan(root, folders, jobs, outputs))
+    state[DEPARTMENTS + "/"] = (entries, scan(root, department_folders(entries), jobs, outputs))
     return state
 
 
@@ -212,7 +211,7 @@ def start_watcher(root: Path) -> tuple[Watcher | None, str]:
 def sources(state: dict) -> dict:
     """A snapshot without where the scan found pages: what a rebuild is needed for (pages come and go with it)."""
     entries, scanned = state[DEPARTMENTS + "/"]
-    return {**state, DEPARTMENTS + "/": (entries, {rel: found[:2] for rel, found in scanned.items()})}
+    return {**state, DEPARTMENTS + "/": (entries, source_signatures(scanned))}
 
 
 def rebuild(root: Path, out: Path, state: dict | None = None, warm: dict | None = None) -> bool:
