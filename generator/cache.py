@@ -137,6 +137,8 @@ class Index:
     site_files: dict[str, str] = field(default_factory=dict)  # site-level file → sha256
     site_terms: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)  # site page → (title, terms)
     token_count: int = 0  # tokens in the search index
+    term_totals: dict[str, int] = field(default_factory=dict)  # glossary slug → department-years' pages it is on
+    appears: dict = field(default_factory=dict)  # glossary slug → (its first pages, where the list filled)
     search_sizes: dict[str, int] = field(default_factory=dict)  # site-level search file (site.js, shards) → bytes
     failed: bool = False  # published with errors
     shapes: dict = field(default_factory=dict)  # chart structures Altair built (charts._SHAPES)

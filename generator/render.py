@@ -226,7 +226,7 @@ def environment(templates: Path) -> Environment:
     # context (twice the cost, on a province's ten million cells).
     env.filters.update(cell_value=cell_value, cell_money=cell_money, measure_attrs=measure_attrs, form_text=form_text)
     env.filters.update(linked=linked, table_cell=table_cell, indicator_trs=indicator_trs)
-    env.filters.update(table_rows=table_rows)
+    env.filters.update(table_rows=table_rows, dept_items=dept_items)
     env.filters.update(status_word=STATUS_WORDS.__getitem__, status_mark=STATUS_MARKS.__getitem__)
     env.globals.update(downloads=downloads, json_script=_json_script, tally=tally)
     env.globals.update(dataset_departments=dataset_departments)
@@ -379,6 +379,41 @@ def dataset_departments(entries: list[dict]) -> Markup:
             "datasets.json</a></span></span></li>\n"
         )
     return Markup("".join(lines))
+
+
+def dept_items(units, root: str, with_year: bool = False) -> Markup:
+    """`{{ units | dept_items(root) }}`: department-years in a list (units.Summary), each with what is published
+    and what the checks found; `with_year` names each by its year (a department's page) instead of by its
+    department. Each fact is its own piece, kept whole on a phone's narrow line; the stylesheet puts the "·"
+    between them and hides the one a wrapped line would start with. Made here, not in a template: a province's
+    year lists have 2,000 departments each, and Jinja took a tenth of a second over them on every edit."""
+    root = escape(root)
+    out = []
+    for y in units:
+        label = f"{y.year} 年度部门决算" if with_year else escape(y.name)
+        meta = [f"<span>{escape(y.region)}</span> "] if y.region and not with_year else []
+        meta.append("<span>九张决算表</span>" if y.has_tables else "<span>未收录决算表</span>")
+        if y.has_narrative:
+            meta.append(" <span>情况说明</span>")
+        if y.project_count:
+            meta.append(f" <span>{y.project_count} 个项目自评</span>")
+        if checks := y.checks:
+            counts = y.counts
+            meta.append(f' <span class="dept-checks">核对 {checks} 项')
+            if counts.get("error"):
+                meta.append(f'，<strong class="st-error">{counts["error"]} 项不符</strong>')
+            else:
+                meta.append("，无不符")
+            if counts.get("source"):
+                meta.append(f"（另有 {counts['source']} 项原件本身不符，已标明）")
+            if counts.get("unknown"):
+                meta.append(f"，{counts['unknown']} 项因数值未知无法核对")
+            meta.append("</span>")
+        out.append(
+            f'<li>\n  <a class="dept-name" href="{root}{escape(y.url)}">{label}</a>\n'
+            f'  <span class="dept-meta"><span>{"".join(meta)}</span></span>\n</li>\n'
+        )
+    return Markup("".join(out))
 
 
 SITEMAP_NS = 'xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"'

@@ -131,30 +131,20 @@ def site_files(
     # site-level pages' (by address), the first APPEARS_LIMIT of them.
     site_terms = {p: t for p, t in (old.site_terms.items() if old and not everything else ()) if p in kept}
     site_terms.update({p: (renderer.titles[p], slugs) for p, slugs in renderer.used.items()})
-    totals: dict[str, int] = {}
-    for s in ordered:
-        for slug, n in s.term_counts.items():
-            totals[slug] = totals.get(slug, 0) + n
+    same_order = old is not None and not everything and old.order == [u.key for u in units]
+    changed = [(k, old.summaries.get(k) if old else None, index.summaries.get(k)) for k in sorted(touched)]
+    index.term_totals = _term_totals(ordered, old.term_totals if same_order else None, changed)
+    totals = dict(index.term_totals)
     for _, slugs in site_terms.values():
         for slug in slugs:
             totals[slug] = totals.get(slug, 0) + 1
     for term in glossary:
         term.appears_total = totals.get(term.slug, 0)
-    listing = {t.slug: t for t in glossary}  # the terms whose pages still list fewer than APPEARS_LIMIT
-    for u in units:
-        if not listing:
-            break
-        wanted = [listing[slug] for slug, n in index.summaries[u.key].term_counts.items() if n and slug in listing]
-        if not wanted:
-            continue
-        record = cache.record(u.key, u.key in fresh)
-        for term in wanted:
-            for i in record.terms.get(term.slug, ()):
-                if len(term.appears_on) < APPEARS_LIMIT:
-                    url, title = record.pages[i]
-                    term.appears_on.append((title, url))
-            if len(term.appears_on) >= APPEARS_LIMIT:
-                del listing[term.slug]
+    index.appears = _appearances(
+        [t.slug for t in glossary], units, index, cache, fresh, old.appears if same_order else None, changed
+    )
+    for term in glossary:
+        term.appears_on = list(index.appears[term.slug][0])
     for p, (title, slugs) in sorted(site_terms.items()):
         for term in glossary:
             if term.slug in slugs and len(term.appears_on) < APPEARS_LIMIT:
@@ -201,6 +191,63 @@ def site_files(
     sizes = {p: n for p, n in (old.search_sizes.items() if old else ()) if p in hashes}
     sizes.update({p: len(d) for p, d in made.items() if p.startswith("assets/search/")})
     index.search_sizes = dict(sorted(sizes.items()))
+
+
+def _term_totals(ordered: list[Summary], last: dict | None, changed: list) -> dict[str, int]:
+    """Each glossary term's pages among the department-years: the last build's totals with the changed
+    department-years' counts taken out and put back (`changed`: their keys and (old, new) Summaries, either
+    None), or, where there is no last build to start from, the sum over all of them."""
+    totals: dict[str, int] = {}
+    if last is None:
+        for s in ordered:
+            for slug, n in s.term_counts.items():
+                totals[slug] = totals.get(slug, 0) + n
+    else:
+        totals = dict(last)
+        for _, was, now in changed:
+            for s, sign in ((was, -1), (now, 1)):
+                for slug, n in s.term_counts.items() if s is not None else ():
+                    totals[slug] = totals.get(slug, 0) + sign * n
+    return {slug: n for slug, n in sorted(totals.items()) if n}
+
+
+def _appearances(slugs: list[str], units: list[Unit], index, cache, fresh: set, last: dict | None, changed: list):
+    """Each term's first APPEARS_LIMIT pages among the department-years, in the site's order, and the position
+    of the department-year that filled the list (-1 when it never filled): read from the records of the
+    department-years that have the term, until it is full (a province's first hundred or two).
+
+    `last` (the last build's, when the department-years are in the same order) is kept for a term unless a
+    changed department-year that has or had it comes before where its list filled: an edit of one department
+    then reads no record for the glossary."""
+    result: dict[str, tuple[tuple[tuple[str, str], ...], int]] = {}
+    redo = set(slugs)
+    if last is not None:
+        position = {u.key: i for i, u in enumerate(units)}
+        redo = {slug for slug in slugs if slug not in last}
+        for key, was, now in changed:
+            at = position.get(key, -1)
+            for slug in {k for s in (was, now) if s is not None for k, n in s.term_counts.items() if n}:
+                if slug in last and (last[slug][1] < 0 or at <= last[slug][1]):
+                    redo.add(slug)
+        result = {slug: last[slug] for slug in slugs if slug not in redo}
+    found: dict[str, list[tuple[str, str]]] = {slug: [] for slug in slugs if slug in redo}
+    for at, u in enumerate(units):
+        if not found:
+            break
+        wanted = [slug for slug, n in index.summaries[u.key].term_counts.items() if n and slug in found]
+        if not wanted:
+            continue
+        record = cache.record(u.key, u.key in fresh)
+        for slug in wanted:
+            pages = found[slug]
+            for i in record.terms.get(slug, ()):
+                if len(pages) < APPEARS_LIMIT:
+                    url, title = record.pages[i]
+                    pages.append((title, url))
+            if len(pages) >= APPEARS_LIMIT:
+                result[slug] = (tuple(found.pop(slug)), at)
+    result.update({slug: (tuple(pages), -1) for slug, pages in found.items()})
+    return {slug: result[slug] for slug in slugs}
 
 
 def partitioned(path: str) -> bool:

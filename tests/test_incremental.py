@@ -146,6 +146,54 @@ def test_the_search_index_shards_again_when_its_size_crosses_a_step(base: Path, 
     assert len(list((site / "public/assets/search/t").glob("*.js"))) == (64 if grow else 16)
 
 
+def rename_department(site: Path, slug: str) -> None:
+    """A department renamed in its 部门.yaml: the title of every page of its years changes (their order on the
+    site, by folder, does not)."""
+    f = site / "data/departments" / slug / "部门.yaml"
+    f.write_text(f.read_text(encoding="utf-8").replace("局\n", "局（更名）\n", 1), encoding="utf-8")
+
+
+@pytest.mark.parametrize("limit", [1, 40])
+@pytest.mark.parametrize("slug", ["dept-00001", "dept-00002"])
+def test_the_glossarys_lists_of_pages_kept_from_the_last_build_only_where_no_edit_reaches_them(
+    base: Path, tmp_path: Path, monkeypatch, limit, slug
+):
+    """A term's page lists the first APPEARS_LIMIT pages it is on. An edit keeps the last build's list of a term
+    whose list filled before the edited department-years, and makes the others again: here the titles of
+    pages in those lists change, early in the site's order or late, with lists that fill at once (one page) or
+    late."""
+    from generator import site as site_module
+
+    monkeypatch.setattr(site_module, "APPEARS_LIMIT", limit)
+    site = copy(base, tmp_path)
+    build(site, jobs=1, clean=True)
+    before = tree(site / "public")
+    rename_department(site, slug)
+    read: list[str] = []  # the records the glossary's lists are made from
+    appearances = site_module._appearances
+
+    class Reading:
+        def __init__(self, cache):
+            self.cache = cache
+
+        def record(self, key, fresh=False):
+            read.append(key)
+            return self.cache.record(key, fresh)
+
+    monkeypatch.setattr(site_module, "_appearances", lambda *a: appearances(*a[:3], Reading(a[3]), *a[4:]))
+    assert build(site, jobs=1).rebuilt == 2
+    read_by_the_edit = list(read)
+    clean_out = tmp_path / "clean"
+    build(site, clean_out, jobs=1, clean=True)
+    after = tree(clean_out)
+    assert tree(site / "public") == after
+    reached = [p for p in after if p.startswith("glossary/") and p != "glossary/index.html" and after[p] != before[p]]
+    if limit == 1 and slug == "dept-00002":  # every list filled on dept-00001's pages: kept, no record read
+        assert not reached and read_by_the_edit == []
+    else:
+        assert reached  # the edit is in lists the build made again
+
+
 def test_nothing_changed_writes_nothing(base: Path, tmp_path: Path):
     site = copy(base, tmp_path)
     build(site, jobs=1)
