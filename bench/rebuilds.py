@@ -6,7 +6,7 @@ just dropped much of what it knew of the data folders; a department's staff rebu
     .venv/bin/python bench/rebuilds.py 10000 --times 5
 
 It prints each time and their median: a `build` with nothing changed, a `build` after one department's YAML
-changed, `validate` with nothing changed since the last build and with one department changed since (it takes
+changed (also as `build --only` that department), `validate` with nothing changed since the last build and with one department changed since (it takes
 the rest from the build cache), and how long after one department's edit serve knows what changed and its
 rebuild after it (in its running process).
 """
@@ -57,6 +57,7 @@ def main() -> None:
     for _ in range(args.times):
         edit_one_department(site)
         one.append(run(site, jobs=args.jobs)[0])
+    only = [run(site, "--only", edit_one_department(site), jobs=args.jobs)[0] for _ in range(args.times)]
     checked = [validate(site, args.jobs) for _ in range(args.times)]
     edit_one_department(site)  # not built: each validate after it checks that department-year again
     checked_one = [validate(site, args.jobs) for _ in range(args.times)]
@@ -64,6 +65,7 @@ def main() -> None:
     for label, times in (
         ("build，无改动", nothing),
         ("build，改一个部门", one),
+        ("build --only 那个部门，改一个部门", only),
         ("validate，无改动", checked),
         ("validate，改一个部门", checked_one),
         ("serve，查看改动", looks),

@@ -28,9 +28,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .config import load_config
-from .diagnostics import CheckFailed, Diagnostics
+from .diagnostics import CheckFailed, Diagnostics, UserError
 from .lock import output_lock
-from .scan import department_entries, department_folders, scan, source_signatures
+from .scan import department_entries, department_folders, scan, scan_again, source_signatures
 from .write import Stage, check_output_dir, remove_leftovers
 
 if TYPE_CHECKING:
@@ -54,6 +54,7 @@ class BuildReport:
     search_docs: int = 0
     search_bytes: int = 0
     seconds: float = 0.0
+    only: list[str] | None = None  # with build(only=…): the departments it looked at; None when it looked at all
 
 
 def run_checks(source: SiteSource, config: SiteConfig, diags: Diagnostics) -> tuple[list[CheckResult], dict]:
@@ -151,6 +152,7 @@ def build(
     scanned: dict | None = None,
     warm: dict | None = None,
     waiting=None,
+    only: list[str] | None = None,
 ) -> BuildReport:
     """For serve, which builds again and again in one process: `scanned` is scan.scan of the department folders
     made just before, with `outputs` as page_outputs(out, config) says, so the build does not scan them again;
@@ -158,7 +160,14 @@ def build(
     start from instead of reading them again (taken out at the start: a build that fails leaves nothing).
 
     One build at a time writes an output folder and its cache (lock.py): another one waits for it to finish,
-    after calling `waiting` with its process id (or None)."""
+    after calling `waiting` with its process id (or None).
+
+    `only` (department folder names, `build --only`): only these departments' files are looked at, and any
+    department that came or went; the others are taken to be as the last build found them, so a province's
+    build after one department's edit does not stat 300,000 files. Their changes are left to the next build
+    without `only`, which compares them with what this one recorded: the last build's record of them, kept.
+    Where there is no last build to start from (none, `clean`, a template changed), every department is looked
+    at, and the report's `only` is None."""
     from .cache import BuildCache
 
     config = load_config(root)
@@ -170,11 +179,11 @@ def build(
         remove_leftovers(cache.folder)
         # Where another build ran meanwhile, what serve saw before it (the pages in public/) may be out of date.
         scanned = None if waited else scanned
-        return _build(root, out, config, cache, allow_errors, strict, jobs, clean, progress, scanned, warm)
+        return _build(root, out, config, cache, allow_errors, strict, jobs, clean, progress, scanned, warm, only)
 
 
 def _build(root: Path, out: Path, config: SiteConfig, cache, allow_errors: bool, strict: bool, jobs: int | None,
-           clean: bool, progress, scanned: dict | None, warm: dict | None) -> BuildReport:  # fmt: skip
+           clean: bool, progress, scanned: dict | None, warm: dict | None, only: list[str] | None) -> BuildReport:  # fmt: skip
     kept = warm.pop("index", None) if warm is not None else None  # (index, its file's stamp when committed)
     from .cache import Quick, global_fingerprint
 
@@ -185,15 +194,24 @@ def _build(root: Path, out: Path, config: SiteConfig, cache, allow_errors: bool,
     folders = department_folders(entries)
     quick = None
     looked = scanned is not None  # serve's scan looked for the pages
+    if only is not None:
+        _known(only, folders)
+    limited = None
     if scanned is None:
         quick = None if clean else cache.load_quick(fingerprint)
         # Where the last build's report may still be true, the scan also looks for each department's pages.
         looked = quick is not None
-        scanned = scan(root, folders, jobs, page_outputs(out, config) if looked else None)
+        outputs = page_outputs(out, config) if looked else None
+        if only is not None and quick is not None:  # the others as the last build found them, pages and all
+            limited = sorted(set(only))
+            before = {rel: (*found, True) for rel, found in quick.signatures.items()}
+            scanned = scan_again(root, entries, before, set(only), outputs)
+        else:
+            scanned = scan(root, folders, jobs, outputs)
     signatures = source_signatures(scanned)
     same = quick and quick.entries == entries and quick.signatures == signatures
     if same and all(present for _, _, present in scanned.values()) and _present(out, quick.outputs):
-        return _unchanged(quick, strict, allow_errors, started)
+        return dataclasses.replace(_unchanged(quick, strict, allow_errors, started), only=limited)
     # Departments whose pages the scan found.
     found_pages = {rel for rel, (_, _, present) in scanned.items() if present} if looked else set()
 
@@ -224,7 +242,7 @@ def _build(root: Path, out: Path, config: SiteConfig, cache, allow_errors: bool,
         remember_shapes(old.shapes)
     found = discover(config, shared, diags, known=old.departments if old else None, signatures=signatures)
     units = found.units
-    report = BuildReport(diags, units=len(units))
+    report = BuildReport(diags, units=len(units), only=limited)
     full = old is None  # no usable cache: everything is rebuilt
     last = old or previous  # what the last build left in public/, where that is known
     stage = Stage(out, last is None)  # public/ replaced whole only where it is not
@@ -282,6 +300,20 @@ def _build(root: Path, out: Path, config: SiteConfig, cache, allow_errors: bool,
         cache.discard()
     report.seconds = time.monotonic() - started
     return report
+
+
+def _known(only: list[str], folders: list[str]) -> None:
+    """`build --only`'s departments, each a folder in data/departments/."""
+    from .diagnostics import Diagnostic, Loc
+
+    names = {rel.rsplit("/", 1)[1] for rel in folders}
+    unknown = [name for name in only if name not in names]
+    if unknown:
+        example = f"，如 {min(names)}" if names else ""
+        message = (
+            f"--only 写的 {'、'.join(unknown)} 不是这里的部门文件夹。请写 data/departments/ 下的文件夹名{example}。"
+        )
+        raise UserError("未生成网站", [Diagnostic("error", Loc("data/departments"), message, "only")])
 
 
 def _unchanged(quick, strict: bool, allow_errors: bool, started: float) -> BuildReport:

@@ -145,6 +145,18 @@ def scan_department(root: str, rel: str, outputs: tuple | None = None) -> tuple[
     return _digest((info, names)), years, present
 
 
+def scan_again(root: Path, entries: list[tuple[str, bool]], before: dict, again, outputs: tuple | None = None) -> dict:
+    """scan's result for the department folders among `entries` (department_entries): those named in `again`
+    and any that `before` (an earlier scan's result) does not have scanned now, the others as `before` has them."""
+    scanned = {}
+    for rel in department_folders(entries):
+        found = before.get(rel)
+        scanned[rel] = (
+            scan_department(str(root), rel, outputs) if found is None or rel.rsplit("/", 1)[1] in again else found
+        )
+    return scanned
+
+
 def _scan_chunk(args: tuple) -> list[tuple[str, tuple[str, dict[str, str], bool]]]:
     root, rels, outputs = args
     return [(rel, scan_department(root, rel, outputs)) for rel in rels]

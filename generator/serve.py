@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 from .diagnostics import UserError
-from .scan import department_folders, folder_entries, scan, scan_department, source_signatures
+from .scan import department_folders, folder_entries, scan, scan_again, source_signatures
 
 WATCHED = ("site.toml", "data", "content", "templates")
 DEPARTMENTS = "data/departments"
@@ -90,15 +90,8 @@ def refresh(root: Path, out: Path | None, state: dict, changed: set[str] | None,
     snapshot. Equal to snapshot(root, out) when every change was reported."""
     if changed is None:
         return snapshot(root, out, jobs)
-    outputs = _places(root, out)[1]
-    before = state[DEPARTMENTS + "/"][1]
     entries = folder_entries(root / DEPARTMENTS) or []
-    scanned = {}
-    for name, is_dir in entries:
-        rel = f"{DEPARTMENTS}/{name}"
-        if is_dir:
-            found = before.get(rel)
-            scanned[rel] = scan_department(str(root), rel, outputs) if found is None or name in changed else found
+    scanned = scan_again(root, entries, state[DEPARTMENTS + "/"][1], changed, _places(root, out)[1])
     return {**state, DEPARTMENTS + "/": (entries, scanned)}
 
 

@@ -57,9 +57,9 @@ def copy(base: Path, tmp: Path) -> Path:
     return site
 
 
-def edit_figure(site: Path) -> None:
+def edit_figure(site: Path, slug: str = "dept-00001") -> None:
     """Two items of 表6 公用经费 moved by 1.00 in opposite directions: every total still holds."""
-    f = site / "data/departments/dept-00001/2023/表6-一般公共预算财政拨款基本支出决算明细表.yaml"
+    f = site / "data/departments" / slug / "2023/表6-一般公共预算财政拨款基本支出决算明细表.yaml"
     lines = f.read_text(encoding="utf-8").split("\n")
     start = lines.index("公用经费:")
     items = [i for i in range(start, len(lines)) if lines[i].startswith("  302") and lines[i][5:7] != " 商"][:2]
@@ -192,6 +192,81 @@ def test_the_glossarys_lists_of_pages_kept_from_the_last_build_only_where_no_edi
         assert not reached and read_by_the_edit == []
     else:
         assert reached  # the edit is in lists the build made again
+
+
+def test_only_looks_at_the_departments_it_names_and_the_next_build_makes_up_the_rest(base: Path, tmp_path: Path):
+    """`build --only`: the named department's edit is built, another department's edit is not looked at (its
+    pages stay as they were), and the next build without it builds that one and gives a clean build's bytes."""
+    site = copy(base, tmp_path)
+    before = tree(site / "public")
+    edit_figure(site, "dept-00001")
+    edit_figure(site, "dept-00002")
+    report = build(site, jobs=1, only=["dept-00001"])
+    assert report.only == ["dept-00001"] and report.rebuilt == 1
+    now = tree(site / "public")
+    assert now["dept-00001/2023/table-6.html"] != before["dept-00001/2023/table-6.html"]
+    assert {p: h for p, h in now.items() if p.startswith("dept-00002/")} == {
+        p: h for p, h in before.items() if p.startswith("dept-00002/")
+    }
+    again = build(site, jobs=1)
+    assert again.only is None and again.rebuilt == 1
+    clean_out = tmp_path / "clean"
+    build(site, clean_out, jobs=1, clean=True)
+    assert tree(site / "public") == tree(clean_out)
+
+
+def test_only_with_its_department_unchanged_writes_nothing_but_finds_a_department_that_came(base: Path, tmp_path: Path):
+    site = copy(base, tmp_path)
+    before = stamps(site / "public")
+    report = build(site, jobs=1, only=["dept-00002"])
+    assert report.only == ["dept-00002"] and report.rebuilt == 0 and report.written == 0
+    assert stamps(site / "public") == before
+    add_department(site)  # not named, but new: there is nothing of it to keep
+    assert build(site, jobs=1, only=["dept-00002"]).rebuilt == 1
+    clean_out = tmp_path / "clean"
+    build(site, clean_out, jobs=1, clean=True)
+    assert tree(site / "public") == tree(clean_out)
+
+
+def test_only_looks_at_everything_where_there_is_no_last_build_to_go_by(base: Path, tmp_path: Path):
+    """After a template changed every page is made again, and every department looked at: --only changes
+    nothing, and says so (report.only is None)."""
+    site = copy(base, tmp_path)
+    edit_figure(site, "dept-00002")
+    change_template(site)
+    report = build(site, jobs=1, only=["dept-00001"])
+    assert report.only is None and report.rebuilt == 4
+    clean_out = tmp_path / "clean"
+    build(site, clean_out, jobs=1, clean=True)
+    assert tree(site / "public") == tree(clean_out)
+
+
+def test_only_names_a_department_that_is_not_there(base: Path, tmp_path: Path):
+    site = copy(base, tmp_path)
+    before = stamps(site / "public")
+    with pytest.raises(UserError) as raised:
+        build(site, jobs=1, only=["dept-00001", "dept-9"])
+    (problem,) = raised.value.diagnostics
+    assert (
+        problem.loc.path == "data/departments" and "dept-9" in problem.message and "dept-00001，" not in problem.message
+    )
+    assert stamps(site / "public") == before
+
+
+def test_build_only_on_the_command_line_says_what_it_looked_at(base: Path, tmp_path: Path, capsys):
+    from generator.cli import main
+
+    site = copy(base, tmp_path)
+    edit_figure(site, "dept-00001")
+    assert main(["build", "--site", str(site), "--jobs", "1", "--only", "dept-00001"]) == 0
+    out = capsys.readouterr().out
+    assert "这次重新生成 1 个" in out and "这次只查看了 dept-00001 的文件（--only）" in out
+    assert main(["build", "--site", str(site), "--jobs", "1", "--clean", "--only", "dept-00001"]) == 0
+    assert "--only 没有用上" in capsys.readouterr().out
+    assert main(["build", "--site", str(site), "--only", "dept-9"]) == 1
+    captured = capsys.readouterr()
+    assert "data/departments: 错误：--only 写的 dept-9 不是这里的部门文件夹" in captured.err
+    assert "未生成网站：1 个错误" in captured.err and "Traceback" not in captured.err + captured.out
 
 
 def test_nothing_changed_writes_nothing(base: Path, tmp_path: Path):
