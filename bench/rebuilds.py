@@ -6,9 +6,9 @@ just dropped much of what it knew of the data folders; a department's staff rebu
     .venv/bin/python bench/rebuilds.py 10000 --times 5
 
 It prints each time and their median: a `build` with nothing changed, a `build` after one department's YAML
-changed (also as `build --only` that department), `validate` with nothing changed since the last build and with one department changed since (it takes
-the rest from the build cache), and how long after one department's edit serve knows what changed and its
-rebuild after it (in its running process).
+changed (also as `build --only` that department), `validate` with nothing changed since the last build and
+with one department changed since (it takes the rest from the build cache; also as `validate --only`), and
+how long after one department's edit serve knows what changed and its rebuild after it (in its running process).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from pathlib import Path
 from run import BUILD_ENV, HERE, edit_one_department, run, serve_edit
 
 
-def validate(site: Path, jobs: int | None) -> float:
+def validate(site: Path, jobs: int | None, *options: str) -> float:
     """Wall seconds of one `python -m generator validate`, as a department's staff run it."""
     command = [
         sys.executable,
@@ -33,6 +33,7 @@ def validate(site: Path, jobs: int | None) -> float:
         "--site",
         str(site),
         *(["--jobs", str(jobs)] if jobs else []),
+        *options,
     ]
     started = time.perf_counter()
     done = subprocess.run(command, cwd=HERE.parent, env=BUILD_ENV, capture_output=True, text=True)
@@ -59,8 +60,9 @@ def main() -> None:
         one.append(run(site, jobs=args.jobs)[0])
     only = [run(site, "--only", edit_one_department(site), jobs=args.jobs)[0] for _ in range(args.times)]
     checked = [validate(site, args.jobs) for _ in range(args.times)]
-    edit_one_department(site)  # not built: each validate after it checks that department-year again
+    edited = edit_one_department(site)  # not built: each validate after it checks that department-year again
     checked_one = [validate(site, args.jobs) for _ in range(args.times)]
+    checked_only = [validate(site, args.jobs, "--only", edited) for _ in range(args.times)]
     looks, rebuilds = zip(*(serve_edit(site, args.jobs) for _ in range(args.times)), strict=True)
     for label, times in (
         ("build，无改动", nothing),
@@ -68,6 +70,7 @@ def main() -> None:
         ("build --only 那个部门，改一个部门", only),
         ("validate，无改动", checked),
         ("validate，改一个部门", checked_one),
+        ("validate --only 那个部门，改一个部门", checked_only),
         ("serve，查看改动", looks),
         ("serve，改一个部门后重建", rebuilds),
     ):

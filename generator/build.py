@@ -90,12 +90,15 @@ def default_jobs() -> int:
     return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
 
 
-def check_site(root: Path, jobs: int | None = None, progress=None, notes: bool = True) -> BuildReport:
+def check_site(
+    root: Path, jobs: int | None = None, progress=None, notes: bool = True, only: list[str] | None = None
+) -> BuildReport:
     """validate on the command line: every department-year checked in parallel, nothing rendered, nothing
     written. Without `notes` (the rounding notes themselves, not only their number), the build cache of public/
     is read: a department-year whose files are as the last build found them is reported as that build checked
     it (the same check_unit, the same code and formats), so that after one edit a province's validate checks
-    one department-year, not 10,000 (208 s here)."""
+    one department-year, not 10,000 (208 s here). `only` as for build: only these departments' files are
+    looked at, the others reported as the last build checked them (where there is one to go by)."""
     from .cache import BuildCache, global_fingerprint
     from .site import site_names
     from .units import Task, discover, load_shared, run_units
@@ -104,14 +107,23 @@ def check_site(root: Path, jobs: int | None = None, progress=None, notes: bool =
     jobs = jobs or default_jobs()
     diags = Diagnostics()
     shared = load_shared(config, diags)
+    entries = department_entries(config)
+    if only is not None:
+        _known(only, department_folders(entries))
     cache = BuildCache(root, root / "public")
-    old = None if notes else cache.load(global_fingerprint(root, config.templates_dir))
-    signatures = None
+    fingerprint = global_fingerprint(root, config.templates_dir)
+    old = None if notes else cache.load(fingerprint)
+    signatures = limited = None
     if old is not None:
-        signatures = source_signatures(scan(root, department_folders(department_entries(config)), jobs))
+        quick = cache.load_quick(fingerprint) if only is not None else None
+        if quick is not None:  # the others as the last build found them
+            limited = sorted(set(only))
+            signatures = source_signatures(scan_again(root, entries, _as_found(quick), set(only)))
+        else:
+            signatures = source_signatures(scan(root, department_folders(entries), jobs))
     found = discover(config, shared, diags, known=old.departments if old else None, signatures=signatures)
     units = found.units
-    report = BuildReport(diags, units=len(units))
+    report = BuildReport(diags, units=len(units), only=limited)
     summaries, records = {}, {}
     tasks = []
     for u in units:
@@ -204,8 +216,7 @@ def _build(root: Path, out: Path, config: SiteConfig, cache, allow_errors: bool,
         outputs = page_outputs(out, config) if looked else None
         if only is not None and quick is not None:  # the others as the last build found them, pages and all
             limited = sorted(set(only))
-            before = {rel: (*found, True) for rel, found in quick.signatures.items()}
-            scanned = scan_again(root, entries, before, set(only), outputs)
+            scanned = scan_again(root, entries, _as_found(quick), set(only), outputs)
         else:
             scanned = scan(root, folders, jobs, outputs)
     signatures = source_signatures(scanned)
@@ -300,6 +311,11 @@ def _build(root: Path, out: Path, config: SiteConfig, cache, allow_errors: bool,
         cache.discard()
     report.seconds = time.monotonic() - started
     return report
+
+
+def _as_found(quick) -> dict:
+    """The last build's record of the department folders as scan's result: their pages there, as it left them."""
+    return {rel: (*found, True) for rel, found in quick.signatures.items()}
 
 
 def _known(only: list[str], folders: list[str]) -> None:

@@ -36,6 +36,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .write import dump_pickle
+
 if TYPE_CHECKING:  # imported where a record is read: a build with nothing changed reads none
     from .units import Record, Summary
 
@@ -317,8 +319,7 @@ class BuildCache:
             return {}
 
     def stage_search_part(self, i: int, rows: dict) -> None:
-        with open(self.stage / "search" / f"{i:02x}.pickle", "wb") as f:
-            pickle.dump(rows, f, protocol=pickle.HIGHEST_PROTOCOL)
+        dump_pickle(self.stage / "search" / f"{i:02x}.pickle", rows)
 
     def commit(self, index: Index, quick: Quick, full: bool, removed: set[str], old: Index | None = None) -> None:
         """The staged records and search parts replace the old ones, then the index is written: the last step,
@@ -331,11 +332,11 @@ class BuildCache:
         for i, part in enumerate(parts):
             if before is None or part.keys() != before[i].keys() or any(s is not before[i][k] for k, s in part.items()):
                 index.parts[i] = os.urandom(8).hex()
-                with open(self.stage / "summaries" / f"{i:02x}.pickle", "wb") as f, _no_gc():
-                    pickle.dump((index.parts[i], part), f, protocol=pickle.HIGHEST_PROTOCOL)
+                with _no_gc():
+                    dump_pickle(self.stage / "summaries" / f"{i:02x}.pickle", (index.parts[i], part))
         for name, data in (("index.pickle", index), ("quick.pickle", quick)):
-            with open(self.stage / name, "wb") as f, _no_gc():
-                pickle.dump(data, f, protocol=pickle.HIGHEST_PROTOCOL)
+            with _no_gc():
+                dump_pickle(self.stage / name, data)
         if full or not self.folder.is_dir():
             from .write import swap_in
 

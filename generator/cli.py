@@ -26,6 +26,23 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"命令有误：{message}\n")
 
 
+def _only(p: argparse.ArgumentParser, rest: str) -> None:
+    p.add_argument(
+        "--only",
+        nargs="+",
+        metavar="部门",
+        help=f"只查看这些部门（data/departments/ 下的文件夹名）的文件有无改动，{rest}",
+    )
+
+
+def _only_said(named: list[str] | None, looked: list[str] | None, rest: str, why: str) -> None:
+    """What `--only` did: which departments were looked at, or that it could not be used (and why)."""
+    if named and looked is None:
+        print(f"--only 没有用上：没有上次生成的记录可以沿用（{why}），已查看全部部门。")
+    elif named:
+        print(f"这次只查看了 {'、'.join(looked)} 的文件（--only）；{rest}")
+
+
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--site", type=Path, default=Path("."), help="站点文件夹（含 site.toml），默认为当前文件夹")
     p.add_argument("--verbose", action="store_true", help="出现内部错误时显示完整的 Python 调用栈")
@@ -55,12 +72,9 @@ def make_parser() -> argparse.ArgumentParser:
     )
     b.add_argument("-q", "--quiet", action="store_true", help="只显示错误")
     b.add_argument("--clean", action="store_true", help="不用上次生成留下的缓存，全部重新生成")
-    b.add_argument(
-        "--only",
-        nargs="+",
-        metavar="部门",
-        help="只查看这些部门（data/departments/ 下的文件夹名）的文件有无改动，其余部门按上次生成时的样子："
-        "大的站点上省去查看全部文件的约 1 秒；其余部门的改动由下一次不带 --only 的生成补上",
+    _only(
+        b,
+        "其余部门按上次生成时的样子：大的站点上省去查看全部文件的约 1 秒；其余部门的改动由下一次不带 --only 的生成补上",
     )
     _jobs(b)
 
@@ -72,6 +86,7 @@ def make_parser() -> argparse.ArgumentParser:
     _common(v)
     v.add_argument("--strict", action="store_true", help="有警告也视为失败")
     v.add_argument("--notes", action="store_true", help="同时列出尾数差异等提示")
+    _only(v, "其余部门按上次生成时的核对结果：大的站点上省去查看全部文件的约 1 秒")
     _jobs(v)
     v.add_argument(
         "--format",
@@ -186,7 +201,7 @@ def run(args: argparse.Namespace) -> int:
 
             changed = changed_files(root, args.changed_from)
         progress = Progress("核对")
-        report = pipeline.check_site(root, args.jobs, progress, notes=args.notes)
+        report = pipeline.check_site(root, args.jobs, progress, notes=args.notes, only=args.only)
         progress.close()
         diags = report.diagnostics
         if args.format == "github":
@@ -205,6 +220,10 @@ def run(args: argparse.Namespace) -> int:
         else:
             print_diagnostics(diags.sorted(), args.notes, sys.stdout)
         print(f"核对完成：{report.units} 个部门年度，{report.check_count} 项算术核对；{summary(diags)}。")
+        _only_said(
+            args.only, report.only, "其余部门按上次生成时的核对结果，它们如有改动，不带 --only 的核对会查出。",
+            "还没有生成过网站、加了 --notes，或模板、名词解释等改过",
+        )  # fmt: skip
         failed = diags.has_errors or (args.strict and diags.count("warning") > 0)
         return EXIT_DATA if failed else EXIT_OK
     if args.command == "build":
@@ -232,15 +251,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"{summary(report.diagnostics)}。")
         if report.search_bytes:
             print(f"搜索索引：{report.search_docs} 个部门年度，{report.search_bytes / 1024:.0f} KB（assets/search/）。")
-        if args.only and report.only is None:
-            print(
-                "--only 没有用上：没有上次生成的记录可以沿用（第一次生成、--clean，或模板、名词解释等改过），已查看全部部门。"
-            )
-        elif args.only:
-            print(
-                f"这次只查看了 {'、'.join(report.only)} 的文件（--only）；其余部门按上次生成时的样子，"
-                "它们如有改动，下一次不带 --only 的生成会补上。"
-            )
+        _only_said(
+            args.only, report.only, "其余部门按上次生成时的样子，它们如有改动，下一次不带 --only 的生成会补上。",
+            "第一次生成、--clean，或模板、名词解释等改过",
+        )  # fmt: skip
         if report.published_with_errors:
             print("注意：数据有错误，按 --allow-errors 仍然生成了网站；未通过的核对已标在相关表格上。", file=sys.stderr)
             return EXIT_DATA
@@ -368,9 +382,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return run(args)
     except UserError as exc:
-        print_diagnostics(exc.diagnostics, False, sys.stderr)
-        if not exc.diagnostics:
+        if not exc.diagnostics:  # the message is all there is to say
             print(f"错误：{exc.message}", file=sys.stderr)
+            return EXIT_DATA
+        print_diagnostics(exc.diagnostics, False, sys.stderr)
         errors = sum(1 for d in exc.diagnostics if d.level == "error")
         print(f"{exc.message}：{errors} 个错误。改正后重新运行。", file=sys.stderr)
         return EXIT_DATA

@@ -25,7 +25,7 @@ from .load import read_department, read_glossary, read_pages, read_year
 from .model import Site, build_year, department, figure_links, glossary_terms
 from .scan import department_entries, unit_stats
 from .sources import ContentPage, DepartmentSource, GlossaryEntry, SiteSource, YearSource
-from .write import write_file
+from .write import dump_pickle, write_file
 
 ZERO = Decimal(0)
 
@@ -384,8 +384,7 @@ class Result:
 
 
 def save_record(folder: Path, key: str, record: Record) -> None:
-    with open(folder / f"{key}.pickle", "wb") as f:
-        pickle.dump(record, f, protocol=pickle.HIGHEST_PROTOCOL)
+    dump_pickle(folder / f"{key}.pickle", record)
 
 
 def load_record(folder: Path, key: str) -> Record | None:

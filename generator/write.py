@@ -8,6 +8,7 @@ same bytes.
 from __future__ import annotations
 
 import os
+import pickle
 import re
 import shutil
 from pathlib import Path, PurePosixPath
@@ -66,6 +67,18 @@ def _write_all(fd: int, data: bytes) -> None:
     view = memoryview(data)
     while view:
         view = view[os.write(fd, view) :]
+
+
+def dump_pickle(path: Path, obj) -> None:
+    """`obj` pickled into `path` (the build cache's files). A full disk is reported with the file being written:
+    the error of a buffered file's write or close names none."""
+    try:
+        with open(path, "wb") as f:
+            pickle.dump(obj, f, protocol=pickle.HIGHEST_PROTOCOL)
+    except OSError as exc:
+        if exc.filename is not None:
+            raise
+        raise OSError(exc.errno, exc.strerror, str(path)) from None
 
 
 def remove_leftovers(target: Path) -> None:

@@ -9,6 +9,7 @@ import os
 import re
 import subprocess
 import sys
+import types
 from pathlib import Path
 
 import pytest
@@ -432,6 +433,34 @@ def test_a_file_that_cannot_be_written_is_named_with_what_to_do(site: TinySite, 
     assert written.parent.is_relative_to(site.root) and written.suffix in (".html", ".json", ".csv", ".js", ".xml")
     assert "内部错误" not in out
     assert public_tree(site) == before
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full on this system")
+def test_a_full_disk_under_the_build_cache_names_the_file():
+    """A buffered file's write error names no file: the cache's writer adds it (here a real ENOSPC)."""
+    from generator.cli import os_error_message
+    from generator.write import dump_pickle
+
+    with pytest.raises(OSError) as raised:
+        dump_pickle(Path("/dev/full"), list(range(100_000)))
+    assert raised.value.errno == errno.ENOSPC
+    assert os_error_message(raised.value).startswith("读写 /dev/full 时出错：磁盘空间不足。")
+
+
+def test_the_cache_file_a_full_disk_stopped_is_named_on_the_command_line(site: TinySite, tables, monkeypatch,
+                                                                         capsys):  # fmt: skip
+    from generator import write
+
+    site.write_tables(tables)
+
+    def full(obj, f, protocol):  # as a buffered file's write does: an error that names no file
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(write, "pickle", types.SimpleNamespace(dump=full, HIGHEST_PROTOCOL=5))  # ours only
+    code, out = run(site, "build", "--jobs", "1", capsys=capsys)
+    said = re.search(r"^读写 (\S+) 时出错：磁盘空间不足。", out, re.M)
+    assert code == 4 and said and ".build-cache" in said.group(1) and said.group(1).endswith(".pickle")
+    assert "内部错误" not in out and "Traceback" not in out
 
 
 def test_a_template_missing_from_the_templates_folder_is_named(site: TinySite, tables, tmp_path, capsys):

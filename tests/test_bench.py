@@ -33,7 +33,8 @@ def test_benchmark_prints_every_figure_for_a_small_site(tmp_path):
     assert again.returncode == 0, again.stderr
     labels = [line.split("秒", 1)[1].split("（")[0].strip() for line in again.stdout.splitlines()]
     assert labels == ["build，无改动", "build，改一个部门", "build --only 那个部门，改一个部门", "validate，无改动",
-                      "validate，改一个部门", "serve，查看改动", "serve，改一个部门后重建"]  # fmt: skip
+                      "validate，改一个部门", "validate --only 那个部门，改一个部门", "serve，查看改动",
+                      "serve，改一个部门后重建"]  # fmt: skip
     assert all(float(re.search(r"中位数\s+([\d.]+)", line).group(1)) > 0 for line in again.stdout.splitlines()[3:5])
     if shutil.which("hugo") or in_ci():  # .ci/run installs Debian's hugo
         assert re.fullmatch(

@@ -245,3 +245,17 @@ def test_serve_keeps_showing_the_last_site_when_a_file_cannot_be_written(site: T
     monkeypatch.setattr(write, "_write_all", real)
     assert rebuild(site.root, out)
     assert "改名的站" in (out / "index.html").read_text(encoding="utf-8")
+
+
+def test_a_refusal_with_nothing_more_to_say_is_printed_once(monkeypatch, capsys):
+    """A UserError that carries no diagnostics: its message once, not again as a count of no errors."""
+    from generator import cli
+    from generator.diagnostics import UserError
+
+    def refuse(args):
+        raise UserError("输出文件夹正被另一个程序使用")
+
+    monkeypatch.setattr(cli, "run", refuse)
+    assert main(["build"]) == 1
+    err = capsys.readouterr().err
+    assert err == "错误：输出文件夹正被另一个程序使用\n"

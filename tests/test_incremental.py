@@ -721,3 +721,38 @@ def test_validate_takes_what_the_last_build_checked_and_says_the_same(base: Path
     checked.clear()
     assert validate_output(site, capsys, "--notes") == validate_output(uncached, capsys, "--notes")
     assert len(checked) == 8  # every department-year, twice
+
+
+def test_validate_only_checks_the_named_departments_and_takes_the_rest_from_the_last_build(
+    base: Path, tmp_path: Path, capsys, monkeypatch
+):
+    """`validate --only`: the named department's files are looked at and its edited year checked again; the
+    others are as the last build checked them, so another department's edit is found only without --only."""
+    from generator import units
+
+    site = copy(base, tmp_path)
+    edit_figure(site, "dept-00001")
+    checked = []
+    check_unit = units.check_unit
+    monkeypatch.setattr(units, "check_unit", lambda shared, unit, diags: checked.append(unit.key)
+                        or check_unit(shared, unit, diags))  # fmt: skip
+    code, out = validate_output(site, capsys, "--only", "dept-00001")
+    assert code == 0 and checked == ["dept-00001-2023"]
+    said, last = out.rstrip("\n").rsplit("\n", 1)
+    assert last.startswith("这次只查看了 dept-00001 的文件（--only）；其余部门按上次生成时的核对结果")
+    uncached = tmp_path / "uncached"
+    shutil.copytree(site, uncached, ignore=shutil.ignore_patterns(".build-cache", "public"))
+    assert validate_output(uncached, capsys) == (0, said + "\n")  # the same as checking everything
+    break_a_sum(site)  # dept-00002's 2022, not named
+    checked.clear()
+    assert validate_output(site, capsys, "--only", "dept-00001")[0] == 0 and checked == ["dept-00001-2023"]
+    checked.clear()
+    code, out = validate_output(site, capsys)
+    assert code == 1 and "dept-00002/2022/表1-收入支出决算总表.yaml:" in out
+    assert sorted(checked) == ["dept-00001-2023", "dept-00002-2022"]
+    code, out = validate_output(site, capsys, "--notes", "--only", "dept-00001")
+    assert code == 1 and out.rstrip().endswith(
+        "--only 没有用上：没有上次生成的记录可以沿用（还没有生成过网站、加了 --notes，或模板、名词解释等改过），已查看全部部门。"
+    )
+    code, out = validate_output(uncached, capsys, "--only", "dept-9")
+    assert code == 1 and "Traceback" not in out
