@@ -296,10 +296,17 @@ class Renderer:
             inline=listed_inline,
         )
 
-    def year_list(self, year: int, charts: list) -> None:
+    def year_list(self, year: int, charts: list, grouped: bool = False) -> None:
         """`charts`: the year's comparison charts (charts.site_charts), which the home page shows only for the
-        latest year once the departments are listed on these pages."""
-        self.page(f"years/{year}.html", "year_list.html", f"{year} 年度各部门决算", year=year, charts=charts)
+        latest year once the departments are listed on these pages. `grouped`: a long list, headed by region
+        where there is more than one, with an index of the regions at the top (a province's year has 2,000
+        departments: on a phone, some 250 screens of them)."""
+        units = self.site.by_year(year)
+        regions = by_region(units) if grouped else []
+        self.page(
+            f"years/{year}.html", "year_list.html", f"{year} 年度各部门决算", year=year, charts=charts, units=units,
+            regions=regions if len(regions) > 1 else [],
+        )  # fmt: skip
 
     def fixed_pages(self) -> None:
         """Search, 404 and the content pages: the same whatever the departments."""
@@ -381,7 +388,7 @@ def dataset_departments(entries: list[dict]) -> Markup:
     return Markup("".join(lines))
 
 
-def dept_items(units, root: str, with_year: bool = False) -> Markup:
+def dept_items(units, root: str, with_year: bool = False, with_region: bool = True) -> Markup:
     """`{{ units | dept_items(root) }}`: department-years in a list (units.Summary), each with what is published
     and what the checks found; `with_year` names each by its year (a department's page) instead of by its
     department. Each fact is its own piece, kept whole on a phone's narrow line; the stylesheet puts the "·"
@@ -391,7 +398,7 @@ def dept_items(units, root: str, with_year: bool = False) -> Markup:
     out = []
     for y in units:
         label = f"{y.year} 年度部门决算" if with_year else escape(y.name)
-        meta = [f"<span>{escape(y.region)}</span> "] if y.region and not with_year else []
+        meta = [f"<span>{escape(y.region)}</span> "] if y.region and with_region and not with_year else []
         meta.append("<span>九张决算表</span>" if y.has_tables else "<span>未收录决算表</span>")
         if y.has_narrative:
             meta.append(" <span>情况说明</span>")
@@ -414,6 +421,16 @@ def dept_items(units, root: str, with_year: bool = False) -> Markup:
             f'  <span class="dept-meta"><span>{"".join(meta)}</span></span>\n</li>\n'
         )
     return Markup("".join(out))
+
+
+def by_region(units) -> list[tuple[str, list]]:
+    """Department-years in runs of one region (the site lists them by region, then name), each with its region."""
+    runs: list[tuple[str, list]] = []
+    for y in units:
+        if not runs or runs[-1][0] != y.region:
+            runs.append((y.region, []))
+        runs[-1][1].append(y)
+    return runs
 
 
 SITEMAP_NS = 'xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"'

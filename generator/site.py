@@ -99,7 +99,7 @@ def site_files(
     }
     renderer.home(inline, index.year_charts)
     for year in sorted(years & set(site.years), reverse=True):
-        renderer.year_list(year, index.year_charts[year])
+        renderer.year_list(year, index.year_charts[year], grouped=len(site.by_year(year)) > INLINE_LIMIT)
     renderer.fixed_pages()
     made: dict[str, bytes] = {}
     total = sum(s.dataset_count for s in ordered)

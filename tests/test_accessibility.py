@@ -61,6 +61,31 @@ def test_axe_finds_no_violations(browser, public: Path, axe, path: str):
     visit.close()
 
 
+def test_a_year_list_grouped_by_region_has_no_violations_and_its_index_reaches_each_region(
+    browser, axe, tmp_path: Path, monkeypatch
+):
+    """A province's year list (past INLINE_LIMIT), headed by region: axe finds nothing, and on a phone each link of
+    the regions' index brings its region's heading to the top of the screen."""
+    from synthetic import make_site
+
+    monkeypatch.setattr("generator.site.INLINE_LIMIT", 3)
+    site = make_site(tmp_path / "site", departments=6, years=[2023], seed=5)
+    build(site, jobs=1)
+    visit = Visit(browser, 375)
+    page = visit.open(site / "public" / "years" / "2023.html")
+    violations = axe.run(page).response["violations"]
+    assert [f"{v['impact']} {v['id']}: {v['help']}" for v in violations] == []
+    links = page.locator("nav.regions a")
+    assert links.count() == 6
+    for i in (0, 5):
+        links.nth(i).click()
+        target = page.locator(f"#region-{i + 1}")
+        assert target.evaluate("e => Math.abs(e.getBoundingClientRect().top) < 2"), i
+        page.locator(f"section[aria-labelledby='region-{i + 1}'] .to-regions a").click()
+        assert page.locator("#regions-h").evaluate("e => Math.abs(e.getBoundingClientRect().top) < 2")
+    visit.close()
+
+
 def test_every_control_is_reachable_by_keyboard_with_visible_focus(browser, public: Path):
     visit = Visit(browser)
     page = visit.open(public / "luohu-quweiban" / "2023" / "projects" / "index.html")

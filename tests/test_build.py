@@ -252,3 +252,51 @@ def test_a_department_year_leaves_nothing_for_the_garbage_collector():
             assert gc.collect() < 1000, u.key  # 12,062 objects for luohu-quweiban-2023 while the model was a cycle
     finally:
         gc.enable()
+
+
+def test_a_long_year_list_is_grouped_by_region_with_an_index_of_the_regions(tmp_path: Path, monkeypatch):
+    """Past INLINE_LIMIT department-years in a year (a province's 2,000), its list page is headed by region, with
+    the regions at the top, each linking to its own heading: every department once, under its own region."""
+    from synthetic import make_site
+
+    from generator.build import build
+
+    site = make_site(tmp_path / "site", departments=4, years=[2023], seed=5)
+    regions = {}  # slug → region, as each department's 部门.yaml says
+    for dept in sorted((site / "data" / "departments").iterdir()):
+        text = (dept / "部门.yaml").read_text(encoding="utf-8")
+        regions[dept.name] = re.search(r"^地区: (.+)$", text, re.M).group(1)
+    build(site, jobs=1)
+    short = (site / "public" / "years" / "2023.html").read_text(encoding="utf-8")
+    assert 'class="regions"' not in short and short.count('class="dept-name"') == 4  # a short list: as it was
+    assert all(f"<span>{r}</span>" in short for r in regions.values())
+
+    monkeypatch.setattr("generator.site.INLINE_LIMIT", 3)
+    build(site, tmp_path / "grouped", jobs=1)
+    html = (tmp_path / "grouped" / "years" / "2023.html").read_text(encoding="utf-8")
+    assert "共 4 个部门，分属 4 个地区" in html
+    index = re.search(r'<nav class="regions" aria-labelledby="regions-h">(.*?)</nav>', html, re.S).group(1)
+    listed = re.findall(r'<a href="#(region-\d+)">([^<]+)</a> <span class="count">(\d+) 个部门</span>', index)
+    assert [name for _, name, _ in listed] == sorted(set(regions.values()))  # the site's order: region, then name
+    found = {}
+    for anchor, name, count in listed:
+        section = re.search(rf'<section class="region" aria-labelledby="{anchor}">(.*?)</section>', html, re.S).group(1)
+        assert f'<h2 id="{anchor}">{name} <span class="count">{count} 个部门</span></h2>' in section
+        slugs = re.findall(r'class="dept-name" href="\.\./([^/]+)/2023/index\.html"', section)
+        assert len(slugs) == int(count) and '<a href="#regions-h">回到地区列表 ↑</a>' in section
+        assert f"<span>{name}</span>" not in section  # the heading says it: not again on every line
+        found.update(dict.fromkeys(slugs, name))
+    assert found == regions
+    # A department moved to another region: the incremental build gives the clean build's bytes.
+    yaml = site / "data" / "departments" / "dept-00001" / "部门.yaml"
+    yaml.write_text(yaml.read_text(encoding="utf-8").replace(regions["dept-00001"], regions["dept-00002"]), "utf-8")
+    build(site, tmp_path / "grouped", jobs=1)
+    build(site, tmp_path / "clean", jobs=1, clean=True)
+    moved = (tmp_path / "grouped" / "years" / "2023.html").read_text(encoding="utf-8")
+    assert "共 4 个部门，分属 3 个地区" in moved
+    assert files_of(tmp_path / "grouped") == files_of(tmp_path / "clean")
+
+
+def files_of(folder: Path) -> dict[str, str]:
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}  # fmt: skip
