@@ -8,6 +8,7 @@ escaped, or as sanitised Markdown.
 from __future__ import annotations
 
 import functools
+import operator
 from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -316,8 +317,13 @@ class Renderer:
         for p in self.site.pages:
             self.page(f"{p.slug}.html", "page.html", p.title, page=p)
 
-    def datasets(self, datasets: list[dict], total: int, compact: bool) -> None:
-        self.page("datasets.html", "datasets.html", "开放数据", datasets=datasets, total=total, compact=compact)
+    def datasets(self, datasets: list[dict], total: int, compact: bool, grouped: bool = False) -> None:
+        """`grouped` (with `compact`): the departments headed by region, as a long year list is."""
+        regions = by_region(datasets, lambda d: d["region"]) if compact and grouped else []
+        self.page(
+            "datasets.html", "datasets.html", "开放数据", datasets=datasets, total=total, compact=compact,
+            regions=regions if len(regions) > 1 else [],
+        )  # fmt: skip
 
     def department(self, dept) -> None:
         self.page(dept.url, "department.html", dept.name, dept=dept)
@@ -423,13 +429,15 @@ def dept_items(units, root: str, with_year: bool = False, with_region: bool = Tr
     return Markup("".join(out))
 
 
-def by_region(units) -> list[tuple[str, list]]:
-    """Department-years in runs of one region (the site lists them by region, then name), each with its region."""
+def by_region(items, region=operator.attrgetter("region")) -> list[tuple[str, list]]:
+    """Departments or department-years in runs of one region (the site lists them by region, then name), each
+    run with its region."""
     runs: list[tuple[str, list]] = []
-    for y in units:
-        if not runs or runs[-1][0] != y.region:
-            runs.append((y.region, []))
-        runs[-1][1].append(y)
+    for item in items:
+        where = region(item)
+        if not runs or runs[-1][0] != where:
+            runs.append((where, []))
+        runs[-1][1].append(item)
     return runs
 
 

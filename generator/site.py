@@ -109,11 +109,12 @@ def site_files(
         ]  # fmt: skip
     else:
         entries = [
-            {"department": d.name, "department_id": d.slug, "years": [(y.year, y.dataset_count) for y in counted]}
+            {"department": d.name, "department_id": d.slug, "region": d.region,
+             "years": [(y.year, y.dataset_count) for y in counted]}
             for d in listed
             if (counted := [y for y in d.years if y.dataset_count])
-        ]
-    renderer.datasets(entries, total, compact=not inline)
+        ]  # fmt: skip
+    renderer.datasets(entries, total, compact=not inline, grouped=len(entries) > INLINE_LIMIT)
     made["datasets.json"] = opendata.catalogue(config.title, listed)
     for d in listed:
         if d.slug not in depts:

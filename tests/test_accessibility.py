@@ -65,7 +65,7 @@ def test_a_year_list_grouped_by_region_has_no_violations_and_its_index_reaches_e
     browser, axe, tmp_path: Path, monkeypatch
 ):
     """A province's year list (past INLINE_LIMIT), headed by region: axe finds nothing, and on a phone each link of
-    the regions' index brings its region's heading to the top of the screen."""
+    the regions' index brings its region's heading to the top of the screen. The open data page likewise."""
     from synthetic import make_site
 
     monkeypatch.setattr("generator.site.INLINE_LIMIT", 3)
@@ -83,6 +83,10 @@ def test_a_year_list_grouped_by_region_has_no_violations_and_its_index_reaches_e
         assert target.evaluate("e => Math.abs(e.getBoundingClientRect().top) < 2"), i
         page.locator(f"section[aria-labelledby='region-{i + 1}'] .to-regions a").click()
         assert page.locator("#regions-h").evaluate("e => Math.abs(e.getBoundingClientRect().top) < 2")
+    page = visit.open(site / "public" / "datasets.html")  # the open data page, grouped alike
+    assert page.locator("nav.regions a").count() == 6 and page.locator("section.region").count() == 6
+    violations = axe.run(page).response["violations"]
+    assert [f"{v['impact']} {v['id']}: {v['help']}" for v in violations] == []
     visit.close()
 
 

@@ -287,6 +287,12 @@ def test_a_long_year_list_is_grouped_by_region_with_an_index_of_the_regions(tmp_
         assert f"<span>{name}</span>" not in section  # the heading says it: not again on every line
         found.update(dict.fromkeys(slugs, name))
     assert found == regions
+    datasets = (tmp_path / "grouped" / "datasets.html").read_text(encoding="utf-8")  # the departments' data, alike
+    assert re.search(r'<nav class="regions" aria-labelledby="regions-h">(.*?)</nav>', datasets, re.S).group(1) == index
+    for anchor, name, count in listed:
+        section = re.search(rf'<section class="region" aria-labelledby="{anchor}">(.*?)</section>', datasets, re.S)
+        slugs = re.findall(r'<a class="dataset-page" href="([^/]+)/index\.html">', section.group(1))
+        assert [found[slug] for slug in slugs] == [name] * int(count)
     # A department moved to another region: the incremental build gives the clean build's bytes.
     yaml = site / "data" / "departments" / "dept-00001" / "部门.yaml"
     yaml.write_text(yaml.read_text(encoding="utf-8").replace(regions["dept-00001"], regions["dept-00002"]), "utf-8")
