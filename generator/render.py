@@ -197,6 +197,18 @@ jinja2.runtime.escape = escape
 COMPILED: dict[str, Path] = {}  # "folder": where compiled templates are kept between builds (the build cache)
 
 
+class _CompiledTemplates(FileSystemBytecodeCache):
+    """Jinja's cache of compiled templates, whose write errors (a full disk) name the file, as ours do."""
+
+    def dump_bytecode(self, bucket) -> None:
+        try:
+            super().dump_bytecode(bucket)
+        except OSError as exc:
+            if exc.filename is not None:
+                raise
+            raise OSError(exc.errno, exc.strerror, self._get_cache_filename(bucket)) from None
+
+
 def keep_compiled(folder: Path | None) -> None:
     """Keep compiled templates in `folder` (Jinja's bytecode cache, checked against each template's source), so
     a rebuild after one edit does not compile every template again."""
@@ -214,7 +226,7 @@ def environment(templates: Path) -> Environment:
         folder.mkdir(parents=True, exist_ok=True)
     env = Environment(
         loader=FileSystemLoader(templates),
-        bytecode_cache=FileSystemBytecodeCache(str(folder)) if folder is not None else None,
+        bytecode_cache=_CompiledTemplates(str(folder)) if folder is not None else None,
         autoescape=select_autoescape(default=True, default_for_string=True),
         undefined=StrictUndefined,
         auto_reload=False,  # a template is not edited during a build; keep_compiled starts each build afresh

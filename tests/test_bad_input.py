@@ -463,6 +463,21 @@ def test_the_cache_file_a_full_disk_stopped_is_named_on_the_command_line(site: T
     assert "内部错误" not in out and "Traceback" not in out
 
 
+def test_a_full_disk_under_the_compiled_templates_names_the_file(site: TinySite, tables, monkeypatch, capsys):
+    """Jinja's cache of compiled templates writes with pickle too, and its errors name no file either."""
+    import jinja2.bccache
+
+    site.write_tables(tables)
+
+    def full(obj, f, protocol):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(jinja2.bccache, "pickle", types.SimpleNamespace(dump=full))
+    code, out = run(site, "build", "--jobs", "1", capsys=capsys)
+    said = re.search(r"^读写 (\S+) 时出错：磁盘空间不足。", out, re.M)
+    assert code == 4 and said and ".build-cache" in said.group(1) and said.group(1).endswith(".cache"), out
+
+
 def test_a_template_missing_from_the_templates_folder_is_named(site: TinySite, tables, tmp_path, capsys):
     """site.toml's `templates` names a folder without the site's templates (a copy begun and not finished)."""
     site.write_tables(tables)
