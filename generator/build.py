@@ -55,6 +55,7 @@ class BuildReport:
     search_bytes: int = 0
     seconds: float = 0.0
     only: list[str] | None = None  # with build(only=…): the departments it looked at; None when it looked at all
+    elsewhere: Diagnostics | None = None  # check_site(only=…): the other departments' problems, not listed
 
 
 def run_checks(source: SiteSource, config: SiteConfig, diags: Diagnostics) -> tuple[list[CheckResult], dict]:
@@ -98,7 +99,8 @@ def check_site(
     is read: a department-year whose files are as the last build found them is reported as that build checked
     it (the same check_unit, the same code and formats), so that after one edit a province's validate checks
     one department-year, not 10,000 (208 s here). `only` as for build: only these departments' files are
-    looked at, the others reported as the last build checked them (where there is one to go by)."""
+    looked at, the others taken as the last build checked them (where there is one to go by); the report is of
+    the named departments (and of files no department owns), the others' problems only counted (`elsewhere`)."""
     from .cache import BuildCache, global_fingerprint
     from .site import site_names
     from .units import Task, discover, load_shared, run_units
@@ -140,7 +142,26 @@ def check_site(
     site_names(units, ordered, lambda key: records[key] if key in records else cache.record(key), diags)
     report.check_count = _reported(ordered, diags)
     report.rebuilt = len(tasks)
+    if only is not None:
+        named = set(only)
+        report.diagnostics, report.elsewhere = _named_apart(diags, ordered, named)
+        report.units = sum(1 for s in ordered if s.slug in named)
+        report.check_count = sum(s.checks for s in ordered if s.slug in named)
     return report
+
+
+def _named_apart(diags: Diagnostics, ordered: list[Summary], named: set[str]) -> tuple[Diagnostics, Diagnostics]:
+    """The problems of the named departments and of files that are no department's (site.toml, the glossary,
+    the formats), apart from those of the other departments; each side with its departments' rounding notes."""
+    mine, others = Diagnostics(), Diagnostics()
+    for d in diags.items:
+        parts = d.loc.path.split("/", 3)
+        theirs = len(parts) > 2 and parts[:2] == ["data", "departments"] and parts[2] not in named
+        (others if theirs else mine).extend([d])
+    for s in ordered:
+        side = mine if s.slug in named else others
+        side.uncounted["note"] = side.uncounted.get("note", 0) + s.notes
+    return mine, others
 
 
 def _reported(ordered: list[Summary], diags: Diagnostics) -> int:

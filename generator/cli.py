@@ -86,7 +86,7 @@ def make_parser() -> argparse.ArgumentParser:
     _common(v)
     v.add_argument("--strict", action="store_true", help="有警告也视为失败")
     v.add_argument("--notes", action="store_true", help="同时列出尾数差异等提示")
-    _only(v, "其余部门按上次生成时的核对结果：大的站点上省去查看全部文件的约 1 秒")
+    _only(v, "并只列出它们的问题（其余部门的只计数，按上次生成时的核对结果）：大的站点上省去查看全部文件的约 1 秒")
     _jobs(v)
     v.add_argument(
         "--format",
@@ -220,6 +220,11 @@ def run(args: argparse.Namespace) -> int:
         else:
             print_diagnostics(diags.sorted(), args.notes, sys.stdout)
         print(f"核对完成：{report.units} 个部门年度，{report.check_count} 项算术核对；{summary(diags)}。")
+        if (other := report.elsewhere) is not None and (other.count("error") or other.count("warning")):
+            print(
+                f"其余部门另有 {other.count('error')} 个错误、{other.count('warning')} 个警告，未列出"
+                "（不带 --only 运行 validate 可以看到）。"
+            )
         _only_said(
             args.only, report.only, "其余部门按上次生成时的核对结果，它们如有改动，不带 --only 的核对会查出。",
             "还没有生成过网站、加了 --notes，或模板、名词解释等改过",

@@ -726,11 +726,14 @@ def test_validate_takes_what_the_last_build_checked_and_says_the_same(base: Path
 def test_validate_only_checks_the_named_departments_and_takes_the_rest_from_the_last_build(
     base: Path, tmp_path: Path, capsys, monkeypatch
 ):
-    """`validate --only`: the named department's files are looked at and its edited year checked again; the
-    others are as the last build checked them, so another department's edit is found only without --only."""
+    """`validate --only`: the named department's files are looked at and its edited year checked again, the
+    others taken as the last build checked them; it lists the named department's problems and counts the
+    others'. With a cache or without one (when it checks everything), it says the same."""
     from generator import units
 
     site = copy(base, tmp_path)
+    break_a_sum(site)  # dept-00002's 2022
+    build(site, jobs=1, allow_errors=True)  # the cache holds that error
     edit_figure(site, "dept-00001")
     checked = []
     check_unit = units.check_unit
@@ -740,18 +743,25 @@ def test_validate_only_checks_the_named_departments_and_takes_the_rest_from_the_
     assert code == 0 and checked == ["dept-00001-2023"]
     said, last = out.rstrip("\n").rsplit("\n", 1)
     assert last.startswith("这次只查看了 dept-00001 的文件（--only）；其余部门按上次生成时的核对结果")
+    assert "dept-00002/" not in said and "核对完成：2 个部门年度，" in said
+    assert said.endswith("其余部门另有 3 个错误、0 个警告，未列出（不带 --only 运行 validate 可以看到）。")
     uncached = tmp_path / "uncached"
     shutil.copytree(site, uncached, ignore=shutil.ignore_patterns(".build-cache", "public"))
-    assert validate_output(uncached, capsys) == (0, said + "\n")  # the same as checking everything
-    break_a_sum(site)  # dept-00002's 2022, not named
+    checked.clear()
+    code, out = validate_output(uncached, capsys, "--only", "dept-00001")
+    assert len(checked) == 4 and code == 0 and out.startswith(said + "\n--only 没有用上")
+    code, out = validate_output(site, capsys, "--only", "dept-00002")
+    assert code == 1 and "data/departments/dept-00002/2022/表1-收入支出决算总表.yaml:" in out
+    assert "其余部门另有" not in out and "核对完成：2 个部门年度，" in out
+    edit_figure(site, "dept-00002")  # its 2023, not named: as the last build checked it
     checked.clear()
     assert validate_output(site, capsys, "--only", "dept-00001")[0] == 0 and checked == ["dept-00001-2023"]
     checked.clear()
     code, out = validate_output(site, capsys)
-    assert code == 1 and "dept-00002/2022/表1-收入支出决算总表.yaml:" in out
-    assert sorted(checked) == ["dept-00001-2023", "dept-00002-2022"]
+    assert code == 1 and "dept-00002/2022/表1-收入支出决算总表.yaml:" in out and "核对完成：4 个部门年度，" in out
+    assert sorted(checked) == ["dept-00001-2023", "dept-00002-2023"]
     code, out = validate_output(site, capsys, "--notes", "--only", "dept-00001")
-    assert code == 1 and out.rstrip().endswith(
+    assert code == 0 and out.rstrip().endswith(
         "--only 没有用上：没有上次生成的记录可以沿用（还没有生成过网站、加了 --notes，或模板、名词解释等改过），已查看全部部门。"
     )
     code, out = validate_output(uncached, capsys, "--only", "dept-9")
