@@ -111,7 +111,7 @@ def check_site(
     shared = load_shared(config, diags)
     entries = department_entries(config)
     if only is not None:
-        _known(only, department_folders(entries))
+        _known(only, department_folders(entries), "未核对")
     cache = BuildCache(root, root / "public")
     fingerprint = global_fingerprint(root, config.templates_dir)
     old = None if notes else cache.load(fingerprint)
@@ -339,8 +339,8 @@ def _as_found(quick) -> dict:
     return {rel: (*found, True) for rel, found in quick.signatures.items()}
 
 
-def _known(only: list[str], folders: list[str]) -> None:
-    """`build --only`'s departments, each a folder in data/departments/."""
+def _known(only: list[str], folders: list[str], refused: str = "未生成网站") -> None:
+    """`--only`'s departments, each a folder in data/departments/."""
     from .diagnostics import Diagnostic, Loc
 
     names = {rel.rsplit("/", 1)[1] for rel in folders}
@@ -350,7 +350,7 @@ def _known(only: list[str], folders: list[str]) -> None:
         message = (
             f"--only 写的 {'、'.join(unknown)} 不是这里的部门文件夹。请写 data/departments/ 下的文件夹名{example}。"
         )
-        raise UserError("未生成网站", [Diagnostic("error", Loc("data/departments"), message, "only")])
+        raise UserError(refused, [Diagnostic("error", Loc("data/departments"), message, "only")])
 
 
 def _unchanged(quick, strict: bool, allow_errors: bool, started: float) -> BuildReport:
