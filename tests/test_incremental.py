@@ -28,6 +28,13 @@ def tree(folder: Path) -> dict[str, str]:
     }
 
 
+def assert_as_clean(site: Path, tmp: Path) -> None:
+    """The site's public/ holds exactly the bytes a clean build of it gives (made in tmp/clean)."""
+    clean_out = tmp / "clean"
+    build(site, clean_out, jobs=1, clean=True)
+    assert tree(site / "public") == tree(clean_out)
+
+
 def stamps(folder: Path) -> dict[str, tuple[int, int]]:
     return {
         p.relative_to(folder).as_posix(): (p.stat().st_ino, p.stat().st_mtime_ns)
@@ -109,9 +116,7 @@ def test_incremental_build_equals_clean_build(base: Path, tmp_path: Path, edit):
     site = copy(base, tmp_path)
     edit(site)
     incremental = build(site, jobs=2)
-    clean_out = tmp_path / "clean"
-    build(site, clean_out, jobs=1, clean=True)
-    assert tree(site / "public") == tree(clean_out)
+    assert_as_clean(site, tmp_path)
     assert incremental.rebuilt == REBUILT[edit]
     if edit is edit_figure:
         assert 0 < incremental.written < 40  # its own pages and files, and the site's summaries that show it
@@ -140,9 +145,7 @@ def test_the_search_index_shards_again_when_its_size_crosses_a_step(base: Path, 
     narrative.write_text(text + paragraph if grow else text, encoding="utf-8")
     report = build(site, jobs=1)
     assert report.rebuilt == 1
-    clean_out = tmp_path / "clean"
-    build(site, clean_out, jobs=1, clean=True)
-    assert tree(site / "public") == tree(clean_out)
+    assert_as_clean(site, tmp_path)
     assert len(list((site / "public/assets/search/t").glob("*.js"))) == (64 if grow else 16)
 
 
@@ -210,9 +213,7 @@ def test_only_looks_at_the_departments_it_names_and_the_next_build_makes_up_the_
     }
     again = build(site, jobs=1)
     assert again.only is None and again.rebuilt == 1
-    clean_out = tmp_path / "clean"
-    build(site, clean_out, jobs=1, clean=True)
-    assert tree(site / "public") == tree(clean_out)
+    assert_as_clean(site, tmp_path)
 
 
 def test_only_with_its_department_unchanged_writes_nothing_but_finds_a_department_that_came(base: Path, tmp_path: Path):
@@ -223,9 +224,7 @@ def test_only_with_its_department_unchanged_writes_nothing_but_finds_a_departmen
     assert stamps(site / "public") == before
     add_department(site)  # not named, but new: there is nothing of it to keep
     assert build(site, jobs=1, only=["dept-00002"]).rebuilt == 1
-    clean_out = tmp_path / "clean"
-    build(site, clean_out, jobs=1, clean=True)
-    assert tree(site / "public") == tree(clean_out)
+    assert_as_clean(site, tmp_path)
 
 
 def test_only_looks_at_everything_where_there_is_no_last_build_to_go_by(base: Path, tmp_path: Path):
@@ -236,9 +235,7 @@ def test_only_looks_at_everything_where_there_is_no_last_build_to_go_by(base: Pa
     change_template(site)
     report = build(site, jobs=1, only=["dept-00001"])
     assert report.only is None and report.rebuilt == 4
-    clean_out = tmp_path / "clean"
-    build(site, clean_out, jobs=1, clean=True)
-    assert tree(site / "public") == tree(clean_out)
+    assert_as_clean(site, tmp_path)
 
 
 def test_only_names_a_department_that_is_not_there(base: Path, tmp_path: Path):
@@ -356,9 +353,7 @@ def test_a_build_interrupted_before_its_index_was_written_is_followed_by_a_clean
     assert generator.cache.BuildCache(site, site / "public").load(fingerprint) is None
     overview.write_text(text, encoding="utf-8")
     build(site, jobs=1)
-    clean_out = tmp_path / "clean"
-    build(site, clean_out, jobs=1, clean=True)
-    assert tree(site / "public") == tree(clean_out)
+    assert_as_clean(site, tmp_path)
 
 
 def test_jobs_change_nothing_but_speed(base: Path, tmp_path: Path):
@@ -385,9 +380,7 @@ def test_deleted_output_is_rebuilt(base: Path, tmp_path: Path):
     build(site, jobs=1)
     shutil.rmtree(site / "public" / "dept-00002")
     build(site, jobs=1)
-    clean_out = tmp_path / "clean"
-    build(site, clean_out, jobs=1, clean=True)
-    assert tree(site / "public") == tree(clean_out)
+    assert_as_clean(site, tmp_path)
 
 
 def test_an_edit_leaves_the_assets_alone_but_puts_back_one_deleted_by_hand(base: Path, tmp_path: Path):
@@ -404,9 +397,7 @@ def test_an_edit_leaves_the_assets_alone_but_puts_back_one_deleted_by_hand(base:
     (site / "public" / "assets" / "site.css").unlink()
     edit_figure(site)
     build(site, jobs=1)
-    clean_out = tmp_path / "clean"
-    build(site, clean_out, jobs=1, clean=True)
-    assert tree(site / "public") == tree(clean_out)
+    assert_as_clean(site, tmp_path)
 
 
 @pytest.mark.parametrize("edit", [change_template, change_glossary], ids=["template", "glossary"])
@@ -490,9 +481,7 @@ def test_a_build_from_serves_scan_equals_clean_build(base: Path, tmp_path: Path)
     edit_figure(site)
     shutil.rmtree(site / "public" / "dept-00002")
     report = build(site, jobs=1, scanned=snapshot(site)["data/departments/"][1])
-    clean_out = tmp_path / "clean"
-    build(site, clean_out, jobs=1, clean=True)
-    assert tree(site / "public") == tree(clean_out)
+    assert_as_clean(site, tmp_path)
     assert report.rebuilt == 3  # the edited department-year, and dept-00002's two years whose pages went
 
 
@@ -583,9 +572,7 @@ def test_a_second_build_waits_until_the_first_has_finished_writing(base: Path, t
     out, err = second.communicate(timeout=120)
     assert second.returncode == 0, err
     assert "这次重新生成 1 个" in out
-    clean_out = tmp_path / "clean"
-    build(site, clean_out, jobs=1, clean=True)
-    assert tree(site / "public") == tree(clean_out)
+    assert_as_clean(site, tmp_path)
 
 
 def test_serves_build_looks_again_after_waiting_for_another(base: Path, tmp_path: Path):
@@ -611,9 +598,7 @@ def test_serves_build_looks_again_after_waiting_for_another(base: Path, tmp_path
         holder.wait(timeout=30)
     assert waited_for == [holder.pid]
     assert report.rebuilt == 1
-    clean_out = tmp_path / "clean"
-    build(site, clean_out, jobs=1, clean=True)
-    assert tree(site / "public") == tree(clean_out)
+    assert_as_clean(site, tmp_path)
 
 
 def test_a_process_may_take_its_own_lock_again(base: Path, tmp_path: Path):
