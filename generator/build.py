@@ -118,11 +118,8 @@ def check_site(
     signatures = limited = None
     if old is not None:
         quick = cache.load_quick(fingerprint) if only is not None else None
-        if quick is not None:  # the others as the last build found them
-            limited = sorted(set(only))
-            signatures = source_signatures(scan_again(root, entries, _as_found(quick), set(only)))
-        else:
-            signatures = source_signatures(scan(root, department_folders(entries), jobs))
+        scanned, limited = _scan(root, entries, jobs, quick, only)
+        signatures = source_signatures(scanned)
     found = discover(config, shared, diags, known=old.departments if old else None, signatures=signatures)
     units = found.units
     report = BuildReport(diags, units=len(units), only=limited)
@@ -224,22 +221,17 @@ def _build(root: Path, out: Path, config: SiteConfig, cache, allow_errors: bool,
     jobs = jobs or default_jobs()
     fingerprint = global_fingerprint(root, config.templates_dir)
     entries = department_entries(config)
-    folders = department_folders(entries)
     quick = None
     looked = scanned is not None  # serve's scan looked for the pages
     if only is not None:
-        _known(only, folders)
+        _known(only, department_folders(entries))
     limited = None
     if scanned is None:
         quick = None if clean else cache.load_quick(fingerprint)
         # Where the last build's report may still be true, the scan also looks for each department's pages.
         looked = quick is not None
         outputs = page_outputs(out, config) if looked else None
-        if only is not None and quick is not None:  # the others as the last build found them, pages and all
-            limited = sorted(set(only))
-            scanned = scan_again(root, entries, _as_found(quick), set(only), outputs)
-        else:
-            scanned = scan(root, folders, jobs, outputs)
+        scanned, limited = _scan(root, entries, jobs, quick, only, outputs)
     signatures = source_signatures(scanned)
     same = quick and quick.entries == entries and quick.signatures == signatures
     if same and all(present for _, _, present in scanned.values()) and _present(out, quick.outputs):
@@ -334,9 +326,14 @@ def _build(root: Path, out: Path, config: SiteConfig, cache, allow_errors: bool,
     return report
 
 
-def _as_found(quick) -> dict:
-    """The last build's record of the department folders as scan's result: their pages there, as it left them."""
-    return {rel: (*found, True) for rel, found in quick.signatures.items()}
+def _scan(root: Path, entries: list, jobs: int, quick, only: list[str] | None, outputs=None):
+    """(scan's result for the department folders, the departments looked at or None where all were). With
+    `only` and `quick` (the last build's report), only those departments are looked at: the others are as that
+    build found them, their pages there as it left them."""
+    if only is None or quick is None:
+        return scan(root, department_folders(entries), jobs, outputs), None
+    before = {rel: (*found, True) for rel, found in quick.signatures.items()}
+    return scan_again(root, entries, before, set(only), outputs), sorted(set(only))
 
 
 def _known(only: list[str], folders: list[str], refused: str = "未生成网站") -> None:

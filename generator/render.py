@@ -201,12 +201,12 @@ class _CompiledTemplates(FileSystemBytecodeCache):
     """Jinja's cache of compiled templates, whose write errors (a full disk) name the file, as ours do."""
 
     def dump_bytecode(self, bucket) -> None:
+        from .write import naming
+
         try:
             super().dump_bytecode(bucket)
         except OSError as exc:
-            if exc.filename is not None:
-                raise
-            raise OSError(exc.errno, exc.strerror, self._get_cache_filename(bucket)) from None
+            raise naming(exc, self._get_cache_filename(bucket)) from None
 
 
 def keep_compiled(folder: Path | None) -> None:
@@ -315,10 +315,9 @@ class Renderer:
         where there is more than one, with an index of the regions at the top (a province's year has 2,000
         departments: on a phone, some 250 screens of them)."""
         units = self.site.by_year(year)
-        regions = by_region(units) if grouped else []
         self.page(
             f"years/{year}.html", "year_list.html", f"{year} 年度各部门决算", year=year, charts=charts, units=units,
-            regions=regions if len(regions) > 1 else [],
+            regions=regions_of(units) if grouped else [],
         )  # fmt: skip
 
     def fixed_pages(self) -> None:
@@ -331,10 +330,9 @@ class Renderer:
 
     def datasets(self, datasets: list[dict], total: int, compact: bool, grouped: bool = False) -> None:
         """`grouped` (with `compact`): the departments headed by region, as a long year list is."""
-        regions = by_region(datasets, lambda d: d["region"]) if compact and grouped else []
         self.page(
             "datasets.html", "datasets.html", "开放数据", datasets=datasets, total=total, compact=compact,
-            regions=regions if len(regions) > 1 else [],
+            regions=regions_of(datasets, operator.itemgetter("region")) if compact and grouped else [],
         )  # fmt: skip
 
     def department(self, dept) -> None:
@@ -441,16 +439,16 @@ def dept_items(units, root: str, with_year: bool = False, with_region: bool = Tr
     return Markup("".join(out))
 
 
-def by_region(items, region=operator.attrgetter("region")) -> list[tuple[str, list]]:
+def regions_of(items, region=operator.attrgetter("region")) -> list[tuple[str, list]]:
     """Departments or department-years in runs of one region (the site lists them by region, then name), each
-    run with its region."""
+    run with its region; none where all are of one region (there is nothing to group them by)."""
     runs: list[tuple[str, list]] = []
     for item in items:
         where = region(item)
         if not runs or runs[-1][0] != where:
             runs.append((where, []))
         runs[-1][1].append(item)
-    return runs
+    return runs if len(runs) > 1 else []
 
 
 SITEMAP_NS = 'xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"'

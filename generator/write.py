@@ -58,7 +58,7 @@ def write_file(folder: Path, path: str, data: bytes) -> None:
     try:
         _write_all(fd, data)
     except OSError as exc:  # os.write names no file: a full disk is reported with the one being written
-        raise OSError(exc.errno, exc.strerror, target) from None
+        raise naming(exc, target) from None
     finally:
         os.close(fd)
 
@@ -69,16 +69,19 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view) :]
 
 
+def naming(exc: OSError, path) -> OSError:
+    """`exc`, or where it names no file (os.write's, a buffered file's write or close) the same error naming
+    `path`, the file being written: a full disk is reported with it."""
+    return exc if exc.filename is not None else OSError(exc.errno, exc.strerror, str(path))
+
+
 def dump_pickle(path: Path, obj) -> None:
-    """`obj` pickled into `path` (the build cache's files). A full disk is reported with the file being written:
-    the error of a buffered file's write or close names none."""
+    """`obj` pickled into `path` (the build cache's files)."""
     try:
         with open(path, "wb") as f:
             pickle.dump(obj, f, protocol=pickle.HIGHEST_PROTOCOL)
     except OSError as exc:
-        if exc.filename is not None:
-            raise
-        raise OSError(exc.errno, exc.strerror, str(path)) from None
+        raise naming(exc, path) from None
 
 
 def remove_leftovers(target: Path) -> None:
