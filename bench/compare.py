@@ -35,10 +35,10 @@ def children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def build(code: Path, site: Path, jobs: int | None, trash: list[Path | None]) -> tuple[float, float]:
+def build(code: Path, site: Path, jobs: int | None, trash: Path) -> tuple[float, float]:
     """Wall and CPU seconds of one `build --clean` of `site` by the generator in `code`, from nothing. The
-    earlier output is moved into a folder added to `trash`, deleted after all the builds (see clear_output)."""
-    trash.append(clear_output(site))
+    earlier output is moved into `trash`, deleted after all the builds (see clear_output)."""
+    clear_output(site, trash)
     command = [sys.executable, "-m", "generator", "build", "--site", str(site), "--quiet", "--clean"]
     if jobs:
         command += ["--jobs", str(jobs)]
@@ -81,7 +81,7 @@ def main() -> None:
         earlier = Path(tmp) / "code"
         subprocess.run(["git", "worktree", "add", "--detach", str(earlier), args.rev], cwd=REPO, check=True,
                        capture_output=True)  # fmt: skip
-        trash: list[Path | None] = []
+        trash = Path(tmp) / "trash"
         try:
             sides = [(args.rev, earlier, site_for(earlier, site, Path(tmp) / "site")), ("工作区", REPO, site)]
             results: dict[str, list[tuple[float, float]]] = {label: [] for label, _, _ in sides}
@@ -95,9 +95,7 @@ def main() -> None:
                 cpu = statistics.median(c for _, c in runs)
                 print(f"中位数 {label:>12}  {wall:7.1f} 秒  CPU {cpu:7.1f} 秒  （{args.size} 个部门年度）")
         finally:
-            for folder in trash:
-                if folder is not None:
-                    shutil.rmtree(folder)
+            shutil.rmtree(trash, ignore_errors=True)
             subprocess.run(["git", "worktree", "remove", "--force", str(earlier)], cwd=REPO, capture_output=True)
 
 

@@ -86,28 +86,35 @@ def hugo() -> str | None:
     return shutil.which("hugo")
 
 
-def measure(pages: int = 2000, times: int = 3) -> tuple[list[float], int]:
-    """Wall seconds of each of `times` Hugo builds of a `pages`-page site from nothing, and the pages written."""
+def measure(pages: int = 2000, times: int = 3, keep: Path | None = None) -> tuple[list[float], int]:
+    """Wall seconds of each of `times` Hugo builds of a `pages`-page site from nothing, and the pages written.
+    With `keep` (a folder), the site and its outputs are left in it, for the caller to delete once it has
+    measured everything else: a deletion slows the disk's next minutes of writes (bench/run.py clear_output)."""
     program = hugo()
     if program is None:
         raise SystemExit("没有找到 hugo：先 apt-get install -y hugo")
+    if keep is not None:
+        keep.mkdir(parents=True, exist_ok=True)
+        return _measure(program, Path(tempfile.mkdtemp(prefix="hugo-bench-", dir=keep)), pages, times)
     with tempfile.TemporaryDirectory(prefix="hugo-bench-") as tmp:
-        site = Path(tmp) / "site"
-        make_site(site, pages)
-        walls = []
-        for n in range(times):
-            # A new folder each time, the old ones kept until the end: on this machine's ext4 disk, writing where
-            # many files were just deleted costs several times the system time (see bench/run.py clear_output).
-            out = Path(tmp) / f"out-{n}"
-            started = time.perf_counter()
-            done = subprocess.run(
-                [program, "--quiet", "--source", str(site), "--destination", str(out)], capture_output=True, text=True
-            )
-            walls.append(time.perf_counter() - started)
-            if done.returncode != 0:
-                raise SystemExit(f"hugo 失败：\n{done.stdout}\n{done.stderr}")
-        written = sum(1 for _ in out.rglob("*.html"))
-    return walls, written
+        return _measure(program, Path(tmp), pages, times)
+
+
+def _measure(program: str, folder: Path, pages: int, times: int) -> tuple[list[float], int]:
+    site = folder / "site"
+    make_site(site, pages)
+    walls = []
+    for n in range(times):
+        # A new folder each time, the old ones kept until the end: a deletion slows the writes after it.
+        out = folder / f"out-{n}"
+        started = time.perf_counter()
+        done = subprocess.run(
+            [program, "--quiet", "--source", str(site), "--destination", str(out)], capture_output=True, text=True
+        )
+        walls.append(time.perf_counter() - started)
+        if done.returncode != 0:
+            raise SystemExit(f"hugo 失败：\n{done.stdout}\n{done.stderr}")
+    return walls, sum(1 for _ in out.rglob("*.html"))
 
 
 def main() -> None:
