@@ -13,12 +13,14 @@ from decimal import Decimal
 
 from .diagnostics import Diagnostics, Loc
 from .formats import CellRef, Format, Part, TableFormat, norm
+from .frozen import quick_init
 from .money import decimals, format_amount, format_diff, half_unit, parse_decimal, rounding_bound
 from .sources import SiteSource, TableSource, YearSource
 
 ZERO = Decimal(0)
 
 
+@quick_init
 @dataclass(frozen=True)
 class Term:
     label: str  # how a reader names the cell: 表1「收入」「本年收入合计」（行27）
@@ -29,6 +31,7 @@ class Term:
     ref: CellRef | None
 
 
+@quick_init
 @dataclass(frozen=True)
 class CheckResult:
     """One identity evaluated: a total against the sum of its parts."""

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from .diagnostics import Diagnostic, Loc, UserError
+from .frozen import quick_init
 from .yamlsrc import Map, Scalar, Seq, line_of, load
 
 ORDINAL = re.compile(r"^[一二三四五六七八九十]+、")
@@ -106,6 +107,7 @@ class SumRule:
     line: int = 0
 
 
+@quick_init
 @dataclass(frozen=True)
 class HeaderCell:
     label: str

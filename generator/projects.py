@@ -14,6 +14,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from .check import CheckResult, Term, evaluate
 from .diagnostics import Diagnostics, Loc
 from .formats import Format, ProjectForm, norm, norm_has, norm_is
+from .frozen import quick_init
 from .load import NOT_SCORED
 from .money import WITHHELD, decimals, rounding_bound
 from .sources import Cell, DepartmentSource, Indicator, ProjectSource, YearSource
@@ -432,6 +433,7 @@ def project_views(ys: YearSource, base: str, form: ProjectForm | None) -> list[P
     return views
 
 
+@quick_init
 @dataclass(frozen=True)
 class Measure:
     """A target or actual value parsed from its printed text: ≥200人次 → (≥, 200, 人次). The text stays the record."""

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 import orjson
 
+from .frozen import quick_init
 from .markup import markdown_blocks, plain_text
 from .model import Year
 
@@ -88,6 +89,7 @@ def fnv1a(token: str) -> int:
     return h
 
 
+@quick_init
 @dataclass(frozen=True)
 class Doc:
     kind: str

@@ -7,8 +7,10 @@ from decimal import Decimal
 
 from .diagnostics import Loc
 from .formats import Format, TableFormat
+from .frozen import quick_init
 
 
+@quick_init
 @dataclass(frozen=True)
 class Cell:
     """One figure as written. `value` is None when it is not known: printed as ##### or left blank (待填写)."""
@@ -18,6 +20,7 @@ class Cell:
     loc: Loc
 
 
+@quick_init
 @dataclass(frozen=True)
 class ClassRow:
     code: str
@@ -99,6 +102,7 @@ class TermUse:
     loc: Loc
 
 
+@quick_init
 @dataclass(frozen=True)
 class Indicator:
     level1: str
@@ -112,6 +116,7 @@ class Indicator:
     loc: Loc
 
 
+@quick_init
 @dataclass(frozen=True)
 class FundRow:
     name: str  # 年度资金总额, 当年财政拨款, 上年结转资金, 其他资金

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
+from . import yamlsrc
 from .check import STATUS_RANK, CheckResult, catalogue_names, check_narrative, check_terms, check_year
 from .config import SiteConfig
 from .diagnostics import Diagnostic, Diagnostics, Loc, UserError
@@ -278,8 +279,17 @@ def process(shared: Shared, unit: Unit, task: Task, previous: dict[str, str]) ->
     if task.render:
         stats = unit_stats(shared.config.root, unit.folder)
         record.stats = {rel: (size, mtime) for rel, size, mtime in stats}
-        record.digests = {rel: _sha((shared.config.root / rel).read_bytes()) for rel in record.stats}
-    ys, results, links, named = check_unit(shared, unit, diags)
+        # Each file read once: the bytes digested are the bytes parsed, even if the file changes meanwhile.
+        base = str(shared.config.root)
+        yamlsrc.READ.clear()
+        for rel in record.stats:
+            with open(os.path.join(base, rel), "rb") as f:
+                yamlsrc.READ[rel] = data = f.read()
+            record.digests[rel] = _sha(data)
+    try:
+        ys, results, links, named = check_unit(shared, unit, diags)
+    finally:
+        yamlsrc.READ.clear()  # what the unit's reading did not take (files it does not read)
     record.named = named
     dept = department(unit.dept)
     summary = Summary(

@@ -158,9 +158,15 @@ def _explain(exc: yaml.MarkedYAMLError, text: str) -> tuple[int, str]:
     return line, f"YAML 格式错误（{problem}）。请检查这一行及上一行的缩进、冒号和引号。"
 
 
+READ: dict[str, bytes] = {}  # rel → a source file's bytes already read (units.process: digested, then parsed)
+
+
 def read_text(path: Path, rel: str) -> str:
-    """A source file's text. Not UTF-8 is a user error naming the file and the line of the first bad byte."""
-    data = path.read_bytes()
+    """A source file's text. Not UTF-8 is a user error naming the file and the line of the first bad byte.
+    Where READ holds its bytes, those are taken (once) instead of reading the file again."""
+    data = READ.pop(rel, None)
+    if data is None:
+        data = path.read_bytes()
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
