@@ -20,6 +20,8 @@ import json
 from dataclasses import dataclass, field
 from decimal import ROUND_FLOOR, Decimal
 
+import orjson
+
 from .formats import ORDINAL, CellRef, Format, Part, SumRule
 from .money import format_amount
 from .sources import TableSource
@@ -249,7 +251,7 @@ def _shaped(shape: tuple, make, items: list[str], domain_end: str | None, datase
         with debug_mode(False):
             text = _SHAPES[shape] = json.dumps(make(), ensure_ascii=False)
         _NEW.append(shape)
-    spec = _fill(json.loads(text), {ITEMS: items, DOMAIN_END: domain_end})
+    spec = _fill(orjson.loads(text), {ITEMS: items, DOMAIN_END: domain_end})  # the same values as json.loads, faster
     spec["height"] = BAND * categories
     spec["description"] = description
     spec["datasets"] = datasets

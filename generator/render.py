@@ -76,8 +76,9 @@ def measure_attrs(m) -> Markup:
     if not m:
         return Markup("")
     # escape() each value into an f-string: Markup.format would do the same through string.Formatter, slowly
-    return Markup(
-        f' data-comparator="{escape(m.comparator)}" data-value="{escape(m.number)}" data-unit="{escape(m.unit)}"'
+    return _as_markup(
+        Markup,
+        f' data-comparator="{escape(m.comparator)}" data-value="{escape(m.number)}" data-unit="{escape(m.unit)}"',
     )
 
 
@@ -165,12 +166,14 @@ def table_cell(c) -> Markup:
     kind = "" if c.kind == "num" else f" {c.kind}"
     if c.kind == "unknown":
         text = f'<span class="unknown-value" title="数值未知">{text}</span>'
+    # Made a Markup straight from the str (as _escape does): Markup() is a Python-level call for each of them.
     if not c.status:
-        return Markup(f'<td class="num{kind}">{text}</td>')
+        return _as_markup(Markup, f'<td class="num{kind}">{text}</td>')
     status = c.status
-    return Markup(
+    return _as_markup(
+        Markup,
         f'<td class="num{kind} st-{status}">{text}<a class="mark st-{status}" href="#{escape(c.check)}"'
-        f' aria-label="核对：{STATUS_WORDS[status]}，查看说明">{STATUS_MARKS[status]}</a></td>'
+        f' aria-label="核对：{STATUS_WORDS[status]}，查看说明">{STATUS_MARKS[status]}</a></td>',
     )
 
 
@@ -181,11 +184,15 @@ _as_markup = str.__new__
 def _escape(value) -> Markup:
     """markupsafe.escape, the same bytes, without its two Python-level calls per value (a department-year's
     pages escape some twelve thousand): a str is escaped straight into a Markup, a Markup is already safe and
-    returned as it is, anything else goes to markupsafe.escape."""
-    if type(value) is str:
+    returned as it is, an int or a Decimal (digits, sign, point, exponent: nothing to escape) made one, anything
+    else goes to markupsafe.escape."""
+    kind = type(value)
+    if kind is str:
         return _as_markup(Markup, _escape_text(value))
-    if type(value) is Markup:
+    if kind is Markup:
         return value
+    if kind is int or kind is Decimal:  # some 1,400 a department-year (row numbers, indicator values)
+        return _as_markup(Markup, str(value))
     return markupsafe.escape(value)
 
 

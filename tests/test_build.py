@@ -166,6 +166,25 @@ def test_html_in_yaml_and_markdown_is_shown_as_text(site: TinySite, tables):
     assert "&lt;script&gt;alert(1)&lt;/script&gt;测试部门" in home
 
 
+def test_the_pages_escaper_gives_markupsafes_bytes_for_every_kind_of_value():
+    from decimal import Decimal
+
+    import markupsafe
+
+    from generator.render import escape
+
+    class Html:
+        def __html__(self):
+            return "<b>已是 HTML</b>"
+
+    values = ['<script>"a" & \'b\'</script>', "", "行政运行", markupsafe.Markup("<i>安全</i>"), 0, -12, 10**30,
+              True, None, 1.5, Decimal("-4,272.71".replace(",", "")), Decimal("0E-2"), Decimal("1E+3"),
+              Decimal("NaN"), Decimal("-Infinity"), Html()]  # fmt: skip
+    for value in values:
+        made = escape(value)
+        assert type(made) is markupsafe.Markup and made == markupsafe.escape(value), value
+
+
 def test_glossary_terms_link_from_tables_and_list_where_they_appear(built: Path):
     table3 = (built / DEPT / str(YEAR) / "table-3.html").read_text(encoding="utf-8")
     assert '<a class="term" href="../../glossary/jiben-zhichu.html" data-term="jiben-zhichu">基本支出</a>' in table3
