@@ -166,6 +166,29 @@ def test_html_in_yaml_and_markdown_is_shown_as_text(site: TinySite, tables):
     assert "&lt;script&gt;alert(1)&lt;/script&gt;测试部门" in home
 
 
+def test_a_build_reads_each_data_file_of_a_department_year_once(site: TinySite, tables, monkeypatch):
+    """Its bytes are digested for the build cache and parsed: the same bytes, read once."""
+    import builtins
+    import collections
+    import io
+
+    site.write_tables(tables)
+    site.write(f"data/departments/{DEPT}/{YEAR}/情况说明.md", "本年度收入合计 100.00 万元。\n")
+    reads: collections.Counter = collections.Counter()
+    original = io.open
+
+    def counting(file, mode="r", *args, **kwargs):
+        if "r" in mode and f"{DEPT}/{YEAR}/" in str(file).replace(os.sep, "/"):
+            reads[Path(file).name] += 1
+        return original(file, mode, *args, **kwargs)
+
+    monkeypatch.setattr(io, "open", counting)
+    monkeypatch.setattr(builtins, "open", counting)
+    build(site.root, jobs=1)
+    assert len(reads) >= 10 and "情况说明.md" in reads  # the nine tables and the narrative, at least
+    assert set(reads.values()) == {1}, reads
+
+
 def test_the_pages_escaper_gives_markupsafes_bytes_for_every_kind_of_value():
     from decimal import Decimal
 
