@@ -92,11 +92,16 @@ def default_jobs() -> int:
 
 
 def check_site(
-    root: Path, jobs: int | None = None, progress=None, notes: bool = True, only: list[str] | None = None
+    root: Path,
+    jobs: int | None = None,
+    progress=None,
+    notes: bool = True,
+    only: list[str] | None = None,
+    out: Path | None = None,
 ) -> BuildReport:
     """validate on the command line: every department-year checked in parallel, nothing rendered, nothing
-    written. Without `notes` (the rounding notes themselves, not only their number), the build cache of public/
-    is read: a department-year whose files are as the last build found them is reported as that build checked
+    written. Without `notes` (the rounding notes themselves, not only their number), the build cache of `out`
+    (the output folder, public/ by default: the one a build wrote) is read: a department-year whose files are as the last build found them is reported as that build checked
     it (the same check_unit, the same code and formats), so that after one edit a province's validate checks
     one department-year, not 10,000 (208 s here). `only` as for build: only these departments' files are
     looked at, the others taken as the last build checked them (where there is one to go by); the report is of
@@ -112,7 +117,7 @@ def check_site(
     entries = department_entries(config)
     if only is not None:
         _known(only, department_folders(entries), "未核对")
-    cache = BuildCache(root, root / "public")
+    cache = BuildCache(root, out or root / "public")
     fingerprint = global_fingerprint(root, config.templates_dir)
     old = None if notes else cache.load(fingerprint)
     signatures = limited = None

@@ -86,6 +86,11 @@ def make_parser() -> argparse.ArgumentParser:
     _common(v)
     v.add_argument("--strict", action="store_true", help="有警告也视为失败")
     v.add_argument("--notes", action="store_true", help="同时列出尾数差异等提示")
+    v.add_argument(
+        "--out",
+        type=Path,
+        help="网站生成到了别的文件夹时写上它（同 build --out）：沿用那次生成的核对结果，默认为站点文件夹下的 public/",
+    )
     _only(v, "并只列出它们的问题（其余部门的只计数，按上次生成时的核对结果）：大的站点上省去查看全部文件的约 1 秒")
     _jobs(v)
     v.add_argument(
@@ -201,7 +206,7 @@ def run(args: argparse.Namespace) -> int:
 
             changed = changed_files(root, args.changed_from)
         progress = Progress("核对")
-        report = pipeline.check_site(root, args.jobs, progress, notes=args.notes, only=args.only)
+        report = pipeline.check_site(root, args.jobs, progress, notes=args.notes, only=args.only, out=args.out)
         progress.close()
         diags = report.diagnostics
         if args.format == "github":

@@ -708,6 +708,27 @@ def test_validate_takes_what_the_last_build_checked_and_says_the_same(base: Path
     assert len(checked) == 8  # every department-year, twice
 
 
+def test_validate_out_takes_what_a_build_into_that_folder_checked(base: Path, tmp_path: Path, capsys, monkeypatch):
+    """A site built into another folder (`build --out`): `validate --out` that folder takes its build's checks,
+    as validate does public/'s; without it, there is no build of public/ to go by and it checks everything."""
+    from generator import units
+
+    site = tmp_path / "site"
+    shutil.copytree(base, site, ignore=shutil.ignore_patterns(".build-cache", "public"))
+    out = tmp_path / "preview"
+    build(site, out, jobs=1)
+    edit_figure(site)
+    checked = []
+    check_unit = units.check_unit
+    monkeypatch.setattr(units, "check_unit", lambda shared, unit, diags: checked.append(unit.key)
+                        or check_unit(shared, unit, diags))  # fmt: skip
+    taken = validate_output(site, capsys, "--out", str(out))
+    assert checked == ["dept-00001-2023"]
+    checked.clear()
+    assert validate_output(site, capsys) == taken and len(checked) == 4
+    assert not (site / "public").exists()  # validate writes nothing
+
+
 def test_validate_only_checks_the_named_departments_and_takes_the_rest_from_the_last_build(
     base: Path, tmp_path: Path, capsys, monkeypatch
 ):
