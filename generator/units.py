@@ -254,15 +254,16 @@ def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-_TERMS: dict[int, list] = {}
+_TERMS: list = []  # [(the Shared, its glossary as pages list it)]
 
 
 def _glossary(shared: Shared) -> list:
-    """The glossary as pages list it, made once per process (units only read it)."""
-    if id(shared) not in _TERMS:
-        _TERMS.clear()
-        _TERMS[id(shared)] = glossary_terms(shared.glossary)
-    return _TERMS[id(shared)]
+    """The glossary as pages list it, made once per process (units only read it). Kept with the Shared it is
+    of, compared by identity: by id() alone, a Shared made where a freed one was would get the other site's
+    glossary (a process that builds one site after another: the test suite, serve)."""
+    if not _TERMS or _TERMS[0][0] is not shared:
+        _TERMS[:] = [(shared, glossary_terms(shared.glossary))]
+    return _TERMS[0][1]
 
 
 def process(shared: Shared, unit: Unit, task: Task, previous: dict[str, str]) -> tuple[Summary, Record]:
