@@ -231,19 +231,21 @@ def main() -> None:
     pages = []  # of each size
     # What the runs replace or make for comparison, deleted only once everything is measured.
     trash = args.sites.resolve() / ".trash"
-    for size in args.sizes:
-        r = measure(size, args.jobs, args.fresh, args.sites.resolve(), trash)
-        print(
-            f"{r['size']:>8,} {r['pages']:>8,} {r['full']:>9.1f} {r['pages'] / r['full']:>7.0f} {r['full'] * 1000 / r['pages']:>7.2f}"
-            f" {r['peak'] / 1024:>7.0f} MB {r['bytes'] / 2**30:>7.2f} GB {r['first']:>9.2f}s {r['nothing']:>9.2f}s"
-            f" {r['one']:>9.2f}s {r['only']:>10.2f}s"
-            f" {r['look']:>11.2f}s {r['warm']:>10.2f}s",
-            flush=True,
-        )
-        pages.append(r["pages"])
-    if args.hugo_pages != 0:
-        yardstick(max(pages), args.hugo_pages or min(max(pages), HUGO_MOST), trash, capped=not args.hugo_pages)
-    shutil.rmtree(trash, ignore_errors=True)
+    try:
+        for size in args.sizes:
+            r = measure(size, args.jobs, args.fresh, args.sites.resolve(), trash)
+            print(
+                f"{r['size']:>8,} {r['pages']:>8,} {r['full']:>9.1f} {r['pages'] / r['full']:>7.0f} {r['full'] * 1000 / r['pages']:>7.2f}"
+                f" {r['peak'] / 1024:>7.0f} MB {r['bytes'] / 2**30:>7.2f} GB {r['first']:>9.2f}s {r['nothing']:>9.2f}s"
+                f" {r['one']:>9.2f}s {r['only']:>10.2f}s"
+                f" {r['look']:>11.2f}s {r['warm']:>10.2f}s",
+                flush=True,
+            )
+            pages.append(r["pages"])
+        if args.hugo_pages != 0:
+            yardstick(max(pages), args.hugo_pages or min(max(pages), HUGO_MOST), trash, capped=not args.hugo_pages)
+    finally:
+        shutil.rmtree(trash, ignore_errors=True)
 
 
 # Hugo holds every page in memory: 28,283 pages took it 2.7 GB here, and the 282,827 of 10,000 department-years

@@ -110,3 +110,25 @@ def test_instruction_count_runs_what_it_counts(tmp_path):
         gc.unfreeze()
         gc.set_threshold(*thresholds)
     assert made == [10] and (site / "data").is_dir()
+
+
+def test_hugo_renders_at_most_hugo_most_pages_kept_until_the_end_and_says_its_figure_is_scaled(
+    tmp_path, monkeypatch, capsys
+):
+    """A site larger than HUGO_MOST pages: Hugo renders that many (it keeps every page in memory) and the line
+    says the larger site's time is scaled from them; what it wrote stays in the trash folder for main to delete."""
+    import pytest
+    import run  # bench/ is on the tests' path (pyproject.toml)
+
+    if not (shutil.which("hugo") or in_ci()):  # under CI=true, a missing hugo fails below
+        pytest.skip("没有安装 hugo（apt-get install -y hugo）")
+    monkeypatch.setattr(run, "HUGO_MOST", 4)
+    run.yardstick(100, run.HUGO_MOST, tmp_path / "trash", capped=True)
+    line = capsys.readouterr().out.strip()
+    assert re.fullmatch(
+        r"对照：hugo 生成 6 页 40 行表格，中位数 [\d.]+ 毫秒/页；100 页约 [\d.]+ 秒（Hugo 把全部页面留在内存中，"
+        r"28,283 页约 2.7 GB：这里按 6 页的每页用时折算）",
+        line,
+    ), line
+    kept = list((tmp_path / "trash").iterdir())
+    assert len(kept) == 1 and (kept[0] / "out-2" / "index.html").is_file()
