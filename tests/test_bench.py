@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 
+import pytest
 import yaml
 from conftest import REPO, in_ci
 
@@ -117,7 +118,6 @@ def test_hugo_renders_at_most_hugo_most_pages_kept_until_the_end_and_says_its_fi
 ):
     """A site larger than HUGO_MOST pages: Hugo renders that many (it keeps every page in memory) and the line
     says the larger site's time is scaled from them; what it wrote stays in the trash folder for main to delete."""
-    import pytest
     import run  # bench/ is on the tests' path (pyproject.toml)
 
     if not (shutil.which("hugo") or in_ci()):  # under CI=true, a missing hugo fails below
