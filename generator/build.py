@@ -101,9 +101,9 @@ def check_site(
 ) -> BuildReport:
     """validate on the command line: every department-year checked in parallel, nothing rendered, nothing
     written. Without `notes` (the rounding notes themselves, not only their number), the build cache of `out`
-    (the output folder, public/ by default: the one a build wrote) is read: a department-year whose files are as the last build found them is reported as that build checked
-    it (the same check_unit, the same code and formats), so that after one edit a province's validate checks
-    one department-year, not 10,000 (208 s here). `only` as for build: only these departments' files are
+    (the folder a build wrote, public/ by default) is read: a department-year whose files are as the last build
+    found them is reported as that build checked it (the same check_unit, the same code and formats), so that
+    after one edit a province's validate checks one department-year, not 10,000 (208 s here). `only` as for build: only these departments' files are
     looked at, the others taken as the last build checked them (where there is one to go by); the report is of
     the named departments (and of files no department owns), the others' problems only counted (`elsewhere`)."""
     from .cache import BuildCache, global_fingerprint

@@ -277,20 +277,19 @@ def process(shared: Shared, unit: Unit, task: Task, previous: dict[str, str]) ->
 
     diags = Diagnostics()
     record = Record()
-    if task.render:
-        stats = unit_stats(shared.config.root, unit.folder)
-        record.stats = {rel: (size, mtime) for rel, size, mtime in stats}
-        # Each file read once: the bytes digested are the bytes parsed, even if the file changes meanwhile.
-        base = str(shared.config.root)
-        yamlsrc.READ.clear()
-        for rel in record.stats:
-            with open(os.path.join(base, rel), "rb") as f:
-                yamlsrc.READ[rel] = data = f.read()
-            record.digests[rel] = _sha(data)
     try:
+        if task.render:
+            stats = unit_stats(shared.config.root, unit.folder)
+            record.stats = {rel: (size, mtime) for rel, size, mtime in stats}
+            # Each file read once: the bytes digested are the bytes parsed, even if the file changes meanwhile.
+            base = str(shared.config.root)
+            for rel in record.stats:
+                with open(os.path.join(base, rel), "rb") as f:
+                    yamlsrc.READ[rel] = data = f.read()
+                record.digests[rel] = _sha(data)
         ys, results, links, named = check_unit(shared, unit, diags)
     finally:
-        yamlsrc.READ.clear()  # what the unit's reading did not take (files it does not read)
+        yamlsrc.READ.clear()  # what reading the unit did not take (its 部门.yaml), or all of it after an error
     record.named = named
     dept = department(unit.dept)
     summary = Summary(
