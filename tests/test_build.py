@@ -343,3 +343,14 @@ def test_a_long_year_list_is_grouped_by_region_with_an_index_of_the_regions(tmp_
     moved = (tmp_path / "grouped" / "years" / "2023.html").read_text(encoding="utf-8")
     assert "共 4 个部门，分属 3 个地区" in moved
     assert tree(tmp_path / "grouped") == tree(tmp_path / "clean")
+
+
+def test_a_count_of_a_thousand_and_more_has_thousands_separators(tmp_path: Path):
+    """A province's open-data page says 全站 250,802 个数据集, not 250802 (a long year list, 共 2,000 个部门)."""
+    from synthetic import make_site
+
+    site = make_site(tmp_path / "site", departments=45, years=[2023], seed=5)
+    build(site, jobs=2)
+    datasets = (site / "public" / "datasets.html").read_text(encoding="utf-8")
+    total = int(re.search(r"全站 ([\d,]+) 个数据集", datasets).group(1).replace(",", ""))
+    assert total >= 1000 and f"全站 {total:,} 个数据集" in datasets
