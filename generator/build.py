@@ -188,6 +188,7 @@ def build(
     warm: dict | None = None,
     waiting=None,
     only: list[str] | None = None,
+    within: set[str] | None = None,
 ) -> BuildReport:
     """For serve, which builds again and again in one process: `scanned` is scan.scan of the department folders
     made just before, with `outputs` as page_outputs(out, config) says, so the build does not scan them again;
@@ -202,7 +203,10 @@ def build(
     build after one department's edit does not stat 300,000 files. Their changes are left to the next build
     without `only`, which compares them with what this one recorded: the last build's record of them, kept.
     Where there is no last build to start from (none, `clean`, a template changed), every department is looked
-    at, and the report's `only` is None."""
+    at, and the report's `only` is None.
+
+    `within` (department folder names, `build --changed-from`): the site is made of these departments alone, as
+    if the others were not there: a pull request's preview of what it changes, not a province's 10 GB."""
     from .cache import BuildCache
 
     config = load_config(root)
@@ -214,11 +218,14 @@ def build(
         remove_leftovers(cache.folder)
         # Where another build ran meanwhile, what serve saw before it (the pages in public/) may be out of date.
         scanned = None if waited else scanned
-        return _build(root, out, config, cache, allow_errors, strict, jobs, clean, progress, scanned, warm, only)
+        return _build(
+            root, out, config, cache, allow_errors, strict, jobs, clean, progress, scanned, warm, only, within
+        )
 
 
 def _build(root: Path, out: Path, config: SiteConfig, cache, allow_errors: bool, strict: bool, jobs: int | None,
-           clean: bool, progress, scanned: dict | None, warm: dict | None, only: list[str] | None) -> BuildReport:  # fmt: skip
+           clean: bool, progress, scanned: dict | None, warm: dict | None, only: list[str] | None,
+           within: set[str] | None) -> BuildReport:  # fmt: skip
     kept = warm.pop("index", None) if warm is not None else None  # (index, its file's stamp when committed)
     from .cache import Quick, global_fingerprint
 
@@ -226,6 +233,8 @@ def _build(root: Path, out: Path, config: SiteConfig, cache, allow_errors: bool,
     jobs = jobs or default_jobs()
     fingerprint = global_fingerprint(root, config.templates_dir)
     entries = department_entries(config)
+    if within is not None and entries is not None:
+        entries = [(name, is_dir) for name, is_dir in entries if not is_dir or name in within]
     quick = None
     looked = scanned is not None  # serve's scan looked for the pages
     if only is not None:
@@ -269,7 +278,7 @@ def _build(root: Path, out: Path, config: SiteConfig, cache, allow_errors: bool,
         from .charts import remember_shapes
 
         remember_shapes(old.shapes)
-    found = discover(config, shared, diags, known=old.departments if old else None, signatures=signatures)
+    found = discover(config, shared, diags, old.departments if old else None, signatures, within)
     units = found.units
     report = BuildReport(diags, units=len(units), only=limited)
     full = old is None  # no usable cache: everything is rebuilt

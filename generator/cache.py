@@ -166,7 +166,7 @@ class Quick:
     province the check that nothing changed costs the scan and this small file, not the index."""
 
     fingerprint: str
-    entries: list[tuple[str, bool]]  # data/departments/ as units.department_entries lists it
+    entries: list[tuple[str, bool]]  # data/departments/ as scan.department_entries lists it
     signatures: dict  # scan.scan of the department folders
     outputs: list[str]  # the site-level files not in a department's folder (scan.py looks for those)
     diagnostics: list  # errors and warnings, as the last build reported them

@@ -60,3 +60,23 @@ def is_changed(path: str, changed: set[str]) -> bool:
         return True
     folder = path.rstrip("/") + "/"
     return any(name.startswith(folder) for name in changed)
+
+
+def changed_departments(site: Path, rev: str) -> set[str] | None:
+    """The department folders (their names) with a file changed since `rev` (as changed_files has it), or None
+    where a file every department's pages are made from changed: site.toml, data/ outside the departments'
+    folders (the formats), content/, the templates, the generator's own code or its pinned versions. A change
+    elsewhere (README.md, .github/) changes no page."""
+    from .config import load_config
+
+    config = load_config(site)
+    shared = [config.templates_dir, config.data_dir, config.content_dir, Path(__file__).parent]
+    shared = [folder.resolve() for folder in shared]
+    departments = set()
+    for rel in changed_files(site, rev):
+        parts = rel.split("/")
+        if parts[:2] == ["data", "departments"] and len(parts) > 3:
+            departments.add(parts[2])
+        elif rel in ("site.toml", "requirements.txt") or any(f in (site / rel).resolve().parents for f in shared):
+            return None
+    return departments

@@ -43,6 +43,20 @@ def _only_said(named: list[str] | None, looked: list[str] | None, rest: str, why
         print(f"这次只查看了 {'、'.join(looked)} 的文件（--only）；{rest}")
 
 
+def _preview_said(rev: str, within: set[str] | None) -> None:
+    """What `build --changed-from` made: which departments the preview holds, or why it holds them all."""
+    if within is None:
+        print(
+            f"自 {rev} 以来表格格式、模板、名词解释或 site.toml 等共用的文件有改动，每个部门的页面都可能变了：生成了全部部门。"
+        )
+    elif within:
+        names = sorted(within)
+        shown = "、".join(names[:20]) + (f" 等 {len(names)} 个部门" if len(names) > 20 else "")
+        print(f"这是预览：只生成了自 {rev} 以来有文件改动的部门（{shown}），首页和各列表页也只列出它们。")
+    else:
+        print(f"这是预览：自 {rev} 以来没有部门的文件改动，预览中没有部门。")
+
+
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--site", type=Path, default=Path("."), help="站点文件夹（含 site.toml），默认为当前文件夹")
     p.add_argument("--verbose", action="store_true", help="出现内部错误时显示完整的 Python 调用栈")
@@ -75,6 +89,12 @@ def make_parser() -> argparse.ArgumentParser:
     _only(
         b,
         "其余部门按上次生成时的样子：大的站点上省去查看全部文件的约 1 秒；其余部门的改动由下一次不带 --only 的生成补上",
+    )
+    b.add_argument(
+        "--changed-from",
+        metavar="版本",
+        help="只生成自这个版本（与当前版本的共同祖先）以来有文件改动的部门，作为合并请求的网站预览；"
+        "表格格式、模板、名词解释、site.toml 等共用的文件有改动时生成全部部门",
     )
     _jobs(b)
 
@@ -121,6 +141,7 @@ def make_parser() -> argparse.ArgumentParser:
         default="text",
         help="text（默认）；markdown：用于合并请求的评论或摘要",
     )
+    _jobs(d)
 
     n = sub.add_parser(
         "new",
@@ -238,6 +259,11 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_DATA if failed else EXIT_OK
     if args.command == "build":
         out = args.out or root / "public"
+        within = None
+        if args.changed_from is not None:
+            from .changed import changed_departments
+
+            within = changed_departments(root, args.changed_from)
         progress = Progress("生成")
         try:
             report = pipeline.build(
@@ -250,6 +276,7 @@ def run(args: argparse.Namespace) -> int:
                 progress=progress,
                 waiting=waiting_for(out),
                 only=args.only,
+                within=within,
             )
         finally:
             progress.close()
@@ -265,6 +292,8 @@ def run(args: argparse.Namespace) -> int:
             args.only, report.only, "其余部门按上次生成时的样子，它们如有改动，下一次不带 --only 的生成会补上。",
             "第一次生成、--clean，或模板、名词解释等改过",
         )  # fmt: skip
+        if args.changed_from is not None:
+            _preview_said(args.changed_from, within)
         if report.published_with_errors:
             print("注意：数据有错误，按 --allow-errors 仍然生成了网站；未通过的核对已标在相关表格上。", file=sys.stderr)
             return EXIT_DATA
@@ -311,7 +340,7 @@ def run(args: argparse.Namespace) -> int:
     if args.command == "diff":
         from .diff import compare, render_markdown, render_text
 
-        result = compare(args.old, args.new, root)
+        result = compare(args.old, args.new, root, args.jobs)
         sys.stdout.write(render_markdown(result) if args.format == "markdown" else render_text(result))
         return EXIT_OK
     if args.command == "new":
@@ -387,7 +416,7 @@ def os_error_message(exc: OSError) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = make_parser()
     args = parser.parse_args(argv)
-    if getattr(args, "changed_from", None) is not None and args.format != "github":
+    if args.command == "validate" and args.changed_from is not None and args.format != "github":
         parser.error("--changed-from 只能与 --format github 一起用（它决定哪些问题标注在合并请求上）")
     try:
         return run(args)

@@ -4,15 +4,24 @@ A department-year that only the new side has (a year just added with `new`, hund
 summarised, one line per table or project with how many figures are filled and how many are not, and only the
 checks it fails are listed; every figure and check of a year both sides have is listed in full.
 
-Each side is a site folder or a git revision. A revision's tree is exported with `git archive` into a temporary
-folder that is removed afterwards, so the user's working copy is never touched. Both sides are read by the
-project's own loader and checked by the same checks as `validate`; then every figure (tables in 万元, projects in
-元) is compared cell by cell with Decimal arithmetic, and every check result by its rule.
+Each side is a site folder or a git revision. Before anything is read, each side's files are listed with their
+git blob ids (`git ls-tree` for a revision; for a folder, its files' bytes hashed the way git hashes them), and
+only the departments whose files differ are read and compared: a department the same on both sides has the same
+figures and checks on both. Where something every department is checked against differs (site.toml, the formats,
+content/), every department is compared. So a pull request that changes one department of a province (10,000
+department-years, 1.6 GB of YAML) reads that department twice, not the whole site twice; the whole site's
+problems are validate's to list. A revision's files are exported with `git archive`, only the ones compared, into
+a temporary folder that is removed afterwards, so the user's working copy is never touched.
+
+The departments compared are read by the project's own loader and checked by the same checks as `validate`, one
+department at a time, on every core, so memory does not grow with their number; then every figure (tables in 万元,
+projects in 元) is compared cell by cell with Decimal arithmetic, and every check result by its rule.
 """
 
 from __future__ import annotations
 
-import io
+import hashlib
+import os
 import subprocess
 import tarfile
 import tempfile
@@ -21,12 +30,11 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
 
-from .build import run_checks
-from .check import CheckResult, explain
+from .check import CheckResult, consistent_names, explain
 from .config import SiteConfig, load_config
 from .diagnostics import Diagnostic, Diagnostics, Loc, UserError
 from .formats import Part
-from .load import FUND_COLUMNS, load_site
+from .load import DEPARTMENTS, FUND_COLUMNS, department_names, read_department
 from .money import format_plain
 from .sources import Cell, ProjectSource, SiteSource, TableSource
 
@@ -40,16 +48,28 @@ STATUS_WORDS = {
 ABSENT_CHECK = "（无此核对）"
 # Diagnostics that restate a CheckResult (compared as checks); every other error is compared as a message.
 CHECK_CODES = {"sum", "sum-in-source", "unknown-sum", "rounding"}
+READ = ("site.toml", "data", "content")  # what the loader reads, from the site folder
+IN_DEPARTMENTS = f"data/{DEPARTMENTS}/"
+LISTED_MOST = 2000  # paths passed to git archive; past this many, it exports everything read
 
 
 @dataclass
 class Side:
-    """One of the two versions compared: what it is called, and what the loader and the checks made of it."""
+    """One department as one of the two versions has it: what the loader and the checks made of it."""
 
     label: str
     config: SiteConfig
-    source: SiteSource
+    source: SiteSource  # the versions' formats, glossary and pages, with this department alone (if it has it)
     checks: list[CheckResult]
+    diagnostics: Diagnostics
+    named: list[tuple[str, str, Loc]] = field(default_factory=list)  # codes for the site-wide name check
+
+
+@dataclass
+class Version:
+    """One of the two versions as the report states it: its name, and the problems of what was compared."""
+
+    label: str
     diagnostics: Diagnostics
 
 
@@ -113,14 +133,16 @@ class NewYear:
 
 @dataclass
 class Comparison:
-    old: Side
-    new: Side
+    old: Version
+    new: Version
     figures: list[FigureChange] = field(default_factory=list)
     checks: list[CheckChange] = field(default_factory=list)
     new_passing: int = 0  # checks only the new side has, all passing: counted, not listed
     new_years: list[NewYear] = field(default_factory=list)
     errors_new: list[Diagnostic] = field(default_factory=list)  # other errors (narrative figures, names, …)
     errors_gone: list[Diagnostic] = field(default_factory=list)
+    compared: int = 0  # departments whose files differ: read and compared
+    same: int = 0  # departments whose files are the same on both sides: not read
 
 
 # ------------------------------------------------------------------------------------------ the two sides
@@ -130,17 +152,61 @@ def _fail(message: str, where: str) -> UserError:
     return UserError("无法比较", [Diagnostic("error", Loc(where), message, "diff")])
 
 
+_NO_GIT = "找不到 git 命令：按版本比较需要安装 git。也可以比较两个文件夹。"
+
+
 def _git(cwd: Path, *args: str) -> subprocess.CompletedProcess:
     from .changed import git
 
-    return git(cwd, *args, missing=_fail("找不到 git 命令：按版本比较需要安装 git。也可以比较两个文件夹。", "git"))
+    return git(cwd, *args, missing=_fail(_NO_GIT, "git"))
 
 
-def open_side(spec: str, site: Path, stack: ExitStack) -> Side:
-    """A folder (a site folder) or a git revision (branch, tag, commit) of the repository holding `site`."""
-    folder = Path(spec)
-    if folder.is_dir():
-        return _read(folder, f"文件夹 {spec}")
+@dataclass
+class Tree:
+    """One side as listed before anything is read: each file the loader may read (path from the site folder →
+    its git blob id), the department folders, and where the files are (a revision's, once exported)."""
+
+    spec: str
+    label: str
+    files: dict[str, str]
+    departments: set[str]
+    root: Path | None = None  # a folder side; a revision's export
+    commit: str = ""
+    top: Path | None = None  # a revision's repository
+    prefix: str = ""  # the site folder in it
+
+
+def _department_of(path: str) -> str | None:
+    """The department folder a file is in (data/departments/<name>/…), or None for a file every one shares."""
+    if not path.startswith(IN_DEPARTMENTS):
+        return None
+    name, inside, _ = path[len(IN_DEPARTMENTS) :].partition("/")
+    return name if inside else None
+
+
+def _blob_id(path: Path) -> str:
+    """The id git gives a file's bytes, so a folder's files compare with a revision's."""
+    data = path.read_bytes()
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+
+
+def _folder_tree(spec: str, folder: Path) -> Tree:
+    files = {}
+    for name in READ:
+        path = folder / name
+        if path.is_file():
+            files[name] = _blob_id(path)
+        for here, subfolders, names in os.walk(path):
+            subfolders.sort()
+            rel = Path(here).relative_to(folder).as_posix()
+            for file in sorted(names):
+                files[f"{rel}/{file}"] = _blob_id(Path(here, file))
+    departments = folder / "data" / DEPARTMENTS
+    names = {p.name for p in departments.iterdir() if p.is_dir()} if departments.is_dir() else set()
+    return Tree(spec, f"文件夹 {spec}", files, names, root=folder)
+
+
+def _revision_tree(spec: str, site: Path) -> Tree:
     if _git(site, "rev-parse", "--is-inside-work-tree").returncode != 0:
         raise _fail(f"“{spec}”不是文件夹；站点文件夹 {site} 也不在 git 仓库中，无法按版本比较。", spec)
     found = _git(site, "rev-parse", "--verify", "--quiet", f"{spec}^{{commit}}")
@@ -151,27 +217,155 @@ def open_side(spec: str, site: Path, stack: ExitStack) -> Side:
     commit = found.stdout.decode().strip()
     top = Path(_git(site, "rev-parse", "--show-toplevel").stdout.decode().strip())
     prefix = _git(site, "rev-parse", "--show-prefix").stdout.decode().strip()
-    archive = _git(top, "archive", "--format=tar", commit, *([prefix] if prefix else []))
-    if archive.returncode != 0:
-        raise _fail(f"无法取出版本“{spec}”的文件：{archive.stderr.decode(errors='replace').strip()}", spec)
+    listed = _git(top, "ls-tree", "-r", "-z", commit, "--", *(f":(literal){prefix}{name}" for name in READ))
+    if listed.returncode != 0:
+        raise _fail(f"无法列出版本“{spec}”的文件：{listed.stderr.decode(errors='replace').strip()}", spec)
+    files = {}
+    for entry in listed.stdout.split(b"\0"):
+        info, _, path = entry.partition(b"\t")
+        kind = info.split(b" ")
+        if len(kind) == 3 and kind[1] == b"blob":
+            files[path.decode("utf-8", "surrogateescape").removeprefix(prefix)] = kind[2].decode()
+    names = {name for name in map(_department_of, files) if name is not None}
+    return Tree(spec, f"{spec}（{commit[:7]}）", files, names, commit=commit, top=top, prefix=prefix)
+
+
+def list_side(spec: str, site: Path) -> Tree:
+    """A folder (a site folder) or a git revision (branch, tag, commit) of the repository holding `site`."""
+    folder = Path(spec)
+    return _folder_tree(spec, folder) if folder.is_dir() else _revision_tree(spec, site)
+
+
+def _parts(tree: Tree) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
+    """A side's files: (those every department shares, each department's), hidden department folders left out
+    (the loader does not read them)."""
+    shared: dict[str, str] = {}
+    each: dict[str, dict[str, str]] = {name: {} for name in tree.departments if not name.startswith(".")}
+    for path, blob in tree.files.items():
+        name = _department_of(path)
+        if name is None:
+            shared[path] = blob
+        elif not name.startswith("."):
+            each[name][path] = blob
+    return shared, each
+
+
+def to_compare(old: Tree, new: Tree) -> tuple[list[str], int]:
+    """(the departments to read and compare, in the loader's order; how many are the same on both sides)."""
+    old_shared, old_each = _parts(old)
+    new_shared, new_each = _parts(new)
+    names = sorted(old_each.keys() | new_each.keys())
+    if old_shared != new_shared:
+        return names, 0
+    differ = [name for name in names if old_each.get(name) != new_each.get(name)]
+    return differ, len(names) - len(differ)
+
+
+def _export(tree: Tree, departments: list[str], stack: ExitStack) -> Path:
+    """A revision's files that these departments' comparison reads, in a temporary folder: the site folder there."""
     tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="juesuan-diff-")))
-    with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
-        if hasattr(tarfile, "data_filter"):
-            tar.extractall(tmp, filter="data")
-        else:  # pragma: no cover - Python 3.11 before 3.11.4
-            tar.extractall(tmp)  # our own repository's tree, from git archive
-    return _read(tmp / prefix, f"{spec}（{commit[:7]}）")
+    shared, each = _parts(tree)
+    paths = [*shared, *(f"{IN_DEPARTMENTS}{name}" for name in departments if name in each)]
+    if len(paths) > LISTED_MOST:
+        paths = [name for name in READ if name in tree.files or any(p.startswith(f"{name}/") for p in tree.files)]
+    if paths:
+        specs = [f":(literal){tree.prefix}{p}" for p in paths]
+        try:
+            git = subprocess.Popen(
+                ["git", "archive", "--format=tar", tree.commit, "--", *specs],
+                cwd=tree.top,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+            )
+        except FileNotFoundError:
+            raise _fail(_NO_GIT, "git") from None
+        try:  # read as git writes it: a province's tree is never held in memory
+            with tarfile.open(fileobj=git.stdout, mode="r|") as tar:
+                if hasattr(tarfile, "data_filter"):
+                    tar.extractall(tmp, filter="data")
+                else:  # pragma: no cover - Python 3.11 before 3.11.4
+                    tar.extractall(tmp)  # our own repository's tree, from git archive
+        except tarfile.ReadError:
+            pass  # git said why, below
+        finally:
+            git.stdout.close()
+            problem = git.stderr.read().decode(errors="replace").strip()
+            code = git.wait()
+        if code != 0:
+            raise _fail(f"无法取出版本“{tree.spec}”的文件：{problem}", tree.spec)
+    return tmp / tree.prefix
 
 
-def _read(root: Path, label: str) -> Side:
+# What every department's comparison needs of each version (its settings, formats, glossary, content pages), set
+# in each worker (and here, where there is none): (label, config, shared) for the old version, then the new.
+_VERSIONS: list = []
+
+
+def _open_version(label: str, root: Path, diags: Diagnostics | None = None) -> tuple:
+    from .units import load_shared
+
     try:
         config = load_config(root)
     except UserError as exc:
         raise UserError(f"{label} 无法读取", exc.diagnostics) from None
+    return label, config, load_shared(config, diags if diags is not None else Diagnostics())
+
+
+def _start_worker(versions: list[tuple[str, Path]]) -> None:
+    _VERSIONS[:] = [_open_version(label, root) for label, root in versions]
+
+
+def _department_side(version: tuple, name: str) -> Side:
+    """One department as a version has it, read and checked (as validate checks it), or absent."""
+    from .units import check_loaded
+
+    label, config, shared = version
     diags = Diagnostics()
-    source = load_site(config, diags)
-    checks, _ = run_checks(source, config, diags)
-    return Side(label, config, source, checks, diags)
+    folder = config.data_dir / DEPARTMENTS / name
+    dept = read_department(folder, config.root, config, shared.formats, diags) if folder.is_dir() else None
+    source = SiteSource(shared.formats, {dept.slug: dept} if dept else {}, shared.glossary, shared.pages)
+    side = Side(label, config, source, [], diags)
+    for ys in dept.years.values() if dept else ():
+        checks, _, named = check_loaded(config, source, dept, ys, diags)
+        side.checks += checks
+        side.named += named
+    return side
+
+
+@dataclass
+class DepartmentChanges:
+    """What one department's comparison sends back: its part of the report, and of each version's problems."""
+
+    figures: list[FigureChange]
+    checks: list[CheckChange]
+    new_passing: int
+    new_years: list[NewYear]
+    problems: tuple[list[Diagnostic], list[Diagnostic]]  # each version's errors and warnings (not its notes)
+    named: tuple[list, list]
+
+
+def compare_department(name: str) -> DepartmentChanges:
+    old, new = (_department_side(version, name) for version in _VERSIONS)
+    added = _years(new.source) - _years(old.source)
+    checks, passing = compare_checks(old, new, added)
+    problems = tuple([d for d in side.diagnostics.items if d.level != "note"] for side in (old, new))
+    return DepartmentChanges(
+        compare_figures(old.source, new.source, added), checks, passing, new_years(old, new), problems,
+        (old.named, new.named),
+    )  # fmt: skip
+
+
+def _compared(versions: list[tuple[str, Path]], names: list[str], jobs: int):
+    """compare_department for each department, in order; on `jobs` processes where there are several."""
+    if jobs <= 1 or len(names) < 2:
+        yield from map(compare_department, names)
+        return
+    import multiprocessing
+
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    with context.Pool(min(jobs, len(names)), initializer=_start_worker, initargs=(versions,)) as pool:
+        yield from pool.imap(compare_department, names, chunksize=max(1, min(16, len(names) // (jobs * 8))))
 
 
 # ------------------------------------------------------------------------------------------ figures
@@ -420,14 +614,39 @@ def new_years(old: Side, new: Side) -> list[NewYear]:
     return out
 
 
-def compare(old_spec: str, new_spec: str, site: Path) -> Comparison:
+def compare(old_spec: str, new_spec: str, site: Path, jobs: int | None = None) -> Comparison:
+    from .build import default_jobs
+
     with ExitStack() as stack:
-        old, new = open_side(old_spec, site, stack), open_side(new_spec, site, stack)
-        added = _years(new.source) - _years(old.source)
-        result = Comparison(old, new, compare_figures(old.source, new.source, added))
-        result.checks, result.new_passing = compare_checks(old, new, added)
-        result.new_years = new_years(old, new)
-        result.errors_new, result.errors_gone = compare_errors(old.diagnostics, new.diagnostics)
+        trees = [list_side(spec, site) for spec in (old_spec, new_spec)]
+        names, same = to_compare(*trees)
+        roots = [tree.root or _export(tree, names, stack) for tree in trees]
+        versions = [Version(tree.label, Diagnostics()) for tree in trees]
+        result = Comparison(*versions, compared=len(names), same=same)
+        named: tuple[list, list] = ([], [])
+        try:
+            # Each version's own problems (formats, glossary, content pages, what data/departments/ holds) are
+            # read here: where they differ, every department is compared.
+            _VERSIONS[:] = [
+                _open_version(v.label, root, v.diagnostics) for v, root in zip(versions, roots, strict=True)
+            ]
+            for version, (_, config, _) in zip(versions, _VERSIONS, strict=True):
+                department_names(config, version.diagnostics)
+            for part in _compared(
+                [(v.label, root) for v, root in zip(versions, roots, strict=True)], names, jobs or default_jobs()
+            ):
+                result.figures += part.figures
+                result.checks += part.checks
+                result.new_passing += part.new_passing
+                result.new_years += part.new_years
+                for version, problems, codes, found in zip(versions, part.problems, named, part.named, strict=True):
+                    version.diagnostics.extend(problems)
+                    codes += found
+        finally:
+            _VERSIONS.clear()
+    for version, codes in zip(versions, named, strict=True):
+        consistent_names(codes, version.diagnostics)  # across the departments compared, in the loader's order
+    result.errors_new, result.errors_gone = compare_errors(versions[0].diagnostics, versions[1].diagnostics)
     return result
 
 
@@ -487,7 +706,13 @@ def _headline(c: Comparison) -> list[str]:
         lines.append(f"其他错误：新出现 {len(c.errors_new)} 个，已改正 {len(c.errors_gone)} 个。")
     if c.new_passing:
         lines.append(f"另有 {c.new_passing} 项新增的核对全部通过。")
-    lines.append(f"新版本核对：{_counts(c.new.diagnostics)}（旧版本：{_counts(c.old.diagnostics)}）。")
+    counts = f"新版本核对：{_counts(c.new.diagnostics)}（旧版本：{_counts(c.old.diagnostics)}）。"
+    if c.same:
+        counts = (
+            f"比较了文件有改动的 {c.compared} 个部门，{counts.removesuffix('。')}；其余 {c.same} 个部门"
+            "两个版本的文件完全相同，没有再读（全站的问题见 validate）。"
+        )
+    lines.append(counts)
     return lines
 
 

@@ -881,32 +881,40 @@ def read_pages(folder: Path, root: Path, diags: Diagnostics) -> dict[str, Conten
     }
 
 
-def load_site(config: SiteConfig, diags: Diagnostics) -> SiteSource:
-    root = config.root
+def department_names(config: SiteConfig, diags: Diagnostics) -> list[str]:
+    """The department folders in data/departments/, in name order, hidden names left out. No such folder, or a
+    file beside the department folders, is an error."""
+    from .scan import department_entries
+
+    entries = department_entries(config)
+    if entries is None:
+        diags.error(Loc("data"), f"缺少部门数据文件夹 data/{DEPARTMENTS}/。", "missing")
+        return []
+    for name, is_dir in entries:
+        if not is_dir:
+            diags.error(Loc(f"data/{DEPARTMENTS}/{name}"), f"data/{DEPARTMENTS}/ 里只能放部门文件夹。", "unknown-file")
+    return [name for name, is_dir in entries if is_dir]
+
+
+def load_formats(config: SiteConfig, diags: Diagnostics) -> dict[str, Format]:
+    """Each format site.toml names, by its id; one that cannot be read is reported and left out."""
     formats: dict[str, Format] = {}
     for fmt_id in sorted(set(config.formats.values())):
         try:
-            formats[fmt_id] = load_format(config.data_dir, root, fmt_id)
+            formats[fmt_id] = load_format(config.data_dir, config.root, fmt_id)
         except UserError as exc:
             diags.extend(exc.diagnostics)
+    return formats
+
+
+def load_site(config: SiteConfig, diags: Diagnostics) -> SiteSource:
+    root = config.root
+    formats = load_formats(config, diags)
     departments: dict[str, DepartmentSource] = {}
-    dept_root = config.data_dir / DEPARTMENTS
-    if not dept_root.is_dir():
-        diags.error(Loc("data"), f"缺少部门数据文件夹 data/{DEPARTMENTS}/。", "missing")
-    else:
-        for folder in sorted(dept_root.iterdir()):
-            if folder.name.startswith("."):
-                continue
-            if not folder.is_dir():
-                diags.error(
-                    Loc(folder.relative_to(root).as_posix()),
-                    f"data/{DEPARTMENTS}/ 里只能放部门文件夹。",
-                    "unknown-file",
-                )
-                continue
-            dept = read_department(folder, root, config, formats, diags)
-            if dept:
-                departments[dept.slug] = dept
+    for name in department_names(config, diags):
+        dept = read_department(config.data_dir / DEPARTMENTS / name, root, config, formats, diags)
+        if dept:
+            departments[dept.slug] = dept
     glossary = read_glossary(config.content_dir / "glossary", root, diags)
     pages = read_pages(config.content_dir, root, diags)
     return SiteSource(formats, departments, glossary, pages)

@@ -20,11 +20,11 @@ from pathlib import Path
 from . import yamlsrc
 from .check import STATUS_RANK, CheckResult, catalogue_names, check_narrative, check_terms, check_year
 from .config import SiteConfig
-from .diagnostics import Diagnostic, Diagnostics, Loc, UserError
-from .formats import Format, load_format, norm
-from .load import read_department, read_glossary, read_pages, read_year
+from .diagnostics import Diagnostic, Diagnostics, Loc
+from .formats import Format, norm
+from .load import department_names, load_formats, read_department, read_glossary, read_pages, read_year
 from .model import Site, build_year, department, figure_links, glossary_terms
-from .scan import department_entries, unit_stats
+from .scan import unit_stats
 from .sources import ContentPage, DepartmentSource, GlossaryEntry, SiteSource, YearSource
 from .write import dump_pickle, write_file
 
@@ -42,12 +42,7 @@ class Shared:
 
 
 def load_shared(config: SiteConfig, diags: Diagnostics) -> Shared:
-    formats: dict[str, Format] = {}
-    for fmt_id in sorted(set(config.formats.values())):
-        try:
-            formats[fmt_id] = load_format(config.data_dir, config.root, fmt_id)
-        except UserError as exc:
-            diags.extend(exc.diagnostics)
+    formats = load_formats(config, diags)
     glossary = read_glossary(config.content_dir / "glossary", config.root, diags)
     pages = read_pages(config.content_dir, config.root, diags)
     return Shared(config, formats, glossary, pages)
@@ -190,23 +185,19 @@ class Discovered:
 
 
 def discover(config: SiteConfig, shared: Shared, diags: Diagnostics, known: dict | None = None,
-             signatures: dict | None = None) -> Discovered:  # fmt: skip
+             signatures: dict | None = None, within: set[str] | None = None) -> Discovered:  # fmt: skip
     """Every department-year, sorted; problems with folders and department files are reported here.
 
     With `signatures` (scan.scan of the department folders), a department whose signature is the one in
-    `known` (the last build's Discovered.departments) is taken from there instead of read again."""
+    `known` (the last build's Discovered.departments) is taken from there instead of read again. With `within`,
+    only these department folders (a pull request's preview)."""
     root = config.root
     found = Discovered([], {}, {})
-    entries = department_entries(config)
-    if entries is None:
-        diags.error(Loc("data"), "缺少部门数据文件夹 data/departments/。", "missing")
-        return found
     known, signatures = known or {}, signatures or {}
-    for name, is_dir in entries:
-        rel = f"data/departments/{name}"
-        if not is_dir:
-            diags.error(Loc(rel), "data/departments/ 里只能放部门文件夹。", "unknown-file")
+    for name in department_names(config, diags):
+        if within is not None and name not in within:
             continue
+        rel = f"data/departments/{name}"
         sig, years = signatures.get(rel, ("", {}))[:2]
         entry = known.get(rel)
         if not sig or entry is None or entry[0] != sig:

@@ -410,6 +410,69 @@ def test_diff_names_what_it_cannot_compare(site: TinySite, tables, capsys):
     ]
 
 
+# -- build --changed-from: a pull request's preview --------------------------------------------------------------
+
+OTHER = "qita-bumen"
+
+
+@pytest.fixture
+def two_departments(site: TinySite, tables) -> TinySite:
+    """The tiny year in two departments, committed as `main`; HEAD is a branch `change` with nothing changed yet."""
+    site.write_tables(tables)
+    site.write(f"data/departments/{OTHER}/部门.yaml", "名称: 其他部门\n地区: 测试区\n")
+    site.write_tables(tables, OTHER)
+    git(site.root, "init", "-q", "-b", "main")
+    git(site.root, "add", "-A")
+    git(site.root, "commit", "-q", "-m", "一")
+    git(site.root, "checkout", "-q", "-b", "change")
+    return site
+
+
+def departments_in(public: Path) -> list[str]:
+    return sorted(p.parent.name for p in public.glob("*/datasets.json"))
+
+
+def test_a_preview_holds_the_departments_a_change_touches(two_departments: TinySite, tmp_path, capsys):
+    site = two_departments
+    site.write(f"data/departments/{OTHER}/部门.yaml", "名称: 其他部门（改名）\n地区: 测试区\n")
+    site.write("README.md", "这个文件不出现在任何页面上。\n")
+    git(site.root, "add", "-A")
+    git(site.root, "commit", "-q", "-m", "二")
+    preview = tmp_path / "preview"
+    code, out, _ = run(site, "build", "--changed-from", "main", "--out", str(preview), capsys=capsys)
+    assert code == 0
+    assert departments_in(preview) == [OTHER]
+    home = (preview / "index.html").read_text(encoding="utf-8")
+    assert "其他部门（改名）" in home and "测试部门" not in home
+    assert (
+        f"这是预览：只生成了自 main 以来有文件改动的部门（{OTHER}），首页和各列表页也只列出它们。" in out.splitlines()
+    )
+    # Not committed yet counts too, as in validate --changed-from; a change that shapes no page adds nothing.
+    site.write(f"data/departments/{DEPT}/部门.yaml", "名称: 测试部门\n地区: 另一区\n")
+    code, out, _ = run(site, "build", "--changed-from", "HEAD", "--out", str(tmp_path / "p2"), capsys=capsys)
+    assert code == 0
+    assert departments_in(tmp_path / "p2") == [DEPT]
+
+
+def test_a_preview_holds_every_department_where_what_every_page_is_made_of_changed(
+    two_departments: TinySite, tmp_path, capsys
+):
+    site = two_departments
+    glossary = next((site.root / "content" / "glossary").glob("*.md"))
+    glossary.write_text(glossary.read_text(encoding="utf-8") + "\n补充一句。\n", encoding="utf-8")
+    preview = tmp_path / "preview"
+    code, out, _ = run(site, "build", "--changed-from", "main", "--out", str(preview), capsys=capsys)
+    assert code == 0
+    assert departments_in(preview) == sorted([DEPT, OTHER])
+    assert "自 main 以来表格格式、模板、名词解释或 site.toml 等共用的文件有改动" in out
+    # Nothing a department holds changed: a preview with no department, said so.
+    git(site.root, "checkout", "-q", "--", ".")
+    code, out, _ = run(site, "build", "--changed-from", "main", "--out", str(tmp_path / "none"), capsys=capsys)
+    assert code == 0
+    assert departments_in(tmp_path / "none") == []
+    assert "这是预览：自 main 以来没有部门的文件改动，预览中没有部门。" in out.splitlines()
+
+
 # -- new: a year ready to fill -----------------------------------------------------------------------------------
 
 NEW = "xin-bumen"
@@ -726,6 +789,8 @@ def test_pull_request_workflow_validates_summarises_builds_and_keeps_both_as_art
     assert "python -m generator schema --check" in by_run
     build = next(s for s in steps if "generator build" in s.get("run", ""))
     assert "--allow-errors" in build["run"]  # the preview is built even when the data has errors
+    assert '--changed-from "origin/$BASE"' in build["run"]  # of the departments the pull request changes
+    assert build["env"] == {"BASE": "${{ github.base_ref }}"}
     uploads = {s["with"]["name"]: s for s in steps if uses(s) == "actions/upload-artifact"}
     assert set(uploads) == {"diff-summary", "site-preview-${{ github.event.pull_request.number }}"}
     assert uploads["diff-summary"]["with"]["path"] == "diff-summary/"
