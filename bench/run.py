@@ -64,13 +64,19 @@ def _tree_rss(pid: int) -> int:
 def run(site: Path, *args: str, jobs: int | None) -> tuple[float, int]:
     """Wall seconds and peak memory (KiB) of one `python -m generator build`: the largest sum, sampled every
     20 ms, of the resident memory of the build and its worker processes together."""
-    command = [sys.executable, "-m", "generator", "build", "--site", str(site), "--quiet", *args]
-    if jobs:
-        command += ["--jobs", str(jobs)]
+    command = ["build", "--site", str(site), "--quiet", *args]
+    seconds, peak, _ = measured([*command, *(["--jobs", str(jobs)] if jobs else [])], "build")
+    return seconds, peak
+
+
+def measured(args: list[str], what: str, exits: tuple[int, ...] = (0,)) -> tuple[float, int, str]:
+    """Wall seconds, peak memory (KiB: as run() measures it) and what it printed, of `python -m generator args`,
+    which must end with one of `exits`."""
     started = time.perf_counter()
     proc = subprocess.Popen(
-        command, cwd=HERE.parent, env=BUILD_ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
+        [sys.executable, "-m", "generator", *args],
+        cwd=HERE.parent, env=BUILD_ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
     peak = 0
     stop = threading.Event()
 
@@ -85,9 +91,9 @@ def run(site: Path, *args: str, jobs: int | None) -> tuple[float, int]:
     seconds = time.perf_counter() - started
     stop.set()
     sampler.join()
-    if proc.returncode != 0:
-        sys.exit(f"build failed:\n{out}\n{err}")
-    return seconds, peak or resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # a build too quick to sample
+    if proc.returncode not in exits:
+        sys.exit(f"{what} failed:\n{out}\n{err}")
+    return seconds, peak or resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, out  # too quick to sample
 
 
 def edit_one_department(site: Path) -> str:

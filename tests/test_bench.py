@@ -45,6 +45,31 @@ def test_benchmark_prints_every_figure_for_a_small_site(tmp_path):
         assert yardstick.startswith("对照：没有安装 hugo"), yardstick
 
 
+def test_pull_request_benchmark_prints_each_commands_figures_and_leaves_the_site_as_it_was(tmp_path):
+    done = subprocess.run(
+        [sys.executable, "bench/pull_request.py", "10", "--jobs", "2", "--sites", str(tmp_path), "--shared"],
+        cwd=REPO, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    rows = [
+        re.fullmatch(r"\s*10  (\S+ .*?)\s+([\d.]+)\s+(\d+) MB  (.*)", line) for line in done.stdout.splitlines()[2:]
+    ]
+    assert all(rows), done.stdout
+    assert [row[1].split()[:2] for row in rows] == [["validate", "--format"], ["diff", "--format"],
+                                                    ["build", "--changed-from（预览）"], ["diff", "--format"]]  # fmt: skip
+    assert all(float(row[2]) > 0 and int(row[3]) > 0 for row in rows)
+    assert [row[4] for row in rows[1:]] == ["比较了文件有改动的 1 个部门", rows[2][4], "比较了全部部门"]
+    assert re.fullmatch(r"预览 [\d.]+ MB", rows[2][4])
+    site = tmp_path / "site-10"
+    git = ["git", "-C", str(site)]
+    assert subprocess.run([*git, "status", "--porcelain"], capture_output=True, text=True).stdout == ""
+    branches = subprocess.run([*git, "branch", "--format=%(refname:short)"], capture_output=True, text=True)
+    assert branches.stdout.split() == ["main"]  # the change's branch deleted, main checked out again
+    assert subprocess.run([*git, "log", "--format=%s"], capture_output=True, text=True).stdout.split("\n")[0] == (
+        "synthetic site"
+    )
+
+
 def test_hugo_yardstick_pages_hold_a_40_row_table(tmp_path):
     import hugo  # bench/ is on the tests' path (pyproject.toml)
 
