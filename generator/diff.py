@@ -293,6 +293,8 @@ def _export(tree: Tree, departments: list[str], stack: ExitStack) -> Path:
             code = git.wait()
         if code != 0:
             raise _fail(f"无法取出版本“{tree.spec}”的文件：{problem}", tree.spec)
+    if each:  # the revision has departments, though none of them may have been exported
+        (tmp / tree.prefix / IN_DEPARTMENTS).mkdir(parents=True, exist_ok=True)
     return tmp / tree.prefix
 
 
@@ -707,11 +709,13 @@ def _headline(c: Comparison) -> list[str]:
     if c.new_passing:
         lines.append(f"另有 {c.new_passing} 项新增的核对全部通过。")
     counts = f"新版本核对：{_counts(c.new.diagnostics)}（旧版本：{_counts(c.old.diagnostics)}）。"
-    if c.same:
+    if c.same and c.compared:
         counts = (
             f"比较了文件有改动的 {c.compared} 个部门，{counts.removesuffix('。')}；其余 {c.same} 个部门"
             "两个版本的文件完全相同，没有再读（全站的问题见 validate）。"
         )
+    elif c.same:
+        counts = f"全部 {c.same} 个部门两个版本的文件完全相同，没有再读（全站的问题见 validate）；{counts}"
     lines.append(counts)
     return lines
 

@@ -168,3 +168,18 @@ def test_a_working_copy_compares_with_a_revision_by_its_files_bytes(repo: Path, 
     assert (result.compared, result.same) == (1, 5)
     assert [f.department for f in result.figures] == [result.figures[0].department]
     assert len(result.figures) == 1
+
+
+@pytest.mark.parametrize("new", ["main", "folder"])
+def test_two_versions_with_the_same_files_are_the_same_and_nothing_is_read(repo: Path, tmp_path, new, monkeypatch):
+    read = []
+    monkeypatch.setattr(diff, "read_department", lambda folder, *args: read.append(folder))
+    other = "main" if new == "main" else str(checked_out(repo, "main", tmp_path / "copy"))
+    result = diff.compare("main", other, repo, jobs=1)
+    assert (result.compared, result.same, read) == (0, 6, [])
+    assert diff.render_text(result).splitlines()[1:] == [
+        "改动的数字 0 处；结果改变的核对 0 项。",
+        "全部 6 个部门两个版本的文件完全相同，没有再读（全站的问题见 validate）；"
+        "新版本核对：0 个错误，0 个警告（旧版本：0 个错误，0 个警告）。",
+        "两个版本的数字和核对结果完全相同。",
+    ]
