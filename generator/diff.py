@@ -20,6 +20,7 @@ projects in 元) is compared cell by cell with Decimal arithmetic, and every che
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import subprocess
@@ -36,6 +37,7 @@ from .diagnostics import Diagnostic, Diagnostics, Loc, UserError
 from .formats import Part
 from .load import DEPARTMENTS, FUND_COLUMNS, department_names, read_department
 from .money import format_plain
+from .scan import folder_entries, pool_context
 from .sources import Cell, ProjectSource, SiteSource, TableSource
 
 STATUS_WORDS = {
@@ -175,6 +177,20 @@ class Tree:
     top: Path | None = None  # a revision's repository
     prefix: str = ""  # the site folder in it
 
+    @functools.cached_property
+    def parts(self) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
+        """Its files: (those every department shares, each department's), hidden department folders left out
+        (the loader does not read them)."""
+        shared: dict[str, str] = {}
+        each: dict[str, dict[str, str]] = {name: {} for name in self.departments if not name.startswith(".")}
+        for path, blob in self.files.items():
+            name = _department_of(path)
+            if name is None:
+                shared[path] = blob
+            elif not name.startswith("."):
+                each[name][path] = blob
+        return shared, each
+
 
 def _department_of(path: str) -> str | None:
     """The department folder a file is in (data/departments/<name>/…), or None for a file every one shares."""
@@ -201,8 +217,7 @@ def _folder_tree(spec: str, folder: Path) -> Tree:
             rel = Path(here).relative_to(folder).as_posix()
             for file in sorted(names):
                 files[f"{rel}/{file}"] = _blob_id(Path(here, file))
-    departments = folder / "data" / DEPARTMENTS
-    names = {p.name for p in departments.iterdir() if p.is_dir()} if departments.is_dir() else set()
+    names = {name for name, is_dir in folder_entries(folder / "data" / DEPARTMENTS) or () if is_dir}
     return Tree(spec, f"文件夹 {spec}", files, names, root=folder)
 
 
@@ -236,24 +251,10 @@ def list_side(spec: str, site: Path) -> Tree:
     return _folder_tree(spec, folder) if folder.is_dir() else _revision_tree(spec, site)
 
 
-def _parts(tree: Tree) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
-    """A side's files: (those every department shares, each department's), hidden department folders left out
-    (the loader does not read them)."""
-    shared: dict[str, str] = {}
-    each: dict[str, dict[str, str]] = {name: {} for name in tree.departments if not name.startswith(".")}
-    for path, blob in tree.files.items():
-        name = _department_of(path)
-        if name is None:
-            shared[path] = blob
-        elif not name.startswith("."):
-            each[name][path] = blob
-    return shared, each
-
-
 def to_compare(old: Tree, new: Tree) -> tuple[list[str], int]:
     """(the departments to read and compare, in the loader's order; how many are the same on both sides)."""
-    old_shared, old_each = _parts(old)
-    new_shared, new_each = _parts(new)
+    old_shared, old_each = old.parts
+    new_shared, new_each = new.parts
     names = sorted(old_each.keys() | new_each.keys())
     if old_shared != new_shared:
         return names, 0
@@ -264,7 +265,7 @@ def to_compare(old: Tree, new: Tree) -> tuple[list[str], int]:
 def _export(tree: Tree, departments: list[str], stack: ExitStack) -> Path:
     """A revision's files that these departments' comparison reads, in a temporary folder: the site folder there."""
     tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="juesuan-diff-")))
-    shared, each = _parts(tree)
+    shared, each = tree.parts
     paths = [*shared, *(f"{IN_DEPARTMENTS}{name}" for name in departments if name in each)]
     if len(paths) > LISTED_MOST:
         paths = [name for name in READ if name in tree.files or any(p.startswith(f"{name}/") for p in tree.files)]
@@ -362,10 +363,7 @@ def _compared(versions: list[tuple[str, Path]], names: list[str], jobs: int):
     if jobs <= 1 or len(names) < 2:
         yield from map(compare_department, names)
         return
-    import multiprocessing
-
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    context = pool_context()
     with context.Pool(min(jobs, len(names)), initializer=_start_worker, initargs=(versions,)) as pool:
         yield from pool.imap(compare_department, names, chunksize=max(1, min(16, len(names) // (jobs * 8))))
 

@@ -157,6 +157,15 @@ def scan_again(root: Path, entries: list[tuple[str, bool]], before: dict, again,
     return scanned
 
 
+def pool_context():
+    """The multiprocessing context for a pool of workers: fork where the platform has it (the workers start with
+    what this process has loaded), spawn elsewhere."""
+    import multiprocessing
+
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+
+
 def _scan_chunk(args: tuple) -> list[tuple[str, tuple[str, dict[str, str], bool]]]:
     root, rels, outputs = args
     return [(rel, scan_department(root, rel, outputs)) for rel in rels]
@@ -166,10 +175,7 @@ def scan(root: Path, rels: list[str], jobs: int, outputs: tuple | None = None) -
     """scan_department for every department folder (paths from the site folder), on `jobs` processes."""
     if jobs <= 1 or len(rels) < PARALLEL_FROM:
         return dict(_scan_chunk((str(root), rels, outputs)))
-    import multiprocessing
-
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    context = pool_context()
     step = -(-len(rels) // (jobs * 4))
     chunks = [(str(root), rels[i : i + step], outputs) for i in range(0, len(rels), step)]
     with context.Pool(jobs) as pool:

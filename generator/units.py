@@ -24,7 +24,7 @@ from .diagnostics import Diagnostic, Diagnostics, Loc
 from .formats import Format, norm
 from .load import department_names, load_formats, read_department, read_glossary, read_pages, read_year
 from .model import Site, build_year, department, figure_links, glossary_terms
-from .scan import unit_stats
+from .scan import pool_context, unit_stats
 from .sources import ContentPage, DepartmentSource, GlossaryEntry, SiteSource, YearSource
 from .write import dump_pickle, write_file
 
@@ -452,10 +452,7 @@ def run_units(shared: Shared, tasks: list[Task], jobs: int):
         for task in tasks:
             yield _run(task, shared)
         return
-    import multiprocessing
-
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    context = pool_context()
     from .render import COMPILED
 
     initargs = (str(shared.config.root), known_shapes(), COMPILED.get("folder"))

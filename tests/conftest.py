@@ -10,6 +10,7 @@ import copy
 import json
 import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -233,6 +234,15 @@ def site(tmp_path: Path) -> TinySite:
 @pytest.fixture
 def tables() -> dict[int, dict]:
     return copy.deepcopy(tiny_year())
+
+
+def git(root: Path, *args: str) -> str:
+    """git in a test's repository, as a named committer, its output; fails the test where git fails."""
+    proc = subprocess.run(
+        ["git", "-c", "user.name=测试", "-c", "user.email=test@example.org", "-c", "commit.gpgsign=false", *args],
+        cwd=root, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    return proc.stdout
 
 
 def in_ci() -> bool:

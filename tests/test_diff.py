@@ -15,6 +15,7 @@ import tarfile
 from pathlib import Path
 
 import pytest
+from conftest import git
 from synthetic import make_site
 
 from generator import diff
@@ -28,14 +29,6 @@ SHORTER = "dept-00002"  # its 2022 removed
 GONE = "dept-00003"  # removed
 ADDED = "dept-00009"  # new: a copy of dept-00004 under another name
 SAME = ["dept-00004", "dept-00005", "dept-00006"]
-
-
-def git(root: Path, *args: str) -> str:
-    proc = subprocess.run(
-        ["git", "-c", "user.name=测试", "-c", "user.email=test@example.org", "-c", "commit.gpgsign=false", *args],
-        cwd=root, capture_output=True, text=True, check=True,
-    )  # fmt: skip
-    return proc.stdout
 
 
 def change_figure(root: Path) -> None:

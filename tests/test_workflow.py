@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import DEPT, FILES, REPO, YEAR, TinySite, in_ci, tiny_year, to_yaml
+from conftest import DEPT, FILES, REPO, YEAR, TinySite, git, in_ci, tiny_year, to_yaml
 from test_schema import schema_errors
 
 from generator.build import validate
@@ -267,14 +267,6 @@ def test_rounding_notes_are_notices_with_notes(site: TinySite, tables, capsys):
 
 
 # -- diff: what a change does ------------------------------------------------------------------------------------
-
-
-def git(root: Path, *args: str) -> str:
-    proc = subprocess.run(
-        ["git", "-c", "user.name=测试", "-c", "user.email=test@example.org", "-c", "commit.gpgsign=false", *args],
-        cwd=root, capture_output=True, text=True, check=True,
-    )  # fmt: skip
-    return proc.stdout
 
 
 def write_project(site: TinySite, total_score: str = "96.00") -> None:
