@@ -22,9 +22,11 @@ from run import HERE, synthetic_site
 
 sys.path.insert(0, str(HERE.parent))
 
-from generator import charts, opendata, render, search, units, yamlsrc
-from generator.config import load_config
-from generator.diagnostics import Diagnostics
+from generator.build import units
+from generator.core.config import load_config
+from generator.core.diagnostics import Diagnostics
+from generator.output import charts, opendata, render, search
+from generator.sources import yamlsrc
 
 PHASES = [
     (units, "read_year", "读取（含YAML）"),

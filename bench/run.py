@@ -113,8 +113,8 @@ def edit_one_department(site: Path) -> str:
 SERVE_PROBE = """
 import sys, time
 from pathlib import Path
-from generator.build import default_jobs
-from generator.serve import rebuild, refresh, snapshot, start_watcher
+from generator.build.pipeline import default_jobs
+from generator.commands.serve import rebuild, refresh, snapshot, start_watcher
 sys.path.insert(0, sys.argv[1])
 from run import edit_one_department
 site, jobs = Path(sys.argv[2]), int(sys.argv[3]) or default_jobs()

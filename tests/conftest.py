@@ -259,7 +259,7 @@ def browser():
 @pytest.fixture(scope="session")
 def public(tmp_path_factory) -> Path:
     """The bundled site, built once for the session's browser and output tests."""
-    from generator.build import build
+    from generator.build.pipeline import build
 
     out = tmp_path_factory.mktemp("bundled") / "public"
     build(REPO, out)

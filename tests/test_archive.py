@@ -15,7 +15,7 @@ import pytest
 from browsing import Visit, site_pages, wait_for_charts
 from conftest import REPO
 
-from generator.cli import main
+from generator.commands.cli import main
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from conftest import DEPT, REPO, YEAR, TinySite
 
-from generator.cli import main
+from generator.commands.cli import main
 
 
 def run(site: TinySite, *args: str, capsys) -> tuple[int, str]:
@@ -370,7 +370,7 @@ def test_internal_error_is_reported_without_traceback_unless_verbose(site: TinyS
     def boom(*args, **kwargs):
         raise RuntimeError("simulated bug")
 
-    monkeypatch.setattr("generator.site.site_names", boom)
+    monkeypatch.setattr("generator.build.sitefiles.site_names", boom)
     assert main(["validate", "--site", str(site.root)]) == 3
     err = capsys.readouterr().err
     assert "内部错误" in err and "Traceback" not in err
@@ -411,7 +411,7 @@ def test_a_file_that_cannot_be_written_is_named_with_what_to_do(site: TinySite, 
                                                                  error, advice, jobs):  # fmt: skip
     """A full disk or a folder without permission is neither the data's fault nor a bug: the message says which
     file, and what to do; the exit code is 4; the site already in public/ stays as it was."""
-    from generator import write
+    from generator.core import files
 
     site.write_tables(tables)
     site.write(f"data/departments/{DEPT}-2/部门.yaml", "名称: 测试部门二\n地区: 测试区\n")
@@ -424,7 +424,7 @@ def test_a_file_that_cannot_be_written_is_named_with_what_to_do(site: TinySite, 
     def refuse(fd, data):  # as os.write does: an error that names no file
         raise OSError(error, os.strerror(error))
 
-    monkeypatch.setattr(write, "_write_all", refuse)
+    monkeypatch.setattr(files, "_write_all", refuse)
     code, out = run(site, "build", "--jobs", jobs, capsys=capsys)
     assert code == 4
     said = re.search(r"^读写 (\S+) 时出错：(.*)$", out, re.M)
@@ -438,8 +438,8 @@ def test_a_file_that_cannot_be_written_is_named_with_what_to_do(site: TinySite, 
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full on this system")
 def test_a_full_disk_under_the_build_cache_names_the_file():
     """A buffered file's write error names no file: the cache's writer adds it (here a real ENOSPC)."""
-    from generator.cli import os_error_message
-    from generator.write import dump_pickle
+    from generator.commands.report import os_error_message
+    from generator.core.files import dump_pickle
 
     with pytest.raises(OSError) as raised:
         dump_pickle(Path("/dev/full"), list(range(100_000)))
@@ -449,14 +449,14 @@ def test_a_full_disk_under_the_build_cache_names_the_file():
 
 def test_the_cache_file_a_full_disk_stopped_is_named_on_the_command_line(site: TinySite, tables, monkeypatch,
                                                                          capsys):  # fmt: skip
-    from generator import write
+    from generator.core import files
 
     site.write_tables(tables)
 
     def full(obj, f, protocol):  # as a buffered file's write does: an error that names no file
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    monkeypatch.setattr(write, "pickle", types.SimpleNamespace(dump=full, HIGHEST_PROTOCOL=5))  # ours only
+    monkeypatch.setattr(files, "pickle", types.SimpleNamespace(dump=full, HIGHEST_PROTOCOL=5))  # ours only
     code, out = run(site, "build", "--jobs", "1", capsys=capsys)
     said = re.search(r"^读写 (\S+) 时出错：磁盘空间不足。", out, re.M)
     assert code == 4 and said and ".build-cache" in said.group(1) and said.group(1).endswith(".pickle")

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from conftest import DEPT, REPO, YEAR, TinySite
 
-from generator.build import build
-from generator.cli import main
-from generator.diagnostics import UserError
+from generator.build.pipeline import build
+from generator.commands.cli import main
+from generator.core.diagnostics import UserError
 
 
 def tree(folder: Path) -> dict[str, str]:
@@ -194,7 +194,7 @@ def test_the_pages_escaper_gives_markupsafes_bytes_for_every_kind_of_value():
 
     import markupsafe
 
-    from generator.render import escape
+    from generator.output.render import escape
 
     class Html:
         def __html__(self):
@@ -255,7 +255,7 @@ def test_bundled_site_builds_and_shows_empty_tables_and_its_parts(tmp_path: Path
 def test_markdown_texts_converted_one_after_another_share_nothing():
     """One converter serves every text of a kind (generator/markup.py): what one text defines (a reference link,
     its blocks, the terms it linked) must not reach the next."""
-    from generator.markup import Glossary, TermLinker, markdown_blocks, render_markdown
+    from generator.output.markup import Glossary, TermLinker, markdown_blocks, render_markdown
 
     first = render_markdown("见[附表][a]。\n\n[a]: https://example.org/a\n\n第二段。")
     assert 'href="https://example.org/a"' in first and 'id="p-2"' in first
@@ -277,9 +277,9 @@ def test_a_department_year_leaves_nothing_for_the_garbage_collector():
     collector has to find piles up over a province's units and cost a worker ~40 ms every few of them."""
     import gc
 
-    from generator import units
-    from generator.config import load_config
-    from generator.diagnostics import Diagnostics
+    from generator.build import units
+    from generator.core.config import load_config
+    from generator.core.diagnostics import Diagnostics
 
     shared = units.load_shared(load_config(REPO), Diagnostics())
     found = units.discover(shared.config, shared, Diagnostics())
@@ -301,7 +301,7 @@ def test_a_long_year_list_is_grouped_by_region_with_an_index_of_the_regions(tmp_
     the regions at the top, each linking to its own heading: every department once, under its own region."""
     from synthetic import make_site
 
-    from generator.build import build
+    from generator.build.pipeline import build
 
     site = make_site(tmp_path / "site", departments=4, years=[2023], seed=5)
     regions = {}  # slug → region, as each department's 部门.yaml says
@@ -313,7 +313,7 @@ def test_a_long_year_list_is_grouped_by_region_with_an_index_of_the_regions(tmp_
     assert 'class="regions"' not in short and short.count('class="dept-name"') == 4  # a short list: as it was
     assert all(f"<span>{r}</span>" in short for r in regions.values())
 
-    monkeypatch.setattr("generator.site.INLINE_LIMIT", 3)
+    monkeypatch.setattr("generator.build.sitefiles.INLINE_LIMIT", 3)
     build(site, tmp_path / "grouped", jobs=1)
     html = (tmp_path / "grouped" / "years" / "2023.html").read_text(encoding="utf-8")
     assert "共 4 个部门，分属 4 个地区" in html

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from conftest import REPO, TinySite
 
-from generator.cli import main
+from generator.commands.cli import main
 
 
 @pytest.mark.parametrize(
@@ -52,7 +52,9 @@ def _get(url: str) -> str:
 
 
 # serve as a user starts it, and as it runs where watchdog cannot be imported (it then looks every second).
-WITHOUT_WATCHDOG = "import sys; sys.modules['watchdog'] = None; from generator.cli import main; sys.exit(main())"
+WITHOUT_WATCHDOG = (
+    "import sys; sys.modules['watchdog'] = None; from generator.commands.cli import main; sys.exit(main())"
+)
 
 
 @pytest.mark.parametrize("notified", [True, False], ids=["notifications", "polling"])
@@ -113,8 +115,8 @@ def _templates_elsewhere(site: TinySite, tmp_path) -> Path:
 def test_serve_sees_every_kind_of_source_change(site: TinySite, tables, tmp_path):
     """What serve compares each second changes with a department's file, a new year, the glossary, and templates
     kept outside the site folder (site.toml's `templates`); it stays the same when nothing changed."""
-    from generator.build import build
-    from generator.serve import snapshot, sources
+    from generator.build.pipeline import build
+    from generator.commands.serve import snapshot, sources
 
     site.write_tables(tables)
     elsewhere = _templates_elsewhere(site, tmp_path)
@@ -140,8 +142,8 @@ def test_serve_notified_looks_again_only_at_what_changed(site: TinySite, tables,
     folder scanned again, or everything) equals a whole new look; a department's edit names only that
     department, so a province is not looked at whole for it. Building (reading data/, writing public/ and
     .build-cache/) is not a change."""
-    from generator.build import build
-    from generator.serve import refresh, snapshot, start_watcher
+    from generator.build.pipeline import build
+    from generator.commands.serve import refresh, snapshot, start_watcher
 
     site.write_tables(tables)
     site.write("data/departments/other/部门.yaml", "名称: 另一个部门\n地区: 测试区\n")
@@ -203,7 +205,7 @@ def _all_of_it(watcher, seconds: float = 10.0):
 def test_serve_looks_at_everything_when_notifications_were_lost(site: TinySite, tables):
     """watchdog says the kernel's queue overflowed (events dropped) only in its log: serve then looks at
     everything, whatever it had been told before."""
-    from generator.serve import start_watcher
+    from generator.commands.serve import start_watcher
 
     site.write_tables(tables)
     watcher, why = start_watcher(site.root)
@@ -222,8 +224,8 @@ def test_serve_keeps_showing_the_last_site_when_a_file_cannot_be_written(site: T
     """A full disk while serve rebuilds: it says so, keeps serving the last site, and builds again later."""
     import errno
 
-    from generator import write
-    from generator.serve import rebuild
+    from generator.commands.serve import rebuild
+    from generator.core import files
 
     site.write_tables(tables)
     out = site.root / "public"
@@ -231,26 +233,26 @@ def test_serve_keeps_showing_the_last_site_when_a_file_cannot_be_written(site: T
     home = (out / "index.html").read_bytes()
     toml = site.root / "site.toml"
     toml.write_text(toml.read_text(encoding="utf-8").replace("测试站", "改名的站"), encoding="utf-8")
-    real = write._write_all
+    real = files._write_all
 
     def full(fd, data):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    monkeypatch.setattr(write, "_write_all", full)
+    monkeypatch.setattr(files, "_write_all", full)
     capsys.readouterr()
     assert rebuild(site.root, out) is False
     err = capsys.readouterr().err
     assert "时出错：磁盘空间不足。" in err and err.rstrip().endswith("网页仍显示上一次成功生成的版本。")
     assert (out / "index.html").read_bytes() == home
-    monkeypatch.setattr(write, "_write_all", real)
+    monkeypatch.setattr(files, "_write_all", real)
     assert rebuild(site.root, out)
     assert "改名的站" in (out / "index.html").read_text(encoding="utf-8")
 
 
 def test_a_refusal_with_nothing_more_to_say_is_printed_once(monkeypatch, capsys):
     """A UserError that carries no diagnostics: its message once, not again as a count of no errors."""
-    from generator import cli
-    from generator.diagnostics import UserError
+    from generator.commands import cli
+    from generator.core.diagnostics import UserError
 
     def refuse(args):
         raise UserError("输出文件夹正被另一个程序使用")

@@ -18,11 +18,11 @@ import pytest
 from conftest import git
 from synthetic import make_site
 
-from generator import diff
-from generator.build import run_checks
-from generator.config import load_config
-from generator.diagnostics import Diagnostics
-from generator.load import load_site
+from generator.build.pipeline import run_checks
+from generator.commands import diff
+from generator.core.config import load_config
+from generator.core.diagnostics import Diagnostics
+from generator.sources.load import load_site
 
 CHANGED = "dept-00001"  # a figure of 2023 changed
 SHORTER = "dept-00002"  # its 2022 removed

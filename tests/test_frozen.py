@@ -1,11 +1,11 @@
-"""generator.frozen.quick_init: the same instances as the frozen dataclass's own __init__ makes, faster."""
+"""generator.core.frozen.quick_init: the same instances as the frozen dataclass's own __init__ makes, faster."""
 
 import dataclasses
 import pickle
 
 import pytest
 
-from generator.frozen import quick_init
+from generator.core.frozen import quick_init
 
 
 def pair():
@@ -38,8 +38,8 @@ def test_instances_are_those_of_the_dataclass_init(args, kwargs):
 
 
 def test_the_build_cache_pickles_them_as_before():
-    from generator.check import Term
-    from generator.diagnostics import Loc
+    from generator.checks.tables import Term
+    from generator.core.diagnostics import Loc
 
     term = Term("表1「收入」「合计」", None, "#####", -1, Loc("data/x.yaml", 3), None)
     assert pickle.loads(pickle.dumps(term)) == term

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from conftest import REPO, TinySite
 
-from generator.build import validate
-from generator.formats import CellRef, Format, load_format
+from generator.build.pipeline import validate
+from generator.sources.formats import CellRef, Format, load_format
 
 FMT: Format = load_format(REPO / "data", REPO, "shenzhen-2023")
 

@@ -16,8 +16,8 @@ import pytest
 from conftest import REPO, load_script
 from synthetic import make_site
 
-from generator.build import build
-from generator.diagnostics import UserError
+from generator.build.pipeline import build
+from generator.core.diagnostics import UserError
 
 
 def tree(folder: Path) -> dict[str, str]:
@@ -127,7 +127,7 @@ def test_the_search_index_shards_again_when_its_size_crosses_a_step(base: Path, 
     """The number of token shards follows the index's size: when an edit that touches only a few tokens moves
     it across a step (16 to 64 or back), every shard is written again and the ones no longer used go, as a
     clean build would leave them."""
-    from generator import search
+    from generator.output import search
 
     site = copy(base, tmp_path)
     shards = sorted((site / "public/assets/search/t").glob("*.js"))
@@ -165,7 +165,7 @@ def test_the_glossarys_lists_of_pages_kept_from_the_last_build_only_where_no_edi
     whose list filled before the edited department-years, and makes the others again: here the titles of
     pages in those lists change, early in the site's order or late, with lists that fill at once (one page) or
     late."""
-    from generator import site as site_module
+    from generator.build import sitefiles as site_module
 
     monkeypatch.setattr(site_module, "APPEARS_LIMIT", limit)
     site = copy(base, tmp_path)
@@ -251,7 +251,7 @@ def test_only_names_a_department_that_is_not_there(base: Path, tmp_path: Path):
 
 
 def test_build_only_on_the_command_line_says_what_it_looked_at(base: Path, tmp_path: Path, capsys):
-    from generator.cli import main
+    from generator.commands.cli import main
 
     site = copy(base, tmp_path)
     edit_figure(site, "dept-00001")
@@ -292,7 +292,7 @@ def summary_parts(site: Path) -> dict[str, tuple[int, int]]:
 def test_an_edit_writes_again_only_its_departments_part_of_the_summaries(base: Path, tmp_path: Path):
     """The cache keeps the department-years' Summaries in parts by department: a build after one department's
     edit writes that part, not the others (on a province, a third of a second saved)."""
-    from generator.cache import summary_part
+    from generator.build.cache import summary_part
 
     site = copy(base, tmp_path)
     mine, other = f"{summary_part('dept-00001'):02x}.pickle", f"{summary_part('dept-00002'):02x}.pickle"
@@ -308,9 +308,9 @@ def test_an_edit_writes_again_only_its_departments_part_of_the_summaries(base: P
 def test_touched_files_are_remembered_with_their_new_times(base: Path, tmp_path: Path):
     """After a `touch`, the department-year is not rebuilt, and the cache keeps its files' new times: the next
     build does not read them again to compare their bytes."""
-    from generator.cache import BuildCache, global_fingerprint
-    from generator.config import load_config
-    from generator.scan import unit_signature, unit_stats
+    from generator.build.cache import BuildCache, global_fingerprint
+    from generator.build.scan import unit_signature, unit_stats
+    from generator.core.config import load_config
 
     site = copy(base, tmp_path)
     folder = "data/departments/dept-00001/2023"
@@ -331,8 +331,8 @@ def test_a_build_interrupted_before_its_index_was_written_is_followed_by_a_clean
     build's bytes, here after the edit was undone."""
     import os
 
-    import generator.cache
-    from generator.config import load_config
+    import generator.build.cache
+    from generator.core.config import load_config
 
     site = copy(base, tmp_path)
     overview = site / "data/departments/dept-00001/2023/概况.yaml"
@@ -345,12 +345,12 @@ def test_a_build_interrupted_before_its_index_was_written_is_followed_by_a_clean
             raise KeyboardInterrupt
         return replace(src, dst, *args, **kwargs)
 
-    monkeypatch.setattr(generator.cache.os, "replace", stop_at_the_index)
+    monkeypatch.setattr(generator.build.cache.os, "replace", stop_at_the_index)
     with pytest.raises(KeyboardInterrupt):
         build(site, jobs=1)
-    monkeypatch.setattr(generator.cache.os, "replace", replace)
-    fingerprint = generator.cache.global_fingerprint(site, load_config(site).templates_dir)
-    assert generator.cache.BuildCache(site, site / "public").load(fingerprint) is None
+    monkeypatch.setattr(generator.build.cache.os, "replace", replace)
+    fingerprint = generator.build.cache.global_fingerprint(site, load_config(site).templates_dir)
+    assert generator.build.cache.BuildCache(site, site / "public").load(fingerprint) is None
     overview.write_text(text, encoding="utf-8")
     build(site, jobs=1)
     assert_as_clean(site, tmp_path)
@@ -475,7 +475,7 @@ def test_a_build_from_serves_scan_equals_clean_build(base: Path, tmp_path: Path)
     """serve hands the build the scan it watched with (the build does not scan again): after an edit, and after
     a department's pages were deleted by hand, the result is still a clean build's, and only the edited
     department-year is processed again."""
-    from generator.serve import snapshot
+    from generator.commands.serve import snapshot
 
     site = copy(base, tmp_path)
     edit_figure(site)
@@ -489,7 +489,7 @@ def test_serve_rebuilds_from_the_index_it_kept_unless_another_build_wrote_one(ba
     """serve keeps the cache's index and what every unit shares between its rebuilds (build's `warm`); a build
     by another process in between (a `build` in a second terminal) writes a new index.pickle, which is then
     read, not the kept one; a changed glossary is read again. Every rebuild gives a clean build's bytes."""
-    from generator.serve import snapshot
+    from generator.commands.serve import snapshot
 
     site = copy(base, tmp_path)
     warm: dict = {}
@@ -524,7 +524,7 @@ def test_serve_rebuilds_from_the_index_it_kept_unless_another_build_wrote_one(ba
 HOLD_THE_LOCK = """
 import sys
 from pathlib import Path
-from generator.lock import output_lock
+from generator.build.lock import output_lock
 site = Path(sys.argv[1])
 with output_lock(site / "public", lambda pid: print("waiting for", pid, flush=True)):
     print("held", flush=True)
@@ -578,7 +578,7 @@ def test_a_second_build_waits_until_the_first_has_finished_writing(base: Path, t
 def test_serves_build_looks_again_after_waiting_for_another(base: Path, tmp_path: Path):
     """serve hands its build what it saw just before; when that build had to wait for another one, what it saw
     may be out of date by the time it starts, so it looks again. Here serve's look is from before an edit."""
-    from generator.serve import snapshot
+    from generator.commands.serve import snapshot
 
     site = copy(base, tmp_path)
     seen = snapshot(site)["data/departments/"][1]
@@ -604,7 +604,7 @@ def test_serves_build_looks_again_after_waiting_for_another(base: Path, tmp_path
 def test_a_process_may_take_its_own_lock_again(base: Path, tmp_path: Path):
     """archive holds the lock across its build and its zip: the build inside takes it again, without waiting
     for itself; the lock is free for another process only once the outermost holder lets go."""
-    from generator.lock import output_lock
+    from generator.build.lock import output_lock
 
     site = copy(base, tmp_path)
     seen = []
@@ -645,7 +645,7 @@ def test_what_killed_builds_left_beside_public_and_its_cache_is_removed(base: Pa
     """A build killed (power cut, kill -9) leaves its staging folder, or the old public/ it was deleting, beside
     the output and the cache: on a province, gigabytes each time. The next build, which holds the lock and so
     knows no other build is using them, removes them, even when nothing else changed."""
-    from generator.cache import BuildCache
+    from generator.build.cache import BuildCache
 
     site = copy(base, tmp_path)
     cache = BuildCache(site, site / "public")
@@ -672,7 +672,7 @@ def break_a_sum(site: Path) -> None:
 
 
 def validate_output(site: Path, capsys, *options: str) -> tuple[int, str]:
-    from generator.cli import main
+    from generator.commands.cli import main
 
     capsys.readouterr()
     code = main(["validate", "--site", str(site), "--jobs", "1", *options])
@@ -684,7 +684,7 @@ def test_validate_takes_what_the_last_build_checked_and_says_the_same(base: Path
     """After a build, validate checks again only the department-years whose files changed (on a province, one
     instead of 10,000), and prints exactly what it prints with no build cache at all: the errors with their
     lines, the warnings, the number of checks and of rounding notes. --notes lists every note, so it checks all."""
-    from generator import units
+    from generator.build import units
 
     site = copy(base, tmp_path)
     break_a_sum(site)
@@ -711,7 +711,7 @@ def test_validate_takes_what_the_last_build_checked_and_says_the_same(base: Path
 def test_validate_out_takes_what_a_build_into_that_folder_checked(base: Path, tmp_path: Path, capsys, monkeypatch):
     """A site built into another folder (`build --out`): `validate --out` that folder takes its build's checks,
     as validate does public/'s; without it, there is no build of public/ to go by and it checks everything."""
-    from generator import units
+    from generator.build import units
 
     site = tmp_path / "site"
     shutil.copytree(base, site, ignore=shutil.ignore_patterns(".build-cache", "public"))
@@ -735,8 +735,8 @@ def test_validate_only_checks_the_named_departments_and_takes_the_rest_from_the_
     """`validate --only`: the named department's files are looked at and its edited year checked again, the
     others taken as the last build checked them; it lists the named department's problems and counts the
     others'. With a cache or without one (when it checks everything), it says the same."""
-    from generator import units
-    from generator.cli import main
+    from generator.build import units
+    from generator.commands.cli import main
 
     site = copy(base, tmp_path)
     break_a_sum(site)  # dept-00002's 2022
@@ -783,8 +783,8 @@ def test_a_site_gets_its_own_glossary_even_where_a_freed_sites_memory_is_reused(
     test above, right after the change_glossary edit, fits this). Here every id() is the same, as in such a reuse."""
     import builtins
 
-    from generator import units
-    from generator.sources import GlossaryEntry
+    from generator.build import units
+    from generator.sources.records import GlossaryEntry
 
     def shared(term: str):
         return units.Shared(None, {}, {"x": GlossaryEntry("x", term, (), f"{term}的解释", "content/glossary/x.md")}, {})

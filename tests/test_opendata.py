@@ -169,9 +169,9 @@ def test_a_large_site_lists_each_department_once_on_the_datasets_page(tmp_path: 
     each has, linking to the department's own index, instead of every file (a province has millions)."""
     from synthetic import make_site
 
-    from generator.build import build
+    from generator.build.pipeline import build
 
-    monkeypatch.setattr("generator.site.INLINE_LIMIT", 1)
+    monkeypatch.setattr("generator.build.sitefiles.INLINE_LIMIT", 1)
     site = make_site(tmp_path / "site", departments=2, years=[2022, 2023], seed=5)
     build(site, jobs=1)
     public = site / "public"
@@ -191,7 +191,7 @@ def test_json_files_are_written_as_the_standard_library_would_write_them():
     """Open data, search and chart JSON are written by orjson (many times faster); for what they hold, strings
     of any characters, integers, None, booleans, lists and objects, its bytes are the standard library's
     compact UTF-8, so the files read the same whichever wrote them."""
-    from generator.opendata import _json
+    from generator.output.opendata import _json
 
     text = "".join(chr(i) for i in range(0x3000)) + "\U0001f600\u2028\u2029\ufeff</script><!--"
     data = {"中文": [text, None, True, False, 0, -12, 2**63 - 1], "b": {"é": [], "a": {}}, "a": "4,272.71"}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 
-from generator.progress import Progress, _columns
+from generator.commands.progress import Progress, _columns
 
 
 class Terminal(io.StringIO):

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from conftest import DEPT, REPO, SEEDS, YEAR, TinySite, to_yaml
 
-from generator.build import build, validate
+from generator.build.pipeline import build, validate
 
 CODE = "440303000000000000001"
 REL = f"data/departments/{DEPT}/{YEAR}/项目/{CODE}.yaml"
@@ -245,7 +245,7 @@ def test_a_blank_indicator_name_is_one_warning_counted_once(site: TinySite):
 
 
 def test_a_problem_found_twice_is_listed_and_counted_once():
-    from generator.diagnostics import Diagnostics, Loc
+    from generator.core.diagnostics import Diagnostics, Loc
 
     diags = Diagnostics()
     for _ in range(2):
@@ -683,7 +683,7 @@ def test_department_with_only_projects_says_what_it_did_not_publish(public: Path
     ],
 )
 def test_target_and_actual_values_parse_without_replacing_the_text(text, parsed):
-    from generator.projects import parse_measure
+    from generator.model.projects import parse_measure
 
     m = parse_measure(text)
     assert (None if m is None else (m.comparator, str(m.number), m.unit)) == parsed

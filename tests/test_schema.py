@@ -17,14 +17,15 @@ import jsonschema
 import pytest
 from conftest import DEPT, FILES, REPO, YEAR, TinySite, in_ci
 
-from generator import schema, yamlsrc
-from generator.cli import main
-from generator.config import load_config
-from generator.diagnostics import Diagnostics
-from generator.formats import norm
-from generator.load import load_site
-from generator.money import AmountError, is_unknown_mark, parse_decimal
-from generator.yamlsrc import Map, Seq
+from generator.commands import schema
+from generator.commands.cli import main
+from generator.core.config import load_config
+from generator.core.diagnostics import Diagnostics
+from generator.core.money import AmountError, is_unknown_mark, parse_decimal
+from generator.sources import yamlsrc
+from generator.sources.formats import norm
+from generator.sources.load import load_site
+from generator.sources.yamlnodes import Map, Seq
 
 # -- how an editor sees a YAML file ------------------------------------------------------------------------------
 
@@ -318,7 +319,7 @@ def test_amount_pattern_accepts_every_amount_the_loader_accepts():
 
 
 def test_class_row_pattern_accepts_every_code_the_loader_accepts():
-    from generator.load import CLASS_CODE
+    from generator.sources.load import CLASS_CODE
 
     pattern = re.compile(schema.CLASS_ROW_PATTERN)
     digits = [c for c in interesting() if unicodedata.category(c) == "Nd"]

@@ -13,8 +13,8 @@ import pytest
 from browsing import Visit, site_pages
 from conftest import DEPT, YEAR, TinySite, load_script, to_yaml
 
-from generator.build import build
-from generator.search import Doc, TokenMatrix, encode, tokens, unit_tokens
+from generator.build.pipeline import build
+from generator.output.search import Doc, TokenMatrix, encode, tokens, unit_tokens
 
 
 def test_chinese_is_indexed_as_overlapping_bigrams_and_codes_as_whole_tokens():
@@ -31,7 +31,7 @@ def test_normalising_between_ideographs_is_nfkc_of_the_whole_text():
     and Hangul jamo that compose with their neighbours, in every order."""
     import random
 
-    from generator.search import normalise
+    from generator.output.search import normalise
 
     ranges = [(0x20, 0x250), (0x300, 0x370), (0x1100, 0x1200), (0x2460, 0x2500), (0x2F00, 0x2FD6), (0x3000, 0x3100),
               (0x3200, 0x3400), (0x4E00, 0x4E40), (0x9FF0, 0xA000), (0xAC00, 0xAC40), (0xF900, 0xF940), (0xFF00, 0xFF70)]  # fmt: skip
@@ -90,7 +90,7 @@ def positions(row, units: int) -> list[int]:
 
 
 def test_token_rows_say_which_department_years_have_each_token(public: Path):
-    from generator.search import fnv1a, tokens
+    from generator.output.search import fnv1a, tokens
 
     site, _ = load_index(public)
     shards = site["shards"]
@@ -405,7 +405,7 @@ def test_rows_with_figures_rank_above_rows_whose_figures_are_all_zero(browser, p
 def test_a_department_years_file_writes_each_context_once_and_addresses_from_its_folder(public: Path):
     """What repeats from document to document is written once: the rows of a table share their context, and the
     addresses are from the department-year's folder. Made whole again, they are the documents themselves."""
-    from generator.search import Doc, unit_file
+    from generator.output.search import Doc, unit_file
 
     site, _ = load_index(public)
     key = site["units"][0]

@@ -17,11 +17,11 @@ import yaml
 from conftest import DEPT, FILES, REPO, YEAR, TinySite, git, in_ci, tiny_year, to_yaml
 from test_schema import schema_errors
 
-from generator.build import validate
-from generator.cli import main
-from generator.config import load_config
-from generator.diagnostics import Diagnostics, escape_data, escape_property
-from generator.load import load_site
+from generator.build.pipeline import validate
+from generator.commands.cli import main
+from generator.core.config import load_config
+from generator.core.diagnostics import Diagnostics, escape_data, escape_property
+from generator.sources.load import load_site
 
 PROJECT = "440303000000000000001"
 

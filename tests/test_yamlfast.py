@@ -13,9 +13,10 @@ from pathlib import Path
 import pytest
 from synthetic import make_site
 
-from generator import yamlfast
-from generator.diagnostics import UserError
-from generator.yamlsrc import Map, Scalar, Seq, parse, parse_pyyaml
+from generator.core.diagnostics import UserError
+from generator.sources import yamlfast
+from generator.sources.yamlnodes import Map, Scalar, Seq
+from generator.sources.yamlsrc import parse, parse_pyyaml
 
 REPO = Path(__file__).resolve().parent.parent
 ERROR = "error"

@@ -27,8 +27,8 @@ IMPORT_MS = (time.perf_counter() - started) * 1000
 
 from altair.utils.schemapi import debug_mode  # noqa: E402
 
-from generator import charts  # noqa: E402
-from generator.build import build  # noqa: E402
+from generator.build.pipeline import build  # noqa: E402
+from generator.output import charts  # noqa: E402
 
 
 def timed(fn, repeat: int = 30) -> float:
@@ -65,11 +65,11 @@ def channels() -> dict:
 
 def bundled_site():
     """The chart functions' inputs for the bundled site, from the model the build makes."""
-    from generator.build import run_checks
-    from generator.config import load_config
-    from generator.diagnostics import Diagnostics
-    from generator.load import load_site
-    from generator.model import build_site
+    from generator.build.pipeline import run_checks
+    from generator.core.config import load_config
+    from generator.core.diagnostics import Diagnostics
+    from generator.model.site import build_site
+    from generator.sources.load import load_site
 
     config = load_config(REPO)
     diags = Diagnostics()

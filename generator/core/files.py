@@ -1,0 +1,74 @@
+"""Writing one file: a path checked to stay inside its folder, the bytes written whole, an error naming the file."""
+
+from __future__ import annotations
+
+import os
+import pickle
+from pathlib import Path, PurePosixPath
+
+from generator.core.diagnostics import Diagnostic, Loc, UserError
+
+
+def refuse(message: str) -> UserError:
+    """A write the generator will not make, as a message about the output folder."""
+    return UserError(message, [Diagnostic("error", Loc("public"), message, "output")])
+
+
+_MADE: set[str] = set()  # folders this process has made, so writing many files into one costs one mkdir
+
+
+def forget_folders() -> None:
+    """Forget the folders made so far: a new staging folder may have the name of one removed since."""
+    _MADE.clear()
+
+
+def safe_path(path: str) -> PurePosixPath:
+    p = PurePosixPath(path)
+    if p.is_absolute() or ".." in p.parts or "\\" in path or not p.parts or path.endswith("/"):
+        raise refuse(f"拒绝写入不安全的路径：{path}")
+    return p
+
+
+_CREATE = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0)
+
+
+def write_file(folder: Path, path: str, data: bytes) -> None:
+    """`data` as `path` under `folder` (a staging folder): the path is checked, its folders made as needed.
+
+    A build writes about a hundred files per department-year, so this is lean: a plain path is checked as a
+    string (safe_path only for one that looks unusual), and the file is written by os.write, no file object."""
+    if not path or "\\" in path or path[0] == "/" or path[-1] == "/" or "/." in f"/{path}" or "//" in path:
+        path = str(safe_path(path))  # refuses, saying which path; else the path with its "." and "//" gone
+    target = os.path.join(folder, path)
+    parent = os.path.dirname(target)
+    if parent not in _MADE:
+        os.makedirs(parent, exist_ok=True)
+        _MADE.add(parent)
+    fd = os.open(target, _CREATE, 0o666)
+    try:
+        _write_all(fd, data)
+    except OSError as exc:  # os.write names no file: a full disk is reported with the one being written
+        raise naming(exc, target) from None
+    finally:
+        os.close(fd)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def naming(exc: OSError, path) -> OSError:
+    """`exc`, or where it names no file (os.write's, a buffered file's write or close) the same error naming
+    `path`, the file being written: a full disk is reported with it."""
+    return exc if exc.filename is not None else OSError(exc.errno, exc.strerror, str(path))
+
+
+def dump_pickle(path: Path, obj) -> None:
+    """`obj` pickled into `path` (the build cache's files)."""
+    try:
+        with open(path, "wb") as f:
+            pickle.dump(obj, f, protocol=pickle.HIGHEST_PROTOCOL)
+    except OSError as exc:
+        raise naming(exc, path) from None
