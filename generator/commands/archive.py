@@ -14,6 +14,7 @@ import hashlib
 import os
 import time
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -67,6 +68,7 @@ def make_archive(public: Path, target: Path) -> str:
     manifest = manifest_text(files)
     entries = {**files, MANIFEST: manifest}
     target.parent.mkdir(parents=True, exist_ok=True)
+    remove_leftovers(target)
     tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
     stamp = _timestamp()
     with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as z:
@@ -80,6 +82,24 @@ def make_archive(public: Path, target: Path) -> str:
     return sha256(manifest)
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # it exists, but belongs to someone else
+        return True
+    return True
+
+
+def remove_leftovers(target: Path) -> None:
+    """The half-written zips that archives of `target` killed before they finished left beside it."""
+    for tmp in target.parent.glob(f".{target.name}.tmp-*"):
+        pid = tmp.name.rsplit("-", 1)[1]
+        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+            tmp.unlink(missing_ok=True)
+
+
 @dataclass
 class Verification:
     manifest_digest: str
@@ -87,31 +107,44 @@ class Verification:
     changed: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
     added: list[str] = field(default_factory=list)
+    corrupt: list[str] = field(default_factory=list)  # members of the zip that cannot be read back (also in changed)
 
     @property
     def intact(self) -> bool:
         return not (self.changed or self.missing or self.added)
 
 
-def _read(location: Path) -> dict[str, bytes]:
+def _read(location: Path) -> tuple[dict[str, bytes], list[str]]:
+    """Every file of the archive, and the names of the zip's members that could not be read back."""
     if location.is_dir():
-        return {p.relative_to(location).as_posix(): p.read_bytes() for p in sorted(location.rglob("*")) if p.is_file()}
+        files = {p.relative_to(location).as_posix(): p.read_bytes() for p in sorted(location.rglob("*")) if p.is_file()}
+        return files, []
     if not location.is_file():
         raise _fail(f"找不到存档 {location}。请给出存档的 zip 文件，或解压后的文件夹。")
+    files, corrupt = {}, []
     try:
         with zipfile.ZipFile(location) as z:
-            return {i.filename: z.read(i) for i in z.infolist() if not i.is_dir()}
+            for info in z.infolist():
+                if info.is_dir():
+                    continue
+                try:
+                    files[info.filename] = z.read(info)
+                except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError):  # a bad CRC or deflate stream
+                    corrupt.append(info.filename)
     except zipfile.BadZipFile:
         raise _fail(f"{location} 不是有效的 zip 文件（可能已损坏或不完整）。") from None
+    if MANIFEST in corrupt:
+        raise _fail(f"{location} 中的 {MANIFEST} 已损坏，无法读出，也就无法核对其余文件。")
+    return files, corrupt
 
 
 def verify(location: Path) -> Verification:
     """Compare every file of an archive (zip or unzipped folder) with its manifest."""
-    files = _read(location)
+    files, corrupt = _read(location)
     if MANIFEST not in files:
         raise _fail(f"{location} 中没有 {MANIFEST}，无法核对。它不是本程序生成的存档，或清单已被删除。")
     manifest = files.pop(MANIFEST)
-    result = Verification(sha256(manifest))
+    result = Verification(sha256(manifest), corrupt=sorted(corrupt))
     listed: dict[str, str] = {}
     for line in manifest.decode("utf-8").splitlines():
         digest, _, name = line.partition("  ")
@@ -119,11 +152,13 @@ def verify(location: Path) -> Verification:
             raise _fail(f"{MANIFEST} 中有一行格式不对：{line!r}。清单可能已被改动。")
         listed[name] = digest
     for name, digest in sorted(listed.items()):
-        if name not in files:
+        if name in result.corrupt:
+            result.changed.append(name)
+        elif name not in files:
             result.missing.append(name)
         elif sha256(files[name]) != digest:
             result.changed.append(name)
         else:
             result.checked += 1
-    result.added = sorted(set(files) - set(listed))
+    result.added = sorted((set(files) | set(corrupt)) - set(listed))
     return result

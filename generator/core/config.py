@@ -6,10 +6,12 @@ import tomllib
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from generator.core.diagnostics import Diagnostic, Loc, UserError
 
 CONFIG_FILE = "site.toml"
+MAX_ROUNDING = Decimal("0.5")  # half a unit of a figure printed without decimals
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,14 @@ class SiteConfig:
     @property
     def templates_dir(self) -> Path:
         return self.root / self.templates
+
+
+def _line_of(source: str, key: str) -> int:
+    """The line where `key = …` is set, for the message; 0 where it is not written (a default)."""
+    for no, line in enumerate(source.splitlines(), start=1):
+        if line.split("=", 1)[0].strip() == key:
+            return no
+    return 0
 
 
 def _fail(message: str, line: int = 0) -> UserError:
@@ -68,12 +78,27 @@ def load_config(root: Path) -> SiteConfig:
         formats[int(year)] = fmt
 
     checks = raw.get("checks", {})
+    source = path.read_text(encoding="utf-8")
     try:
         rounding = Decimal(str(checks.get("rounding", "0.005")))
     except InvalidOperation:
-        raise _fail('[checks] rounding 应是一个数，例如 "0.005"。') from None
+        raise _fail('[checks] rounding 应是一个数，例如 "0.005"。', _line_of(source, "rounding")) from None
+    if not rounding.is_finite() or not (0 < rounding <= MAX_ROUNDING):
+        raise _fail(
+            f"[checks] rounding = {checks.get('rounding')!r} 不合理：它是一个印刷数字最大的舍入误差，应大于 0、"
+            f'不超过 {MAX_ROUNDING}（保留两位小数时为 "0.005"，印到整数时为 "0.5"）。太大的值会让每一项合计核对都显得相符。',
+            _line_of(source, "rounding"),
+        )
 
     base_url = text("base_url", "")
+    if base_url:
+        parts = urlsplit(base_url)
+        if parts.scheme not in ("http", "https") or not parts.netloc or any(ch in base_url for ch in '"<>\\ '):
+            raise _fail(
+                f"base_url = {base_url!r} 不是网站地址：应以 https:// 或 http:// 开头，例如 "
+                '"https://example.org/juesuan/"；不发布到网上时可以不写。',
+                _line_of(source, "base_url"),
+            )
     if base_url and not base_url.endswith("/"):
         base_url += "/"
     return SiteConfig(

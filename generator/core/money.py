@@ -15,6 +15,11 @@ from decimal import Decimal, InvalidOperation
 UNKNOWN_MARK = re.compile(r"^#{2,}$")
 WITHHELD = "有关内容涉密"
 
+# A province's whole budget is some 10^13 元: 15 whole digits is room enough, and keeps every sum and rounding
+# within Decimal's 28 digits.
+MAX_WHOLE_DIGITS = 15
+MAX_FRACTION_DIGITS = 6
+
 _NUMBER = re.compile(r"^[+-]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?$")
 
 
@@ -37,6 +42,13 @@ def parse_decimal(text: str) -> Decimal:
         if re.match(r"^[+-]?[\d,]+(\.\d+)?$", s):
             raise AmountError(f"“{text}”的千分位逗号位置不对（应每三位一个，如 4,272.71）")
         raise AmountError(f"“{text}”不是金额")
+    digits = s.lstrip("+-").replace(",", "")
+    whole, _, fraction = digits.partition(".")
+    if len(whole.lstrip("0")) > MAX_WHOLE_DIGITS or len(fraction) > MAX_FRACTION_DIGITS:
+        raise AmountError(
+            f"“{text}”位数太多（整数部分最多 {MAX_WHOLE_DIGITS} 位、小数最多 {MAX_FRACTION_DIGITS} 位），"
+            "请对照原件检查是否多打了数字"
+        )
     try:
         return Decimal(s.replace(",", ""))
     except InvalidOperation:  # pragma: no cover - the pattern above admits only valid decimals

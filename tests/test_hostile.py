@@ -1,0 +1,143 @@
+"""Hostile input and faults: settings that would defeat the checks or the links, figures too large to print,
+archives damaged or left half-written. Each case: the exit status, a message that names the file (and line)
+and what to do, no traceback, and nothing published lost."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+from conftest import TinySite
+
+from generator.commands.cli import main
+
+
+def run(site: TinySite, *args: str, capsys) -> tuple[int, str]:
+    code = main([*args, "--site", str(site.root)])
+    out = capsys.readouterr()
+    text = out.out + out.err
+    assert "Traceback" not in text
+    return code, text
+
+
+def set_in_toml(site: TinySite, line: str, section: str | None = None) -> int:
+    """Add `line` to site.toml (under `section`, a new table at the end); returns its line number."""
+    toml = site.root / "site.toml"
+    text = toml.read_text(encoding="utf-8")
+    if section is None:  # a top-level key goes before the first table
+        head, sep, rest = text.partition("\n[")
+        text = f"{head}\n{line}\n{sep.lstrip(chr(10))}{rest}" if sep else f"{text}{line}\n"
+        text = text.replace(f"\n{line}\n[", f"\n{line}\n\n[")
+    else:
+        text = f"{text.rstrip()}\n\n[{section}]\n{line}\n"
+    toml.write_text(text, encoding="utf-8")
+    return text.splitlines().index(line) + 1
+
+
+@pytest.mark.parametrize("value", ['"1000000"', '"0"', '"-0.005"', '"NaN"', '"1"'])
+def test_a_rounding_bound_that_would_pass_every_sum_is_refused(site: TinySite, tables, capsys, value):
+    site.write_tables(tables)
+    line = set_in_toml(site, f"rounding = {value}", "checks")
+    code, text = run(site, "validate", capsys=capsys)
+    assert code == 1
+    assert f"site.toml:{line}: 错误：[checks] rounding" in text, text
+    assert "应大于 0、不超过 0.5" in text
+
+
+def test_a_sane_rounding_bound_is_taken(site: TinySite, tables, capsys):
+    site.write_tables(tables)
+    set_in_toml(site, 'rounding = "0.5"', "checks")
+    code, text = run(site, "validate", capsys=capsys)
+    assert code == 0, text
+
+
+@pytest.mark.parametrize(
+    "url", ["javascript:alert(1)//", "data:text/html,<script>alert(1)</script>", "//evil.example/", "ftp://x.org/"]
+)
+def test_a_base_url_that_is_not_a_web_address_is_refused_and_nothing_is_written(site: TinySite, tables, capsys, url):
+    site.write_tables(tables)
+    toml = site.root / "site.toml"
+    toml.write_text(toml.read_text(encoding="utf-8").replace('"https://example.org/"', f'"{url}"'), encoding="utf-8")
+    line = next(i for i, t in enumerate(toml.read_text(encoding="utf-8").splitlines(), 1) if t.startswith("base_url"))
+    code, text = run(site, "build", capsys=capsys)
+    assert code == 1
+    assert f"site.toml:{line}: 错误：base_url" in text and "https://" in text, text
+    assert not (site.root / "public").exists()
+
+
+def test_a_figure_too_long_to_be_an_amount_is_named_at_its_line(site: TinySite, tables, capsys):
+    tables[1]["收入"]["总计"] = "1" * 27
+    site.write_tables(tables)
+    code, text = run(site, "build", capsys=capsys)
+    rel = site.table_rel(1)
+    assert code == 1
+    assert f"{rel}:{site.line_of(rel, '1' * 27)}: 错误：" in text and "位数太多" in text, text
+
+
+def test_the_largest_amount_allowed_still_prints(site: TinySite, tables, capsys):
+    """15 whole digits and 2 places: a sum check on it formats its difference without a decimal error."""
+    tables[1]["收入"]["总计"] = "999,999,999,999,999.00"
+    site.write_tables(tables)
+    code, text = run(site, "validate", capsys=capsys)
+    assert code == 1  # the total no longer agrees with its parts: an error of the data, reported as one
+    assert "999,999,999,999,999.00" in text
+
+
+# -- archives --------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def archived(site: TinySite, tables, tmp_path, capsys) -> Path:
+    site.write_tables(tables)
+    target = tmp_path / "site.zip"
+    code, text = run(site, "archive", "--output", str(target), capsys=capsys)
+    assert code == 0, text
+    return target
+
+
+def corrupt_member(archive: Path, name: str) -> None:
+    """Flip a byte in the middle of one member's compressed data, as a bad disk or a broken copy would."""
+    with zipfile.ZipFile(archive) as z:
+        info = z.getinfo(name)
+    data = bytearray(archive.read_bytes())
+    name_len = int.from_bytes(data[info.header_offset + 26 : info.header_offset + 28], "little")
+    extra_len = int.from_bytes(data[info.header_offset + 28 : info.header_offset + 30], "little")
+    start = info.header_offset + 30 + name_len + extra_len
+    data[start + info.compress_size // 2] ^= 0xFF
+    archive.write_bytes(bytes(data))
+
+
+def test_verify_names_a_corrupt_member_of_the_zip(archived, capsys):
+    corrupt_member(archived, "site/index.html")
+    code = main(["verify", str(archived)])
+    text = capsys.readouterr().out
+    assert code == 1
+    assert "已改动：site/index.html" in text, text
+    assert "核对未通过：1 个文件被改动" in text
+
+
+def test_verify_refuses_a_corrupt_manifest_by_name(archived, capsys):
+    corrupt_member(archived, "MANIFEST.sha256")
+    code = main(["verify", str(archived)])
+    out = capsys.readouterr()
+    assert code == 1
+    assert "MANIFEST.sha256 已损坏" in out.err, out
+
+
+def test_a_killed_archives_half_written_zip_is_removed_by_the_next(site: TinySite, tables, tmp_path, capsys):
+    site.write_tables(tables)
+    target = tmp_path / "site.zip"
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead = tmp_path / f".site.zip.tmp-{int(gone.stdout)}"  # its process has ended: nothing is writing it
+    dead.write_bytes(b"PK\x03\x04 half a zip")
+    running = tmp_path / f".site.zip.tmp-{os.getppid()}"  # a live process's: it may still be writing
+    running.write_bytes(b"PK\x03\x04 being written")
+    code, text = run(site, "archive", "--output", str(target), capsys=capsys)
+    assert code == 0, text
+    assert not dead.exists()
+    assert running.exists()
+    assert zipfile.ZipFile(target).testzip() is None
