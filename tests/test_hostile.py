@@ -4,7 +4,9 @@ and what to do, no traceback, and nothing published lost."""
 
 from __future__ import annotations
 
+import copy
 import os
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -141,3 +143,105 @@ def test_a_killed_archives_half_written_zip_is_removed_by_the_next(site: TinySit
     assert not dead.exists()
     assert running.exists()
     assert zipfile.ZipFile(target).testzip() is None
+
+
+# -- a build killed at any step of changing public/ --------------------------------------------------------------
+
+KILLER = """
+import os, sys
+from generator.build import stage
+from generator.commands.cli import main
+
+step, stop = [0], int(sys.argv[1])
+
+def counted(real):
+    def call(*args, **kwargs):
+        step[0] += 1
+        if step[0] == stop:
+            os._exit(9)  # as kill -9 would: no finally, no clean-up
+        return real(*args, **kwargs)
+    return call
+
+os.replace, os.rename = counted(os.replace), counted(os.rename)
+stage._exchange = counted(stage._exchange)
+code = main(sys.argv[2:])
+print("steps", step[0])
+sys.exit(code)
+"""
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def killed_build(site: TinySite, stop: int, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-c", KILLER, str(stop), "build", "--site", str(site.root), "-q", *args],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parent.parent,
+        check=False,
+    )
+
+
+def build_quietly(site: TinySite, *args: str) -> int:
+    run = subprocess.run(
+        [sys.executable, "-m", "generator", "build", "--site", str(site.root), "-q", *args],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parent.parent,
+        check=False,
+    )
+    assert "Traceback" not in run.stderr, run.stderr
+    return run.returncode
+
+
+@pytest.mark.parametrize("how", ["incremental", "clean"])
+def test_a_build_killed_at_any_step_leaves_the_old_site_or_the_new_one(site: TinySite, tables, tmp_path, how):
+    """Killed at each rename of its commit in turn, then followed by the same build, by the old data again, or by
+    data with an error: public/ is always one whole build, and the one the data says once a build succeeds."""
+    public = site.root / "public"
+    old_tables = tables
+    new_tables = copy.deepcopy(tables)
+    new_tables[9]["决算数"].update({"公务接待费": "2.50", "合计": "8.50"})  # 表9 of tiny_year: 2.00 and 8.00
+    site.write_tables(old_tables)
+    assert build_quietly(site) == 0
+    old = tree(public)
+    saved = tmp_path / "saved"  # the old site and its cache, put back before each kill
+    for name in ("public", ".build-cache"):
+        shutil.copytree(site.root / name, saved / name, symlinks=True)
+    site.write_tables(new_tables)
+    expected = tmp_path / "expected"
+    assert build_quietly(site, "--out", str(expected)) == 0
+    new = tree(expected)
+    assert new != old
+    extra = ("--clean",) if how == "clean" else ()
+    stop, finished = 1, False
+    while not finished:
+        for then in ("again", "old data", "an error"):
+            for name in ("public", ".build-cache"):
+                shutil.rmtree(site.root / name, ignore_errors=True)
+                shutil.copytree(saved / name, site.root / name, symlinks=True)
+            site.write_tables(new_tables)
+            run = killed_build(site, stop, *extra)
+            finished = run.returncode == 0
+            if finished:
+                assert tree(public) == new
+                break
+            assert run.returncode == 9, run.stderr
+            if then == "again":
+                assert build_quietly(site) == 0
+                assert tree(public) == new, f"killed at step {stop}, then built again"
+            elif then == "old data":
+                site.write_tables(old_tables)
+                assert build_quietly(site) == 0
+                assert tree(public) == old, f"killed at step {stop}, then built with the old data"
+            else:
+                broken = {**new_tables, 1: {**new_tables[1], "收入": {**new_tables[1]["收入"], "总计": "999.00"}}}
+                site.write_tables(broken)
+                assert build_quietly(site) == 1
+                assert tree(public) in (old, new), f"killed at step {stop}, then a build that failed its checks"
+            leftovers = [p.name for p in site.root.iterdir() if p.name.startswith(".public.")]
+            assert leftovers == [], f"killed at step {stop}: {leftovers} left beside public/"
+        stop += 1
+    assert stop > 3  # the build was really killed at several steps before it got through

@@ -286,7 +286,7 @@ def _build(root: Path, out: Path, config: SiteConfig, cache, allow_errors: bool,
     report = BuildReport(diags, units=len(units), only=limited)
     full = old is None  # no usable cache: everything is rebuilt
     last = old or previous  # what the last build left in public/, where that is known
-    stage = Stage(out, last is None)  # public/ replaced whole only where it is not
+    stage = Stage(out, last is None, cache.folder)  # public/ replaced whole only where it is not
     records = cache.open_stage()
     freeze()  # the modules and the last build's index are not garbage: the collector need not go through them
     try:
@@ -333,6 +333,7 @@ def _build(root: Path, out: Path, config: SiteConfig, cache, allow_errors: bool,
                       report.check_count, len(units), report.pages, report.files, report.search_bytes,
                       index.site_files["index.html"])  # fmt: skip
         cache.commit(index, quick, full, removed, old)
+        stage.finish()  # the cache describes the new public/: the change is final
         if warm is not None:
             warm["index"], warm["shared"] = (index, cache.stamp()), (fingerprint, shared, loaded)
     finally:
