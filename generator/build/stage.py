@@ -120,7 +120,7 @@ def recover(out: Path) -> bool:
     except FileNotFoundError:
         return False
     except (OSError, ValueError):
-        entry = None  # unreadable: the cache is deleted all the same, and the next build makes everything again
+        entry = None  # never whole (it is written beside and renamed): nothing to undo by
     if isinstance(entry, dict) and entry.get("kind") == "swap":
         _undo_swap(out, entry)
     elif isinstance(entry, dict) and entry.get("kind") == "files":
