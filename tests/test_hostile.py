@@ -245,3 +245,33 @@ def test_a_build_killed_at_any_step_leaves_the_old_site_or_the_new_one(site: Tin
             assert leftovers == [], f"killed at step {stop}: {leftovers} left beside public/"
         stop += 1
     assert stop > 3  # the build was really killed at several steps before it got through
+
+
+# -- messages ----------------------------------------------------------------------------------------------------
+
+
+def test_an_invisible_character_in_a_name_is_shown_by_name(site: TinySite, tables, capsys):
+    """A zero-width space pasted into a row name: the message must not print two names that look the same."""
+    tables[1]["收入"]["一般公共预算财政\u200b拨款收入"] = tables[1]["收入"].pop("一般公共预算财政拨款收入")
+    site.write_tables(tables)
+    code, text = run(site, "validate", capsys=capsys)
+    assert code == 1
+    assert "“一般公共预算财政〔零宽空格 U+200B〕拨款收入”" in text, text
+    assert "\u200b" not in text
+
+
+@pytest.mark.parametrize("folder", ["0023", "２０２３", "9999"])
+def test_a_year_folder_that_is_not_a_year_is_named_as_written(site: TinySite, tables, capsys, folder):
+    site.write_tables(tables)
+    (site.dept_dir("test-dept") / folder).mkdir()
+    code, text = run(site, "validate", capsys=capsys)
+    assert code == 1
+    assert f"年度文件夹“{folder}”不是一个年份：请用四位半角数字的年份命名，如 2023。" in text, text
+    assert " 23 年度" not in text
+
+
+def test_a_message_without_a_file_has_no_empty_location(tmp_path, capsys):
+    code = main(["verify", str(tmp_path / "没有这个存档.zip")])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert err.splitlines()[0].startswith("错误：找不到存档 "), err

@@ -6,6 +6,8 @@ Every message names a file and line, says in Chinese what is wrong with the figu
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Literal
 
@@ -46,6 +48,32 @@ READ_CODES = frozenset(
 )
 
 
+# Characters a message would print invisibly, so two names that differ only by one look the same: shown by name.
+INVISIBLE_NAMES = {
+    "\u200b": "零宽空格",
+    "\u200c": "零宽不连字",
+    "\u200d": "零宽连字",
+    "\u2060": "零宽不换行",
+    "\ufeff": "零宽不换行空格（BOM）",
+    "\u00ad": "软连字符",
+    "\u00a0": "不换行空格",
+}
+_INVISIBLE = re.compile(
+    "[\u00a0\u00ad\u061c\u115f\u1160\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f\u3164\ufeff\x00-\x08\x0b-\x1f\x7f]"
+)
+
+
+def _named(match: re.Match) -> str:
+    ch = match.group(0)
+    name = INVISIBLE_NAMES.get(ch) or ("控制字符" if unicodedata.category(ch) == "Cc" else "不可见字符")
+    return f"〔{name} U+{ord(ch):04X}〕"
+
+
+def visible(text: str) -> str:
+    """`text` with each invisible character written out by name and code point, e.g. 〔零宽空格 U+200B〕."""
+    return _INVISIBLE.sub(_named, text)
+
+
 @dataclass(frozen=True, slots=True, order=True)
 class Loc:
     """A place in a source file: a path relative to the site folder, and a 1-based line (0: the whole file)."""
@@ -71,7 +99,8 @@ class Diagnostic:
         return Diagnostic, (self.level, self.loc, self.message, self.code)
 
     def format(self) -> str:
-        return f"{self.loc}: {LEVEL_WORDS[self.level]}：{self.message}"
+        where = f"{self.loc}: " if self.loc.path else ""
+        return f"{where}{LEVEL_WORDS[self.level]}：{visible(self.message)}"
 
     def sort_key(self) -> tuple:
         """Errors, then warnings, then notes; within each, read problems (READ_CODES) first; then by place."""
@@ -85,7 +114,7 @@ class Diagnostic:
         if self.loc.line:
             props.append(f"line={self.loc.line}")
         props.append(f"title={escape_property(f'{LEVEL_WORDS[self.level]}（{self.code}）')}")
-        return f"::{ANNOTATION_COMMANDS[self.level]} {','.join(props)}::{escape_data(self.message)}"
+        return f"::{ANNOTATION_COMMANDS[self.level]} {','.join(props)}::{escape_data(visible(self.message))}"
 
 
 ANNOTATION_COMMANDS: dict[str, str] = {"error": "error", "warning": "warning", "note": "notice"}

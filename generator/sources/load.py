@@ -45,6 +45,7 @@ TERMS_FILE = "名词解释.yaml"
 PROJECTS_DIR = "项目"
 SOURCE_NOTES = "原件备注"
 RESERVED_SLUGS = {"glossary", "assets", "data", "search", "projects", "years"}  # the site's own folders
+YEAR_FOLDER = re.compile(r"(19|20)[0-9]{2}")  # a year folder: 2023, never 0023 or ２０２３
 SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 CLASS_CODE = re.compile(r"^(\d{3}|\d{5}|\d{7})$")
 NESTED_CLASS_ROW = re.compile(r"^\s*(\d{3}|\d{5}|\d{7})(?!\d)\s*[^\d\s]")  # 3, 5 or 7 digits, then a name
@@ -790,7 +791,14 @@ def read_department(
     for entry in sorted(folder.iterdir()):
         if entry.name == DEPARTMENT_FILE or entry.name.startswith("."):
             continue
-        if not (entry.is_dir() and re.fullmatch(r"\d{4}", entry.name)):
+        if entry.is_dir() and re.fullmatch(r"[0-9０-９]{4}", entry.name) and not YEAR_FOLDER.fullmatch(entry.name):
+            diags.error(
+                Loc(entry.relative_to(root).as_posix()),
+                f"年度文件夹“{entry.name}”不是一个年份：请用四位半角数字的年份命名，如 2023。",
+                "year",
+            )
+            continue
+        if not (entry.is_dir() and YEAR_FOLDER.fullmatch(entry.name)):
             diags.error(
                 Loc(entry.relative_to(root).as_posix()),
                 f"部门文件夹里只能有 {DEPARTMENT_FILE} 和年度文件夹（如 2023）。",
