@@ -275,3 +275,14 @@ def test_a_message_without_a_file_has_no_empty_location(tmp_path, capsys):
     err = capsys.readouterr().err
     assert code == 1
     assert err.splitlines()[0].startswith("错误：找不到存档 "), err
+
+
+def test_an_unknown_format_is_one_message_not_one_per_table_file(site: TinySite, tables, capsys):
+    site.write_tables(tables)
+    toml = site.root / "site.toml"
+    toml.write_text(toml.read_text(encoding="utf-8").replace('"shenzhen-2023"', '"shenzhen-2032"'), encoding="utf-8")
+    code, text = run(site, "validate", capsys=capsys)
+    errors = [line for line in text.splitlines() if "错误：" in line]
+    assert code == 1
+    assert len(errors) == 1, text
+    assert "格式“shenzhen-2032”不存在：没有文件 data/formats/shenzhen-2032.yaml" in errors[0]

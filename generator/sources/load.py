@@ -732,12 +732,13 @@ def read_year(folder: Path, root: Path, dept: str, year: int, fmt: Format | None
                         "项目文件夹里只能放 .yaml 文件（每个项目一个，文件名为项目编码）。",
                         "unknown-file",
                     )
-        else:
+        elif fmt is not None or not name.endswith((".yaml", ".yml")):
             diags.error(
                 Loc(entry.relative_to(root).as_posix()),
                 f"不认识的文件“{name}”。{suggest(name, known)}年度文件夹里的文件名必须与格式规定的一致。",
                 "unknown-file",
             )
+        # else: the year's format could not be read (its own message says why), so its table files are not known
     if fmt and ys.tables and len(ys.tables) < len(fmt.tables):
         # A department publishes all nine tables or none; a partial set means a file is missing or misnamed.
         for no, t in sorted(fmt.tables.items()):
