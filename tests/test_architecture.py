@@ -168,3 +168,33 @@ def test_a_build_with_nothing_changed_imports_only_what_it_needs(tmp_path):
     extra = set(loaded) - NOTHING_CHANGED_NEEDS
     assert not extra, f"a build with nothing changed imported {sorted(extra)}"
     assert "generator.build.pipeline" in loaded  # the probe really ran a build
+
+
+def test_every_stage_of_the_code_is_in_the_build_fingerprint(tmp_path):
+    """A change to any module, in any stage's folder, makes every page again: the build cache's fingerprint
+    covers the whole package, not only the folder the cache code is in."""
+    from generator.build.cache import global_fingerprint
+
+    package = tmp_path / "generator"
+    shutil.copytree(PACKAGE, package, ignore=shutil.ignore_patterns("__pycache__"))
+    site = PACKAGE.parent
+    before = global_fingerprint(site, site / "templates", package)
+    assert global_fingerprint(site, site / "templates") == global_fingerprint(site, site / "templates", PACKAGE)
+    for stage in STAGES:
+        module = sorted((package / stage).glob("*.py"))[-1]
+        original = module.read_bytes()
+        module.write_bytes(original + b"\n# changed\n")
+        assert global_fingerprint(site, site / "templates", package) != before, f"a change to {module.name} in {stage}/"
+        module.write_bytes(original)
+    assert global_fingerprint(site, site / "templates", package) == before
+
+
+def test_a_pull_request_that_changes_any_stage_of_the_code_previews_every_department(monkeypatch):
+    from generator.commands import git
+
+    for stage in STAGES:
+        module = sorted((PACKAGE / stage).glob("*.py"))[-1].relative_to(PACKAGE.parent).as_posix()
+        monkeypatch.setattr(git, "changed_files", lambda site, rev, module=module: {module})
+        assert git.changed_departments(PACKAGE.parent, "main") is None, module
+    monkeypatch.setattr(git, "changed_files", lambda site, rev: {"README.md"})
+    assert git.changed_departments(PACKAGE.parent, "main") == set()

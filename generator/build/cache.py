@@ -36,11 +36,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from generator import HOME
 from generator.core.files import dump_pickle
 
 if TYPE_CHECKING:  # imported where a record is read: a build with nothing changed reads none
     from generator.build.records import Record, Summary
-
 
 CACHE_DIR = ".build-cache"
 FORMAT = 4  # bump when the cache's own layout changes
@@ -107,9 +107,9 @@ def _hash_files(paths: list[Path], root: Path) -> str:
     return h.hexdigest()
 
 
-def global_fingerprint(root: Path, templates: Path) -> str:
-    """Everything that shapes every page, as one digest."""
-    package = Path(__file__).resolve().parent
+def global_fingerprint(root: Path, templates: Path, package: Path = HOME) -> str:
+    """Everything that shapes every page, as one digest: the generator's code (every stage of `package`), the
+    templates, the formats, content/, site.toml and the pinned versions."""
     paths = [p for p in package.rglob("*.py")]
     roots = [templates, root / "data" / "formats", root / "content"]
     for folder in roots:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+from generator import HOME
 from generator.core.diagnostics import Diagnostic, Loc, UserError
 
 
@@ -70,7 +71,7 @@ def changed_departments(site: Path, rev: str) -> set[str] | None:
     from generator.core.config import load_config
 
     config = load_config(site)
-    shared = [config.templates_dir, config.data_dir, config.content_dir, Path(__file__).parent]
+    shared = [config.templates_dir, config.data_dir, config.content_dir, HOME]
     shared = [folder.resolve() for folder in shared]
     departments = set()
     for rel in changed_files(site, rev):
