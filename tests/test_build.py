@@ -208,6 +208,23 @@ def test_the_pages_escaper_gives_markupsafes_bytes_for_every_kind_of_value():
         assert type(made) is markupsafe.Markup and made == markupsafe.escape(value), value
 
 
+def test_the_pages_escaper_is_given_to_the_sites_templates_and_jinja_is_left_as_it_was(built: Path):
+    """Autoescape in the site's templates calls render.escape, set in each template's own namespace: after a
+    build (`built`) jinja2 and markupsafe are as they were for anything else in the process."""
+    import jinja2
+    import jinja2.runtime
+    import markupsafe
+
+    from generator.output import render
+
+    assert jinja2.runtime.escape is markupsafe.escape
+    template = render.environment(REPO / "templates").from_string("{{ x }}{{ y }}")
+    assert template.root_render_func.__globals__["escape"] is render.escape
+    assert template.render(x="<b>&", y=markupsafe.Markup("<i>")) == "&lt;b&gt;&amp;<i>"
+    other = jinja2.Environment(autoescape=True).from_string("{{ x }}")
+    assert other.root_render_func.__globals__["escape"] is markupsafe.escape
+
+
 def test_glossary_terms_link_from_tables_and_list_where_they_appear(built: Path):
     table3 = (built / DEPT / str(YEAR) / "table-3.html").read_text(encoding="utf-8")
     assert '<a class="term" href="../../glossary/jiben-zhichu.html" data-term="jiben-zhichu">基本支出</a>' in table3

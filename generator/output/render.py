@@ -13,10 +13,9 @@ from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import jinja2.runtime
 import markupsafe
 import orjson
-from jinja2 import Environment, FileSystemBytecodeCache, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, FileSystemBytecodeCache, FileSystemLoader, StrictUndefined, Template, select_autoescape
 from markupsafe import Markup
 
 from generator.core.money import format_amount, format_plain
@@ -197,8 +196,22 @@ def _escape(value) -> Markup:
 
 
 escape = _escape if _escape_text is not None else markupsafe.escape
-# What autoescape does to each `{{ … }}`: compiled templates take `escape` from jinja2.runtime when loaded.
-jinja2.runtime.escape = escape
+
+
+class _Template(Template):
+    """A template whose `{{ … }}` are escaped by `escape` above rather than markupsafe.escape (the same bytes).
+
+    Autoescape calls `escape` by name from the compiled template's own namespace (its code starts `from
+    jinja2.runtime import … escape …`), which every function of the template shares as its globals. Set there,
+    once per loaded template, it changes these templates only: jinja2 and markupsafe stay as they are for the
+    rest of the process. The compiled code itself is Jinja's own, so the bytecode cache holds what it always does.
+    """
+
+    @classmethod
+    def from_code(cls, environment, code, globals, uptodate=None):
+        template = super().from_code(environment, code, globals, uptodate)
+        template.root_render_func.__globals__["escape"] = escape
+        return template
 
 
 COMPILED: dict[str, Path] = {}  # "folder": where compiled templates are kept between builds (the build cache)
@@ -241,6 +254,7 @@ def environment(templates: Path) -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+    env.template_class = _Template
     env.filters.update(money=format_amount, plain=format_plain, pct=_pct, wan=_wan)
     # What a page calls for every cell or row is a filter: Jinja calls a filter directly, a global through the
     # context (twice the cost, on a province's ten million cells).
