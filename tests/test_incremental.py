@@ -692,8 +692,8 @@ def test_validate_takes_what_the_last_build_checked_and_says_the_same(base: Path
     edit_figure(site)  # dept-00001's 2023
     checked = []
     check_unit = units.check_unit
-    monkeypatch.setattr(units, "check_unit", lambda shared, unit, diags: checked.append(unit.key)
-                        or check_unit(shared, unit, diags))  # fmt: skip
+    monkeypatch.setattr(units, "check_unit", lambda shared, unit, diags, *more: checked.append(unit.key)
+                        or check_unit(shared, unit, diags, *more))  # fmt: skip
     incremental = validate_output(site, capsys)
     assert checked == ["dept-00001-2023"]
     uncached = tmp_path / "uncached"
@@ -720,8 +720,8 @@ def test_validate_out_takes_what_a_build_into_that_folder_checked(base: Path, tm
     edit_figure(site)
     checked = []
     check_unit = units.check_unit
-    monkeypatch.setattr(units, "check_unit", lambda shared, unit, diags: checked.append(unit.key)
-                        or check_unit(shared, unit, diags))  # fmt: skip
+    monkeypatch.setattr(units, "check_unit", lambda shared, unit, diags, *more: checked.append(unit.key)
+                        or check_unit(shared, unit, diags, *more))  # fmt: skip
     taken = validate_output(site, capsys, "--out", str(out))
     assert checked == ["dept-00001-2023"]
     checked.clear()
@@ -744,8 +744,8 @@ def test_validate_only_checks_the_named_departments_and_takes_the_rest_from_the_
     edit_figure(site, "dept-00001")
     checked = []
     check_unit = units.check_unit
-    monkeypatch.setattr(units, "check_unit", lambda shared, unit, diags: checked.append(unit.key)
-                        or check_unit(shared, unit, diags))  # fmt: skip
+    monkeypatch.setattr(units, "check_unit", lambda shared, unit, diags, *more: checked.append(unit.key)
+                        or check_unit(shared, unit, diags, *more))  # fmt: skip
     code, out = validate_output(site, capsys, "--only", "dept-00001")
     assert code == 0 and checked == ["dept-00001-2023"]
     said, last = out.rstrip("\n").rsplit("\n", 1)

@@ -23,7 +23,6 @@ from generator.core.config import SiteConfig
 from generator.core.diagnostics import Diagnostic, Diagnostics
 from generator.core.files import write_file
 from generator.model.site import Site, build_year, department, figure_links, glossary_terms
-from generator.sources import yamlsrc
 from generator.sources.formats import Format, norm
 from generator.sources.load import department_names, load_formats, read_department, read_glossary, read_pages, read_year
 from generator.sources.records import ContentPage, DepartmentSource, GlossaryEntry, SiteSource, YearSource
@@ -103,11 +102,12 @@ def discover(config: SiteConfig, shared: Shared, diags: Diagnostics, known: dict
     return found
 
 
-def check_unit(shared: Shared, unit: Unit, diags: Diagnostics):
-    """Read and check one department-year: (year source, check results, narrative links, code names)."""
+def check_unit(shared: Shared, unit: Unit, diags: Diagnostics, prefetched: dict[str, bytes] | None = None):
+    """Read and check one department-year: (year source, check results, narrative links, code names).
+    `prefetched`: its files' bytes where already read (read_year takes them from there)."""
     config = shared.config
     fmt = shared.formats.get(config.formats[unit.year])
-    ys = read_year(config.root / unit.folder, config.root, unit.dept.slug, unit.year, fmt, diags)
+    ys = read_year(config.root / unit.folder, config.root, unit.dept.slug, unit.year, fmt, diags, prefetched)
     glossary = SiteSource(shared.formats, {}, shared.glossary, shared.pages)
     results, resolved, named = check_loaded(config, glossary, unit.dept, ys, diags)
     return ys, results, narrative_links(unit.dept, ys, resolved), named
@@ -145,19 +145,17 @@ def process(shared: Shared, unit: Unit, task: Task, previous: dict[str, str]) ->
 
     diags = Diagnostics()
     record = Record()
-    try:
-        if task.render:
-            stats = unit_stats(shared.config.root, unit.folder)
-            record.stats = {rel: (size, mtime) for rel, size, mtime in stats}
-            # Each file read once: the bytes digested are the bytes parsed, even if the file changes meanwhile.
-            base = str(shared.config.root)
-            for rel in record.stats:
-                with open(os.path.join(base, rel), "rb") as f:
-                    yamlsrc.READ[rel] = data = f.read()
-                record.digests[rel] = _sha(data)
-        ys, results, links, named = check_unit(shared, unit, diags)
-    finally:
-        yamlsrc.READ.clear()  # what reading the unit did not take (its 部门.yaml), or all of it after an error
+    prefetched: dict[str, bytes] = {}
+    if task.render:
+        stats = unit_stats(shared.config.root, unit.folder)
+        record.stats = {rel: (size, mtime) for rel, size, mtime in stats}
+        # Each file read once: the bytes digested are the bytes parsed, even if the file changes meanwhile.
+        base = str(shared.config.root)
+        for rel in record.stats:
+            with open(os.path.join(base, rel), "rb") as f:
+                prefetched[rel] = data = f.read()
+            record.digests[rel] = _sha(data)
+    ys, results, links, named = check_unit(shared, unit, diags, prefetched)
     record.named = named
     dept = department(unit.dept)
     summary = Summary(
