@@ -300,17 +300,49 @@ def test_a_department_year_leaves_nothing_for_the_garbage_collector():
 
     shared = units.load_shared(load_config(REPO), Diagnostics())
     found = units.discover(shared.config, shared, Diagnostics())
+    machinery = units.Machinery.make(shared.config.templates_dir)
     assert len(found.units) == 2
     for u in found.units:  # caches filled, templates compiled
-        units.process(shared, u, units.Task(u, True), {})
+        units.process(shared, u, units.Task(u, True), {}, machinery)
     gc.collect()
     gc.disable()
     try:
         for u in found.units:
-            units.process(shared, u, units.Task(u, True), {})
+            units.process(shared, u, units.Task(u, True), {}, machinery)
             assert gc.collect() < 1000, u.key  # 12,062 objects for luohu-quweiban-2023 while the model was a cycle
     finally:
         gc.enable()
+
+
+def test_the_collector_is_frozen_until_the_outermost_freeze_is_thawed():
+    """A build freezes what it holds and its pool of workers freezes again inside it (cache.GcFreeze): the
+    inner thaw must leave the build's freeze in place, the outer one undo it."""
+    import gc
+
+    from generator.build.cache import GcFreeze
+
+    freezer, held = GcFreeze(), [object() for _ in range(10)]
+    freezer.freeze()
+    try:
+        with freezer.frozen():
+            assert gc.get_freeze_count() > 0
+        assert gc.get_freeze_count() > 0 and freezer.depth == 1
+    finally:
+        freezer.thaw()
+    assert gc.get_freeze_count() == 0 and freezer.depth == 0 and held
+
+
+def _plus(state: int, item: int) -> tuple[int, int]:
+    return os.getpid(), state + item
+
+
+def test_workers_run_each_item_with_the_state_their_set_up_made():
+    """pool.in_workers: `setup` runs once in each worker, and each item is worked on with what it returned."""
+    from generator.build.pool import in_workers
+
+    done = list(in_workers(_plus, list(range(20)), 2, int, ("100",)))
+    assert sorted(n for _, n in done) == list(range(100, 120))
+    assert os.getpid() not in {pid for pid, _ in done}
 
 
 def test_a_long_year_list_is_grouped_by_region_with_an_index_of_the_regions(tmp_path: Path, monkeypatch):

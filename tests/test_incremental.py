@@ -777,10 +777,11 @@ def test_validate_only_checks_the_named_departments_and_takes_the_rest_from_the_
 
 
 def test_a_site_gets_its_own_glossary_even_where_a_freed_sites_memory_is_reused(monkeypatch):
-    """A process building one site after another (the tests, serve) keeps the glossary's page list of the
-    last one. It was kept by id(): CPython gives a new object the address of one just freed, so a site loaded
-    right after another, with another glossary, could get that one's terms (the one failure seen of the shards
-    test above, right after the change_glossary edit, fits this). Here every id() is the same, as in such a reuse."""
+    """A process building one site after another (the tests, serve) has the glossary's page list of each: it is
+    kept by the Shared it is of (Shared.terms). It was once kept per process by id(): CPython gives a new object
+    the address of one just freed, so a site loaded right after another, with another glossary, could get that
+    one's terms (the one failure seen of the shards test above, right after the change_glossary edit, fits this).
+    Here every id() is the same, as in such a reuse."""
     import builtins
 
     from generator.build import units
@@ -791,6 +792,6 @@ def test_a_site_gets_its_own_glossary_even_where_a_freed_sites_memory_is_reused(
 
     monkeypatch.setattr(builtins, "id", lambda obj: 1)
     first, second = shared("基本支出"), shared("项目支出")
-    assert [t.term for t in units._glossary(first)] == ["基本支出"]
-    assert [t.term for t in units._glossary(second)] == ["项目支出"]
-    assert [t.term for t in units._glossary(first)] == ["基本支出"]
+    assert [t.term for t in first.terms] == ["基本支出"]
+    assert [t.term for t in second.terms] == ["项目支出"]
+    assert [t.term for t in first.terms] == ["基本支出"]

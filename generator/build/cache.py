@@ -73,30 +73,32 @@ def _no_gc():
             gc.enable()
 
 
-_FROZEN = [0]  # how many freeze() are not yet thawed: gc.freeze is one switch for the whole process
+class GcFreeze:
+    """gc.freeze for as long as the outermost of nested freeze()/thaw() pairs lasts. What exists when it is frozen
+    (a province's index: millions of objects, none of them garbage) is kept out of the collector's way, which
+    would otherwise go through all of it again on every full collection while the build allocates. gc.freeze is
+    one switch for the whole process, so what nests (a build, the pool of workers it starts) shares one of these,
+    made by the build."""
 
+    def __init__(self) -> None:
+        self.depth = 0  # freeze() calls not yet thawed
 
-def freeze() -> None:
-    """What exists now (a province's index: millions of objects, none of them garbage) kept out of the
-    collector's way until the outermost freeze is thawed: otherwise every full collection while the build
-    allocates goes through all of it again (a tenth of an edit's rebuild on 10,000 department-years)."""
-    gc.freeze()
-    _FROZEN[0] += 1
+    def freeze(self) -> None:
+        gc.freeze()
+        self.depth += 1
 
+    def thaw(self) -> None:
+        self.depth -= 1
+        if not self.depth:
+            gc.unfreeze()  # collectable again: serve's next build must be able to free this one's index
 
-def thaw() -> None:
-    _FROZEN[0] -= 1
-    if not _FROZEN[0]:
-        gc.unfreeze()  # collectable again: serve's next build must be able to free this one's index
-
-
-@contextlib.contextmanager
-def frozen():
-    freeze()
-    try:
-        yield
-    finally:
-        thaw()
+    @contextlib.contextmanager
+    def frozen(self):
+        self.freeze()
+        try:
+            yield
+        finally:
+            self.thaw()
 
 
 def _hash_files(paths: list[Path], root: Path) -> str:

@@ -214,9 +214,6 @@ class _Template(Template):
         return template
 
 
-COMPILED: dict[str, Path] = {}  # "folder": where compiled templates are kept between builds (the build cache)
-
-
 class _CompiledTemplates(FileSystemBytecodeCache):
     """Jinja's cache of compiled templates, whose write errors (a full disk) name the file, as ours do."""
 
@@ -229,27 +226,18 @@ class _CompiledTemplates(FileSystemBytecodeCache):
             raise naming(exc, self._get_cache_filename(bucket)) from None
 
 
-def keep_compiled(folder: Path | None) -> None:
-    """Keep compiled templates in `folder` (Jinja's bytecode cache, checked against each template's source), so
-    a rebuild after one edit does not compile every template again."""
-    COMPILED.clear()
-    if folder is not None:
-        COMPILED["folder"] = folder
-    environment.cache_clear()
-
-
-@functools.lru_cache(maxsize=4)
-def environment(templates: Path) -> Environment:
-    """The templates, compiled once per process however many department-years it renders."""
-    folder = COMPILED.get("folder")
-    if folder is not None:
-        folder.mkdir(parents=True, exist_ok=True)
+def environment(templates: Path, compiled: Path | None = None) -> Environment:
+    """A Jinja environment of the templates in `templates`. `compiled`: a folder where compiled templates are kept
+    between builds (Jinja's bytecode cache, checked against each template's source), so that a rebuild after one
+    edit does not compile every template again."""
+    if compiled is not None:
+        compiled.mkdir(parents=True, exist_ok=True)
     env = Environment(
         loader=FileSystemLoader(templates),
-        bytecode_cache=_CompiledTemplates(str(folder)) if folder is not None else None,
+        bytecode_cache=_CompiledTemplates(str(compiled)) if compiled is not None else None,
         autoescape=select_autoescape(default=True, default_for_string=True),
         undefined=StrictUndefined,
-        auto_reload=False,  # a template is not edited during a build; keep_compiled starts each build afresh
+        auto_reload=False,  # a template is not edited during a build, and each build has its own Templates
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
@@ -267,6 +255,20 @@ def environment(templates: Path) -> Environment:
     return env
 
 
+class Templates:
+    """The site's templates, compiled once for whoever holds this (a build, one of its workers) and used for every
+    page it renders; `compiled` as for environment(). Made when first asked for: a build with nothing to render
+    compiles nothing."""
+
+    def __init__(self, folder: Path, compiled: Path | None = None) -> None:
+        self.folder = folder
+        self.compiled = compiled
+
+    @functools.cached_property
+    def env(self) -> Environment:
+        return environment(self.folder, self.compiled)
+
+
 @functools.lru_cache(maxsize=4)
 def _glossary(pairs: tuple) -> Glossary:
     """One Glossary object per set of terms and process, so cached links are found by identity."""
@@ -280,9 +282,13 @@ def _definitions(terms: tuple[tuple[str, str, str], ...]) -> dict:
 
 
 class Renderer:
-    def __init__(self, site: Site, templates: Path) -> None:
+    """Pages of a site, rendered from `templates` into `pages` (path → bytes); `shapes`: the chart shapes of the
+    build (charts.ChartShapes)."""
+
+    def __init__(self, site: Site, templates: Templates, shapes: charts.ChartShapes) -> None:
         self.site = site
-        self.env = environment(templates)
+        self.env = templates.env
+        self.shapes = shapes
         self.titles: dict[str, str] = {}
         self.glossary = {t.slug: t for t in site.glossary}
         self.terms = _glossary(tuple(sorted(site.term_map().items())))
@@ -367,8 +373,8 @@ class Renderer:
 
     def year(self, y: Year) -> None:
         base = y.url.rsplit("/", 1)[0] + "/"
-        table_charts = charts.year_charts(y.source.fmt, y.source.tables)
-        project_charts = charts.project_charts(y.projects)
+        table_charts = charts.year_charts(self.shapes, y.source.fmt, y.source.tables)
+        project_charts = charts.project_charts(self.shapes, y.projects)
         self.page(y.url, "year.html", y.title, y=y, table_charts=table_charts, project_charts=project_charts)
         for i, table in enumerate(y.tables):
             prev_t = y.tables[i - 1] if i > 0 else None
