@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
-from generator.checks.tables import STATUS_RANK
+from generator.checks.tables import STATUS_RANK, Status
 from generator.core.diagnostics import Diagnostic, Loc
 from generator.core.files import dump_pickle
 
@@ -83,7 +83,7 @@ class Summary:
     projects: Projects = field(default_factory=Projects)
     spending: Decimal | None = None  # 表1 本年支出合计, for the home page's comparison
     sangong: tuple[Decimal | None, Decimal | None] | None = None  # 表9 预算数 and 决算数 合计
-    counts: dict[str, int] = field(default_factory=dict)  # check results by status
+    counts: dict[Status, int] = field(default_factory=dict)  # check results by status
     named: dict[str, str] = field(default_factory=dict)  # codes outside the catalogue → first name (consistent_names)
     mixed: frozenset[str] = frozenset()  # of those, the codes this unit itself gives more than one name
     diagnostics: list[Diagnostic] = field(default_factory=list)  # errors and warnings (notes only when kept)
@@ -108,7 +108,7 @@ class Summary:
         return self.projects.count
 
     @property
-    def worst(self) -> str:
+    def worst(self) -> Status:
         return max(self.counts, key=STATUS_RANK.__getitem__, default="ok")
 
 

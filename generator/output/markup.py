@@ -17,6 +17,8 @@ from markdown.extensions.sane_lists import SaneListExtension
 from markdown.extensions.tables import TableExtension
 from markupsafe import Markup, escape
 
+from generator.checks.tables import Status
+
 ALLOWED_TAGS = {
     "p", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "strong", "em", "b", "i", "a", "blockquote",
     "code", "pre", "br", "hr", "table", "thead", "tbody", "tr", "th", "td", "span", "sup", "sub",
@@ -112,7 +114,7 @@ class TermLinker:
 class _Figures(markdown.treeprocessors.Treeprocessor):
     """Links to 表N/… and 项目/… become links to the cell's row, marked with the check's result."""
 
-    def __init__(self, md, resolve: Callable[[str, str], tuple[str, str] | None]) -> None:
+    def __init__(self, md, resolve: Callable[[str, str], tuple[str, Status] | None]) -> None:
         super().__init__(md)
         self.resolve = resolve
 

@@ -18,6 +18,7 @@ import orjson
 from jinja2 import Environment, FileSystemBytecodeCache, FileSystemLoader, StrictUndefined, Template, select_autoescape
 from markupsafe import Markup
 
+from generator.checks.tables import Status
 from generator.core.money import format_amount, format_plain
 from generator.model.site import Site, Year, tally
 from generator.output import charts
@@ -154,8 +155,14 @@ def linked(text: str, linker, first_only: bool = False) -> Markup:
     return linker.link(text, first_only)
 
 
-STATUS_WORDS = {"ok": "相符", "rounding": "尾数差异", "unknown": "无法核对", "source": "原件如此", "error": "不符"}
-STATUS_MARKS = {"ok": "✓", "rounding": "≈", "unknown": "?", "source": "!", "error": "✗"}
+STATUS_WORDS: dict[Status, str] = {
+    "ok": "相符",
+    "rounding": "尾数差异",
+    "unknown": "无法核对",
+    "source": "原件如此",
+    "error": "不符",
+}
+STATUS_MARKS: dict[Status, str] = {"ok": "✓", "rounding": "≈", "unknown": "?", "source": "!", "error": "✗"}
 
 
 def table_cell(c) -> Markup:
