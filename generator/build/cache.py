@@ -29,14 +29,13 @@ import functools
 import gc
 import hashlib
 import os
-import pickle
 import shutil
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from generator.core.files import dump_pickle
+from generator.core.files import dump_pickle, load_pickle
 
 if TYPE_CHECKING:  # imported where a record is read: a build with nothing changed reads none
     from generator.build.records import Record, Summary
@@ -44,7 +43,6 @@ if TYPE_CHECKING:  # imported where a record is read: a build with nothing chang
 
 CACHE_DIR = ".build-cache"
 FORMAT = 4  # bump when the cache's own layout changes
-_BAD = (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError, ValueError)
 SUMMARY_PARTS = 64  # summaries/<nn>.pickle: a province's 10,000 department-years are some 200 KB a part
 
 
@@ -213,30 +211,26 @@ class BuildCache:
     def _with_summaries(self, index: Index | None) -> Index | None:
         """An index as read from index.pickle, with its Summaries read from summaries/ in the site's order; None
         when a part is missing or is not the one the index was written with (a build interrupted between them)."""
-        if index is None or len(getattr(index, "parts", ())) != SUMMARY_PARTS:
+        if index is None or len(index.parts) != SUMMARY_PARTS:
             return None
         parts = {}
-        try:
-            for i, token in enumerate(index.parts):
-                with open(self.folder / "summaries" / f"{i:02x}.pickle", "rb") as f, _no_gc():
-                    found, part = pickle.load(f)
-                if found != token:
-                    return None
-                parts.update(part)
-            index.summaries = {key: parts[key] for key in index.summaries}
-        except (*_BAD, KeyError):
+        for i, token in enumerate(index.parts):
+            with _no_gc():
+                found = load_pickle(self.folder / "summaries" / f"{i:02x}.pickle")
+            if not (isinstance(found, tuple) and len(found) == 2 and found[0] == token and isinstance(found[1], dict)):
+                return None
+            parts.update(found[1])
+        if len(parts) != len(index.summaries) or any(key not in parts for key in index.summaries):
             return None
-        return index if len(parts) == len(index.summaries) else None
+        index.summaries = {key: parts[key] for key in index.summaries}
+        return index
 
     def load_outputs(self) -> Index | None:
         """The last build's index whatever its fingerprint (another version of the generator, other templates
         or glossary), only for what it says public/ holds: each file's digest, in the index and its records.
         None where it cannot say (no index, one this code cannot read, a record lost, public/ changed by hand)."""
         index = self._with_summaries(self._read("index.pickle", Index, None))
-        try:
-            return index if index is not None and self._describes_output(index) else None
-        except AttributeError:  # an index of a version with other fields
-            return None
+        return index if index is not None and self._describes_output(index) else None
 
     def _describes_output(self, index: Index) -> bool:
         """Does `index`, with its records, still describe public/? Not when a record was lost (start again
@@ -253,14 +247,11 @@ class BuildCache:
         return quick if quick is not None and self._home_is(quick.home) else None
 
     def _read(self, name: str, kind: type, fingerprint: str | None):
-        """A pickled Index or Quick of this cache, or None when it is missing, unreadable or of other inputs
-        (of any inputs where `fingerprint` is None)."""
-        try:
-            with open(self.folder / name, "rb") as f, _no_gc():
-                found = pickle.load(f)
-        except _BAD:
-            return None
-        if not isinstance(found, kind):
+        """A pickled Index or Quick of this cache, or None when it is missing, unreadable, of a version of the code
+        with other fields, or of other inputs (of any inputs where `fingerprint` is None)."""
+        with _no_gc():
+            found = load_pickle(self.folder / name)
+        if not isinstance(found, kind) or any(f.name not in vars(found) for f in fields(kind)):
             return None
         if fingerprint is not None and getattr(found, "fingerprint", None) != fingerprint:
             return None
@@ -314,11 +305,8 @@ class BuildCache:
         save_record(self.stage / "units", key, record)
 
     def search_part(self, i: int) -> dict:
-        try:
-            with open(self.folder / "search" / f"{i:02x}.pickle", "rb") as f:
-                return pickle.load(f)
-        except _BAD:
-            return {}
+        found = load_pickle(self.folder / "search" / f"{i:02x}.pickle")
+        return found if isinstance(found, dict) else {}
 
     def stage_search_part(self, i: int, rows: dict) -> None:
         dump_pickle(self.stage / "search" / f"{i:02x}.pickle", rows)

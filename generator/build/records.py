@@ -4,14 +4,13 @@ files, pages and search words that the next build compares with."""
 from __future__ import annotations
 
 import json
-import pickle
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
 from generator.checks.tables import STATUS_RANK, Status
 from generator.core.diagnostics import Diagnostic, Loc
-from generator.core.files import dump_pickle
+from generator.core.files import dump_pickle, load_pickle
 
 
 @dataclass(frozen=True)
@@ -132,8 +131,6 @@ def save_record(folder: Path, key: str, record: Record) -> None:
 
 
 def load_record(folder: Path, key: str) -> Record | None:
-    try:
-        with open(folder / f"{key}.pickle", "rb") as f:
-            return pickle.load(f)
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError):
-        return None
+    """The unit's Record kept in `folder`, or None where there is none or it cannot be read (files.load_pickle)."""
+    found = load_pickle(folder / f"{key}.pickle")
+    return found if isinstance(found, Record) else None

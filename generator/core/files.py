@@ -66,6 +66,22 @@ def naming(exc: OSError, path) -> OSError:
     return exc if exc.filename is not None else OSError(exc.errno, exc.strerror, str(path))
 
 
+# What unpickling a file can raise when it is cut short or garbled (a length or a protocol out of range, bytes
+# that are not text, a value given to the wrong constructor) or was written by another version of the code (a
+# class moved or renamed). Caught around pickle.load alone: a bug in the code that uses what was read is raised.
+UNREADABLE = (OSError, EOFError, pickle.UnpicklingError, ImportError, AttributeError, TypeError, ValueError,
+              OverflowError, MemoryError)  # fmt: skip
+
+
+def load_pickle(path: Path):
+    """What `path` holds (the build cache's files), or None where it is missing or cannot be unpickled."""
+    try:
+        with open(path, "rb") as f:
+            return pickle.load(f)
+    except UNREADABLE:
+        return None
+
+
 def dump_pickle(path: Path, obj) -> None:
     """`obj` pickled into `path` (the build cache's files)."""
     try:
