@@ -291,7 +291,7 @@ def test_markdown_texts_converted_one_after_another_share_nothing():
 
 def test_a_department_year_leaves_nothing_for_the_garbage_collector():
     """Each department-year's model is freed as soon as it is written (by reference counting): garbage the
-    collector has to find piles up over a province's units and cost a worker ~40 ms every few of them."""
+    collector has to find piles up over a province's units, and a worker goes through it every few of them."""
     import gc
 
     from generator.build import units

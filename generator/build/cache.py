@@ -6,7 +6,7 @@ changed. Kept in <site>/.build-cache/<output key>/ (never in public/, which is p
                       search index's size
     summaries/<nn>.pickle  each department-year's Summary (with the signature of its files), in parts by
                       department, so that a build that changed one department writes one part, not all of them
-                      (on a province, 12 MB that took a third of a second to write)
+                      (a province's are many megabytes)
     units/<key>.pickle  one department-year's Record: its files' digests, pages, search tokens; read only when
                       it changed, or when a site-level file that lists its pages is made again
     search/<nn>.pickle  the search index's token bitmaps, in parts by token hash (search.TokenMatrix)
@@ -61,7 +61,7 @@ def _summary_parts(summaries: dict[str, Summary]) -> list[dict[str, Summary]]:
 @contextlib.contextmanager
 def _no_gc():
     """The collector paused while a province's index (tens of thousands of objects, none garbage) is read or
-    written: left on, it goes through all of them again and again, and reading takes three times as long."""
+    written: left on, it goes through all of them again and again as they are made."""
     was = gc.isenabled()
     gc.disable()
     try:

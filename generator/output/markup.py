@@ -256,13 +256,13 @@ _CONVERTERS: dict[tuple[bool, bool, bool], markdown.Markdown] = {}
 
 def _markdown(linker: TermLinker | None, resolve, capture: bool = False) -> markdown.Markdown:
     """A converter with our extension, made once per kind and reused (Markdown.reset between documents, as
-    Python-Markdown provides for): making one compiles its patterns again, about 1.5 ms, and a build converts a
-    glossary's worth of texts in every process."""
+    Python-Markdown provides for): making one compiles all its patterns again, and a build converts a glossary's
+    worth of texts in every process."""
     key = (linker is not None, resolve is not None, capture)
     md = _CONVERTERS.get(key)
     if md is None:
         # The extensions as objects, not by name: a name is looked up among the installed packages' entry points,
-        # which costs a process some 50 ms (importlib.metadata reads every package's metadata).
+        # for which importlib.metadata reads every package's metadata.
         extensions = [TableExtension(), SaneListExtension(), _Extension(linker, resolve, capture)]
         md = _CONVERTERS[key] = markdown.Markdown(extensions=extensions, output_format="html")
     else:

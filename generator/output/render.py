@@ -172,7 +172,7 @@ def table_cell(c) -> Markup:
     kind = "" if c.kind == "num" else f" {c.kind}"
     if c.kind == "unknown":
         text = f'<span class="unknown-value" title="数值未知">{text}</span>'
-    # Made a Markup straight from the str (as _escape does): Markup() is a Python-level call for each of them.
+    # Made a Markup straight from the str (as _escape does): Markup() is a Python-level call for each cell.
     if not c.status:
         return _as_markup(Markup, f'<td class="num{kind}">{text}</td>')
     status = c.status
@@ -189,15 +189,15 @@ _as_markup = str.__new__
 
 def _escape(value) -> Markup:
     """markupsafe.escape, the same bytes, without its two Python-level calls per value (a department-year's
-    pages escape some twelve thousand): a str is escaped straight into a Markup, a Markup is already safe and
-    returned as it is, an int or a Decimal (digits, sign, point, exponent: nothing to escape) made one, anything
-    else goes to markupsafe.escape."""
+    pages escape thousands): a str is escaped straight into a Markup, a Markup is already safe and returned as
+    it is, an int or a Decimal (digits, sign, point, exponent: nothing to escape) made one, anything else goes to
+    markupsafe.escape."""
     kind = type(value)
     if kind is str:
         return _as_markup(Markup, _escape_text(value))
     if kind is Markup:
         return value
-    if kind is int or kind is Decimal:  # some 1,400 a department-year (row numbers, indicator values)
+    if kind is int or kind is Decimal:  # row numbers, indicator values
         return _as_markup(Markup, str(value))
     return markupsafe.escape(value)
 
@@ -252,7 +252,7 @@ def environment(templates: Path, compiled: Path | None = None) -> Environment:
     env.template_class = _Template
     env.filters.update(money=format_amount, plain=format_plain, pct=_pct, wan=_wan)
     # What a page calls for every cell or row is a filter: Jinja calls a filter directly, a global through the
-    # context (twice the cost, on a province's ten million cells).
+    # context, which is slower (a province's tables have ten million cells).
     env.filters.update(cell_value=cell_value, cell_money=cell_money, measure_attrs=measure_attrs, form_text=form_text)
     env.filters.update(linked=linked, table_cell=table_cell, indicator_trs=indicator_trs)
     env.filters.update(table_rows=table_rows, dept_items=dept_items)
@@ -424,7 +424,7 @@ class Renderer:
 
 def dataset_departments(entries: list[dict]) -> Markup:
     """The datasets page of a province (compact): one line per department, with its years' dataset counts. Made
-    here, not in the template: Jinja took a third of a second over 2,000 departments, on every edit."""
+    here, not in the template: a province has 2,000 departments, too many for a Jinja loop on every edit."""
     lines = []
     for d in entries:
         slug, name = escape(d["department_id"]), escape(d["department"])
@@ -443,7 +443,7 @@ def dept_items(units, root: str, with_year: bool = False, with_region: bool = Tr
     and what the checks found; `with_year` names each by its year (a department's page) instead of by its
     department. Each fact is its own piece, kept whole on a phone's narrow line; the stylesheet puts the "·"
     between them and hides the one a wrapped line would start with. Made here, not in a template: a province's
-    year lists have 2,000 departments each, and Jinja took a tenth of a second over them on every edit."""
+    year lists have 2,000 departments each, too many for a Jinja loop on every edit."""
     root = escape(root)
     out = []
     for y in units:
