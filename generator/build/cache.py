@@ -143,7 +143,7 @@ class Index:
     appears: dict = field(default_factory=dict)  # glossary slug → (its first pages, where the list filled)
     search_sizes: dict[str, int] = field(default_factory=dict)  # site-level search file (site.js, shards) → bytes
     failed: bool = False  # published with errors
-    shapes: dict = field(default_factory=dict)  # chart structures Altair built (charts._SHAPES)
+    shapes: dict = field(default_factory=dict)  # chart structures Altair built (charts.ChartShapes.known())
     year_charts: dict = field(default_factory=dict)  # year → the home page's comparison charts of that year
     site_staged: int = 0  # site-level files this build staged (not kept: only for its report)
     parts: list[str] = field(default_factory=list)  # the token of each summaries/<nn>.pickle this index goes with
