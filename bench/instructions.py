@@ -27,8 +27,8 @@ from run import BUILD_ENV, synthetic_site
 
 def process_units(size: int, count: int) -> None:
     """What is counted: `count` department-years processed after WARM others, inside functools.reduce."""
-    shared, every = worker_like(synthetic_site(size))
-    functools.reduce(lambda _, unit: render(shared, unit), every[WARM : WARM + count], None)
+    worker, every = worker_like(synthetic_site(size))
+    functools.reduce(lambda _, unit: render(worker, unit), every[WARM : WARM + count], None)
 
 
 def main() -> None:

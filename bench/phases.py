@@ -58,22 +58,24 @@ def timed(spent: collections.Counter, owner, name: str, label: str) -> None:
 WARM = 3  # department-years a worker has done before the ones measured: templates compiled, chart shapes made
 
 
-def worker_like(site: Path) -> tuple[units.Shared, list[units.Unit]]:
-    """What every unit shares, and the site's units, in a process set up as a build's worker is (the collector
-    included) and after its first WARM department-years."""
+def worker_like(site: Path) -> tuple[tuple[units.Shared, units.Machinery], list[units.Unit]]:
+    """What every unit shares with the Machinery a worker keeps, and the site's units, in a process set up as a
+    build's worker is (the collector included) and after its first WARM department-years."""
     config = load_config(site)
     shared = units.load_shared(config, Diagnostics())
     found = units.discover(config, shared, Diagnostics())
+    worker = (shared, units.Machinery.make(config.templates_dir))
     gc.freeze()
     gc.set_threshold(*units.WORKER_GC)  # as in a worker
     for unit in found.units[:WARM]:
-        render(shared, unit)
-    return shared, found.units
+        render(worker, unit)
+    return worker, found.units
 
 
-def render(shared: units.Shared, unit: units.Unit) -> None:
+def render(worker: tuple[units.Shared, units.Machinery], unit: units.Unit) -> None:
     """One department-year read, checked, modelled and rendered, nothing written."""
-    units.process(shared, unit, units.Task(unit, True), {})
+    shared, machinery = worker
+    units.process(shared, unit, units.Task(unit, True), {}, machinery)
 
 
 def main() -> None:
@@ -82,14 +84,14 @@ def main() -> None:
     parser.add_argument("--sites", type=Path, default=HERE / ".sites", help="合成站点放在哪里，默认 bench/.sites/")
     parser.add_argument("--units", type=int, default=60, help="测多少个部门年度（默认 60）")
     args = parser.parse_args()
-    shared, every = worker_like(synthetic_site(args.size, args.sites.resolve()))
+    worker, every = worker_like(synthetic_site(args.size, args.sites.resolve()))
     chosen = every[: args.units]
     spent: collections.Counter = collections.Counter()
     for owner, name, label in PHASES:
         timed(spent, owner, name, label)
     started = time.process_time()
     for unit in chosen:
-        render(shared, unit)
+        render(worker, unit)
     total = time.process_time() - started
     print(f"{len(chosen)} 个部门年度，每个 CPU 毫秒：")
     print(f"  {'合计':<18}{total / len(chosen) * 1000:8.1f}")

@@ -208,6 +208,23 @@ def test_the_pages_escaper_gives_markupsafes_bytes_for_every_kind_of_value():
         assert type(made) is markupsafe.Markup and made == markupsafe.escape(value), value
 
 
+def test_the_pages_escaper_is_given_to_the_sites_templates_and_jinja_is_left_as_it_was(built: Path):
+    """Autoescape in the site's templates calls render.escape, set in each template's own namespace: after a
+    build (`built`) jinja2 and markupsafe are as they were for anything else in the process."""
+    import jinja2
+    import jinja2.runtime
+    import markupsafe
+
+    from generator.output import render
+
+    assert jinja2.runtime.escape is markupsafe.escape
+    template = render.environment(REPO / "templates").from_string("{{ x }}{{ y }}")
+    assert template.root_render_func.__globals__["escape"] is render.escape
+    assert template.render(x="<b>&", y=markupsafe.Markup("<i>")) == "&lt;b&gt;&amp;<i>"
+    other = jinja2.Environment(autoescape=True).from_string("{{ x }}")
+    assert other.root_render_func.__globals__["escape"] is markupsafe.escape
+
+
 def test_glossary_terms_link_from_tables_and_list_where_they_appear(built: Path):
     table3 = (built / DEPT / str(YEAR) / "table-3.html").read_text(encoding="utf-8")
     assert '<a class="term" href="../../glossary/jiben-zhichu.html" data-term="jiben-zhichu">基本支出</a>' in table3
@@ -274,7 +291,7 @@ def test_markdown_texts_converted_one_after_another_share_nothing():
 
 def test_a_department_year_leaves_nothing_for_the_garbage_collector():
     """Each department-year's model is freed as soon as it is written (by reference counting): garbage the
-    collector has to find piles up over a province's units and cost a worker ~40 ms every few of them."""
+    collector has to find piles up over a province's units, and a worker goes through it every few of them."""
     import gc
 
     from generator.build import units
@@ -283,17 +300,49 @@ def test_a_department_year_leaves_nothing_for_the_garbage_collector():
 
     shared = units.load_shared(load_config(REPO), Diagnostics())
     found = units.discover(shared.config, shared, Diagnostics())
+    machinery = units.Machinery.make(shared.config.templates_dir)
     assert len(found.units) == 2
     for u in found.units:  # caches filled, templates compiled
-        units.process(shared, u, units.Task(u, True), {})
+        units.process(shared, u, units.Task(u, True), {}, machinery)
     gc.collect()
     gc.disable()
     try:
         for u in found.units:
-            units.process(shared, u, units.Task(u, True), {})
+            units.process(shared, u, units.Task(u, True), {}, machinery)
             assert gc.collect() < 1000, u.key  # 12,062 objects for luohu-quweiban-2023 while the model was a cycle
     finally:
         gc.enable()
+
+
+def test_the_collector_is_frozen_until_the_outermost_freeze_is_thawed():
+    """A build freezes what it holds and its pool of workers freezes again inside it (cache.GcFreeze): the
+    inner thaw must leave the build's freeze in place, the outer one undo it."""
+    import gc
+
+    from generator.build.cache import GcFreeze
+
+    freezer, held = GcFreeze(), [object() for _ in range(10)]
+    freezer.freeze()
+    try:
+        with freezer.frozen():
+            assert gc.get_freeze_count() > 0
+        assert gc.get_freeze_count() > 0 and freezer.depth == 1
+    finally:
+        freezer.thaw()
+    assert gc.get_freeze_count() == 0 and freezer.depth == 0 and held
+
+
+def _plus(state: int, item: int) -> tuple[int, int]:
+    return os.getpid(), state + item
+
+
+def test_workers_run_each_item_with_the_state_their_set_up_made():
+    """pool.in_workers: `setup` runs once in each worker, and each item is worked on with what it returned."""
+    from generator.build.pool import in_workers
+
+    done = list(in_workers(_plus, list(range(20)), 2, int, ("100",)))
+    assert sorted(n for _, n in done) == list(range(100, 120))
+    assert os.getpid() not in {pid for pid, _ in done}
 
 
 def test_a_long_year_list_is_grouped_by_region_with_an_index_of_the_regions(tmp_path: Path, monkeypatch):

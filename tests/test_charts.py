@@ -215,6 +215,25 @@ def test_decimal_becomes_a_number_only_at_the_json_boundary():
     assert json.dumps(charts._num(charts.wan(Decimal("747788.47")))) == "74.778847"
 
 
+def test_a_shape_of_chart_is_built_once_by_whoever_keeps_the_shapes():
+    """charts.ChartShapes: Altair's structure of a shape built the first time it is asked for and kept; what was
+    built since last asked is sent back (a worker's new shapes), and shapes from elsewhere never replace one."""
+    made = []
+
+    def make() -> dict:
+        made.append(1)
+        return {"mark": "bar"}
+
+    shapes = charts.ChartShapes()
+    assert shapes.text(("bars",), make) == shapes.text(("bars",), make) == '{"mark": "bar"}' and len(made) == 1
+    assert shapes.new() == {("bars",): '{"mark": "bar"}'} and shapes.new() == {}
+    other = charts.ChartShapes(shapes.known())
+    assert other.text(("bars",), make) == '{"mark": "bar"}' and len(made) == 1 and other.new() == {}
+    other.remember({("bars",): "{}", ("dots",): '{"mark": "point"}'})
+    assert other.known() == {("bars",): '{"mark": "bar"}', ("dots",): '{"mark": "point"}'}
+    assert charts.ChartShapes().known() == {}  # nothing kept for the process
+
+
 def test_vendored_runtime_is_what_the_pinned_vl_convert_makes():
     """The committed runtime is reproducible from requirements.txt: tools/vendor_vega.py --check."""
     import importlib.util

@@ -213,3 +213,15 @@ def test_bundled_seed_data_passes_with_no_errors():
     assert "表3「合计」「本年支出合计」" in rounding
     assert {c.status for c in tables} == {"ok", "rounding"}
     assert len(tables) > 400
+
+
+def test_every_status_has_a_rank_a_word_and_a_mark():
+    """checks.tables.Status names every outcome a check can have, mildest first as STATUS_RANK ranks them; each
+    has its word and mark on the pages."""
+    from typing import get_args
+
+    from generator.checks.tables import STATUS_RANK, Status
+    from generator.output.render import STATUS_MARKS, STATUS_WORDS
+
+    assert list(STATUS_RANK) == list(get_args(Status)) == sorted(STATUS_RANK, key=STATUS_RANK.__getitem__)
+    assert set(STATUS_WORDS) == set(STATUS_MARKS) == set(get_args(Status))

@@ -356,6 +356,74 @@ def test_a_build_interrupted_before_its_index_was_written_is_followed_by_a_clean
     assert_as_clean(site, tmp_path)
 
 
+SPOILED = {
+    "cut short": lambda data: data[: len(data) // 2],
+    "empty": lambda data: b"",
+    "garbage": lambda data: bytes(range(256)) * 8,
+    "of another version": lambda data: data.replace(b"generator.", b"generatox."),  # its classes elsewhere
+}
+
+
+@pytest.mark.parametrize("spoil", list(SPOILED))
+def test_a_cache_file_cut_short_garbled_or_of_another_version_is_a_miss(base: Path, tmp_path: Path, spoil):
+    """What the cache holds cannot be read (a full disk cut it short, another version of the code wrote it): the
+    build takes it for no cache and gives a clean build's bytes; a record or a search part cannot be read: none."""
+    from generator.build.cache import BuildCache, summary_part
+    from generator.build.records import Record, load_record
+
+    site = copy(base, tmp_path)
+    folder = BuildCache(site, site / "public").folder
+    units = len(list((folder / "units").iterdir()))
+    for name in ("quick.pickle", "index.pickle", f"summaries/{summary_part('dept-00001'):02x}.pickle"):
+        shutil.copytree(base, site, symlinks=True, dirs_exist_ok=True)
+        target = folder / name
+        target.write_bytes(SPOILED[spoil](target.read_bytes()))
+        if name == "quick.pickle":  # nothing changed, and the index still says what to reuse
+            assert build(site, jobs=1).rebuilt == 0
+        else:  # one department-year changed: with no cache to go by, every one is made again
+            edit_figure(site)
+            assert build(site, jobs=1).rebuilt == units, name
+        assert_as_clean(site, tmp_path)
+    record = folder / "units" / "dept-00001-2023.pickle"
+    assert isinstance(load_record(folder / "units", "dept-00001-2023"), Record)
+    record.write_bytes(SPOILED[spoil](record.read_bytes()))
+    assert load_record(folder / "units", "dept-00001-2023") is None
+    if spoil != "of another version":  # (a search part holds no class of ours: strings and bytes)
+        search = next((folder / "search").iterdir())
+        search.write_bytes(SPOILED[spoil](search.read_bytes()))
+        assert BuildCache(site, site / "public").search_part(int(search.stem, 16)) == {}
+
+
+def test_a_bug_in_the_code_that_uses_what_the_cache_held_is_raised_not_taken_for_a_miss(
+    base: Path, tmp_path: Path, monkeypatch
+):
+    """Only reading a cache file may fail quietly: a TypeError or an AttributeError once it has been read is a
+    bug, which the build reports instead of building everything again as if there were no cache."""
+    import generator.build.cache
+    from generator.core.config import load_config
+
+    site = copy(base, tmp_path)
+    cache = generator.build.cache.BuildCache(site, site / "public")
+    fingerprint = generator.build.cache.global_fingerprint(site, load_config(site).templates_dir)
+    assert cache.load(fingerprint) is not None and cache.load_outputs() is not None
+
+    def bug(*args, **kwargs):
+        raise TypeError("a bug")
+
+    monkeypatch.setattr(generator.build.cache.BuildCache, "_home_is", bug)
+    with pytest.raises(TypeError, match="a bug"):
+        build(site, jobs=1)
+    with pytest.raises(TypeError, match="a bug"):
+        generator.build.cache.BuildCache(site, site / "public").load_outputs()
+
+    def other_bug(self, index):
+        raise AttributeError("another bug")
+
+    monkeypatch.setattr(generator.build.cache.BuildCache, "_describes_output", other_bug)
+    with pytest.raises(AttributeError, match="another bug"):
+        generator.build.cache.BuildCache(site, site / "public").load_outputs()
+
+
 def test_jobs_change_nothing_but_speed(base: Path, tmp_path: Path):
     one, two = tmp_path / "one", tmp_path / "two"
     build(base, one, jobs=1, clean=True)
@@ -692,8 +760,8 @@ def test_validate_takes_what_the_last_build_checked_and_says_the_same(base: Path
     edit_figure(site)  # dept-00001's 2023
     checked = []
     check_unit = units.check_unit
-    monkeypatch.setattr(units, "check_unit", lambda shared, unit, diags: checked.append(unit.key)
-                        or check_unit(shared, unit, diags))  # fmt: skip
+    monkeypatch.setattr(units, "check_unit", lambda shared, unit, diags, *more: checked.append(unit.key)
+                        or check_unit(shared, unit, diags, *more))  # fmt: skip
     incremental = validate_output(site, capsys)
     assert checked == ["dept-00001-2023"]
     uncached = tmp_path / "uncached"
@@ -720,8 +788,8 @@ def test_validate_out_takes_what_a_build_into_that_folder_checked(base: Path, tm
     edit_figure(site)
     checked = []
     check_unit = units.check_unit
-    monkeypatch.setattr(units, "check_unit", lambda shared, unit, diags: checked.append(unit.key)
-                        or check_unit(shared, unit, diags))  # fmt: skip
+    monkeypatch.setattr(units, "check_unit", lambda shared, unit, diags, *more: checked.append(unit.key)
+                        or check_unit(shared, unit, diags, *more))  # fmt: skip
     taken = validate_output(site, capsys, "--out", str(out))
     assert checked == ["dept-00001-2023"]
     checked.clear()
@@ -744,8 +812,8 @@ def test_validate_only_checks_the_named_departments_and_takes_the_rest_from_the_
     edit_figure(site, "dept-00001")
     checked = []
     check_unit = units.check_unit
-    monkeypatch.setattr(units, "check_unit", lambda shared, unit, diags: checked.append(unit.key)
-                        or check_unit(shared, unit, diags))  # fmt: skip
+    monkeypatch.setattr(units, "check_unit", lambda shared, unit, diags, *more: checked.append(unit.key)
+                        or check_unit(shared, unit, diags, *more))  # fmt: skip
     code, out = validate_output(site, capsys, "--only", "dept-00001")
     assert code == 0 and checked == ["dept-00001-2023"]
     said, last = out.rstrip("\n").rsplit("\n", 1)
@@ -777,10 +845,11 @@ def test_validate_only_checks_the_named_departments_and_takes_the_rest_from_the_
 
 
 def test_a_site_gets_its_own_glossary_even_where_a_freed_sites_memory_is_reused(monkeypatch):
-    """A process building one site after another (the tests, serve) keeps the glossary's page list of the
-    last one. It was kept by id(): CPython gives a new object the address of one just freed, so a site loaded
-    right after another, with another glossary, could get that one's terms (the one failure seen of the shards
-    test above, right after the change_glossary edit, fits this). Here every id() is the same, as in such a reuse."""
+    """A process building one site after another (the tests, serve) has the glossary's page list of each: it is
+    kept by the Shared it is of (Shared.terms). It was once kept per process by id(): CPython gives a new object
+    the address of one just freed, so a site loaded right after another, with another glossary, could get that
+    one's terms (the one failure seen of the shards test above, right after the change_glossary edit, fits this).
+    Here every id() is the same, as in such a reuse."""
     import builtins
 
     from generator.build import units
@@ -791,6 +860,6 @@ def test_a_site_gets_its_own_glossary_even_where_a_freed_sites_memory_is_reused(
 
     monkeypatch.setattr(builtins, "id", lambda obj: 1)
     first, second = shared("基本支出"), shared("项目支出")
-    assert [t.term for t in units._glossary(first)] == ["基本支出"]
-    assert [t.term for t in units._glossary(second)] == ["项目支出"]
-    assert [t.term for t in units._glossary(first)] == ["基本支出"]
+    assert [t.term for t in first.terms] == ["基本支出"]
+    assert [t.term for t in second.terms] == ["项目支出"]
+    assert [t.term for t in first.terms] == ["基本支出"]

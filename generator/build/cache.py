@@ -6,7 +6,7 @@ changed. Kept in <site>/.build-cache/<output key>/ (never in public/, which is p
                       search index's size
     summaries/<nn>.pickle  each department-year's Summary (with the signature of its files), in parts by
                       department, so that a build that changed one department writes one part, not all of them
-                      (on a province, 12 MB that took a third of a second to write)
+                      (a province's are many megabytes)
     units/<key>.pickle  one department-year's Record: its files' digests, pages, search tokens; read only when
                       it changed, or when a site-level file that lists its pages is made again
     search/<nn>.pickle  the search index's token bitmaps, in parts by token hash (search.TokenMatrix)
@@ -29,22 +29,20 @@ import functools
 import gc
 import hashlib
 import os
-import pickle
 import shutil
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from generator import HOME
-from generator.core.files import dump_pickle
+from generator.core.files import dump_pickle, load_pickle
 
 if TYPE_CHECKING:  # imported where a record is read: a build with nothing changed reads none
     from generator.build.records import Record, Summary
 
 CACHE_DIR = ".build-cache"
 FORMAT = 4  # bump when the cache's own layout changes
-_BAD = (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError, ValueError)
 SUMMARY_PARTS = 64  # summaries/<nn>.pickle: a province's 10,000 department-years are some 200 KB a part
 
 
@@ -63,7 +61,7 @@ def _summary_parts(summaries: dict[str, Summary]) -> list[dict[str, Summary]]:
 @contextlib.contextmanager
 def _no_gc():
     """The collector paused while a province's index (tens of thousands of objects, none garbage) is read or
-    written: left on, it goes through all of them again and again, and reading takes three times as long."""
+    written: left on, it goes through all of them again and again as they are made."""
     was = gc.isenabled()
     gc.disable()
     try:
@@ -73,30 +71,32 @@ def _no_gc():
             gc.enable()
 
 
-_FROZEN = [0]  # how many freeze() are not yet thawed: gc.freeze is one switch for the whole process
+class GcFreeze:
+    """gc.freeze for as long as the outermost of nested freeze()/thaw() pairs lasts. What exists when it is frozen
+    (a province's index: millions of objects, none of them garbage) is kept out of the collector's way, which
+    would otherwise go through all of it again on every full collection while the build allocates. gc.freeze is
+    one switch for the whole process, so what nests (a build, the pool of workers it starts) shares one of these,
+    made by the build."""
 
+    def __init__(self) -> None:
+        self.depth = 0  # freeze() calls not yet thawed
 
-def freeze() -> None:
-    """What exists now (a province's index: millions of objects, none of them garbage) kept out of the
-    collector's way until the outermost freeze is thawed: otherwise every full collection while the build
-    allocates goes through all of it again (a tenth of an edit's rebuild on 10,000 department-years)."""
-    gc.freeze()
-    _FROZEN[0] += 1
+    def freeze(self) -> None:
+        gc.freeze()
+        self.depth += 1
 
+    def thaw(self) -> None:
+        self.depth -= 1
+        if not self.depth:
+            gc.unfreeze()  # collectable again: serve's next build must be able to free this one's index
 
-def thaw() -> None:
-    _FROZEN[0] -= 1
-    if not _FROZEN[0]:
-        gc.unfreeze()  # collectable again: serve's next build must be able to free this one's index
-
-
-@contextlib.contextmanager
-def frozen():
-    freeze()
-    try:
-        yield
-    finally:
-        thaw()
+    @contextlib.contextmanager
+    def frozen(self):
+        self.freeze()
+        try:
+            yield
+        finally:
+            self.thaw()
 
 
 def _hash_files(paths: list[Path], root: Path) -> str:
@@ -143,7 +143,7 @@ class Index:
     appears: dict = field(default_factory=dict)  # glossary slug → (its first pages, where the list filled)
     search_sizes: dict[str, int] = field(default_factory=dict)  # site-level search file (site.js, shards) → bytes
     failed: bool = False  # published with errors
-    shapes: dict = field(default_factory=dict)  # chart structures Altair built (charts._SHAPES)
+    shapes: dict = field(default_factory=dict)  # chart structures Altair built (charts.ChartShapes.known())
     year_charts: dict = field(default_factory=dict)  # year → the home page's comparison charts of that year
     site_staged: int = 0  # site-level files this build staged (not kept: only for its report)
     parts: list[str] = field(default_factory=list)  # the token of each summaries/<nn>.pickle this index goes with
@@ -211,30 +211,26 @@ class BuildCache:
     def _with_summaries(self, index: Index | None) -> Index | None:
         """An index as read from index.pickle, with its Summaries read from summaries/ in the site's order; None
         when a part is missing or is not the one the index was written with (a build interrupted between them)."""
-        if index is None or len(getattr(index, "parts", ())) != SUMMARY_PARTS:
+        if index is None or len(index.parts) != SUMMARY_PARTS:
             return None
         parts = {}
-        try:
-            for i, token in enumerate(index.parts):
-                with open(self.folder / "summaries" / f"{i:02x}.pickle", "rb") as f, _no_gc():
-                    found, part = pickle.load(f)
-                if found != token:
-                    return None
-                parts.update(part)
-            index.summaries = {key: parts[key] for key in index.summaries}
-        except (*_BAD, KeyError):
+        for i, token in enumerate(index.parts):
+            with _no_gc():
+                found = load_pickle(self.folder / "summaries" / f"{i:02x}.pickle")
+            if not (isinstance(found, tuple) and len(found) == 2 and found[0] == token and isinstance(found[1], dict)):
+                return None
+            parts.update(found[1])
+        if len(parts) != len(index.summaries) or any(key not in parts for key in index.summaries):
             return None
-        return index if len(parts) == len(index.summaries) else None
+        index.summaries = {key: parts[key] for key in index.summaries}
+        return index
 
     def load_outputs(self) -> Index | None:
         """The last build's index whatever its fingerprint (another version of the generator, other templates
         or glossary), only for what it says public/ holds: each file's digest, in the index and its records.
         None where it cannot say (no index, one this code cannot read, a record lost, public/ changed by hand)."""
         index = self._with_summaries(self._read("index.pickle", Index, None))
-        try:
-            return index if index is not None and self._describes_output(index) else None
-        except AttributeError:  # an index of a version with other fields
-            return None
+        return index if index is not None and self._describes_output(index) else None
 
     def _describes_output(self, index: Index) -> bool:
         """Does `index`, with its records, still describe public/? Not when a record was lost (start again
@@ -251,14 +247,11 @@ class BuildCache:
         return quick if quick is not None and self._home_is(quick.home) else None
 
     def _read(self, name: str, kind: type, fingerprint: str | None):
-        """A pickled Index or Quick of this cache, or None when it is missing, unreadable or of other inputs
-        (of any inputs where `fingerprint` is None)."""
-        try:
-            with open(self.folder / name, "rb") as f, _no_gc():
-                found = pickle.load(f)
-        except _BAD:
-            return None
-        if not isinstance(found, kind):
+        """A pickled Index or Quick of this cache, or None when it is missing, unreadable, of a version of the code
+        with other fields, or of other inputs (of any inputs where `fingerprint` is None)."""
+        with _no_gc():
+            found = load_pickle(self.folder / name)
+        if not isinstance(found, kind) or any(f.name not in vars(found) for f in fields(kind)):
             return None
         if fingerprint is not None and getattr(found, "fingerprint", None) != fingerprint:
             return None
@@ -312,11 +305,8 @@ class BuildCache:
         save_record(self.stage / "units", key, record)
 
     def search_part(self, i: int) -> dict:
-        try:
-            with open(self.folder / "search" / f"{i:02x}.pickle", "rb") as f:
-                return pickle.load(f)
-        except _BAD:
-            return {}
+        found = load_pickle(self.folder / "search" / f"{i:02x}.pickle")
+        return found if isinstance(found, dict) else {}
 
     def stage_search_part(self, i: int, rows: dict) -> None:
         dump_pickle(self.stage / "search" / f"{i:02x}.pickle", rows)

@@ -256,12 +256,13 @@ def _build(root: Path, out: Path, config: SiteConfig, cache, allow_errors: bool,
     # Departments whose pages the scan found.
     found_pages = {rel for rel, (_, _, present) in scanned.items() if present} if looked else set()
 
-    from generator.build.cache import Index, freeze, thaw
+    from generator.build.cache import Index
     from generator.build.sitefiles import partitioned, search_matrix, site_files, site_names
-    from generator.build.units import discover, load_shared
-    from generator.output.render import keep_compiled
+    from generator.build.units import Machinery, discover, load_shared
 
-    keep_compiled(cache.folder.parent / "templates")
+    # Chart shapes depend only on the code, which a process does not change: serve keeps them between builds.
+    shapes = warm.get("shapes") if warm is not None else None
+    machinery = Machinery.make(config.templates_dir, cache.folder.parent / "templates", shapes)
     diags = Diagnostics()
     # What every unit shares is made of what the global fingerprint covers: serve keeps it while that holds.
     known = warm.pop("shared", None) if warm is not None else None
@@ -278,9 +279,7 @@ def _build(root: Path, out: Path, config: SiteConfig, cache, allow_errors: bool,
     # some 900,000 files): data files and pages that came out the same are neither written nor deleted.
     previous = cache.load_outputs() if old is None and not clean else None
     if old is not None:
-        from generator.output.charts import remember_shapes
-
-        remember_shapes(old.shapes)
+        machinery.shapes.remember(old.shapes)
     found = discover(config, shared, diags, old.departments if old else None, signatures, within)
     units = found.units
     report = BuildReport(diags, units=len(units), only=limited)
@@ -288,12 +287,13 @@ def _build(root: Path, out: Path, config: SiteConfig, cache, allow_errors: bool,
     last = old or previous  # what the last build left in public/, where that is known
     stage = Stage(out, last is None, cache.folder)  # public/ replaced whole only where it is not
     records = cache.open_stage()
-    freeze()  # the modules and the last build's index are not garbage: the collector need not go through them
+    # The modules and the last build's index are not garbage: the collector need not go through them.
+    machinery.gc.freeze()
     try:
         matrix, moved = search_matrix([u.key for u in units], old, cache)
         summaries, fresh, gone, made = _units(
             shared, found, old, previous, cache, stage, records, jobs, allow_errors, report, progress, matrix,
-            found_pages,
+            found_pages, machinery,
         )  # fmt: skip
         ordered = [summaries[u.key] for u in units]
         site_names(units, ordered, lambda key: cache.record(key, fresh=key in fresh), diags)
@@ -314,7 +314,7 @@ def _build(root: Path, out: Path, config: SiteConfig, cache, allow_errors: bool,
             index.site_files, index.site_terms, index.token_count = old.site_files, old.site_terms, old.token_count
             index.shapes, index.search_sizes, index.year_charts = old.shapes, old.search_sizes, old.year_charts
         else:
-            site_files(config, shared, units, index, old, fresh, cache, stage, matrix, moved, last)
+            site_files(config, shared, units, index, old, fresh, cache, stage, matrix, moved, last, machinery=machinery)
         removed = set(old.summaries) - set(summaries) if old else set()
         staged = sum(summaries[k].file_count for k in fresh) + index.site_staged
         if previous is not None:  # everything made again: what else is in public/ goes
@@ -336,8 +336,9 @@ def _build(root: Path, out: Path, config: SiteConfig, cache, allow_errors: bool,
         stage.finish()  # the cache describes the new public/: the change is final
         if warm is not None:
             warm["index"], warm["shared"] = (index, cache.stamp()), (fingerprint, shared, loaded)
+            warm["shapes"] = machinery.shapes
     finally:
-        thaw()
+        machinery.gc.thaw()
         stage.discard()
         cache.discard()
     report.seconds = time.monotonic() - started
@@ -393,7 +394,7 @@ def _present(out: Path, paths) -> bool:
 
 
 def _units(shared, found, old, previous, cache, stage: Stage, records: Path, jobs, allow_errors, report, progress,
-           matrix, found_pages: set[str]):  # fmt: skip
+           matrix, found_pages: set[str], machinery):  # fmt: skip
     """Each department-year's Summary: from the cache where nothing it is made of changed, else processed.
     Returns the summaries, the keys of the processed ones, the files they no longer make and (with `previous`)
     every file they make; their search tokens go into `matrix` as each one finishes. `found_pages`: department
@@ -437,7 +438,7 @@ def _units(shared, found, old, previous, cache, stage: Stage, records: Path, job
     fresh: set[str] = set()
     gone: set[str] = set()
     made: set[str] = set()
-    for done, result in enumerate(run_units(shared, tasks, jobs), start=1):
+    for done, result in enumerate(run_units(shared, tasks, jobs, machinery), start=1):
         result.summary.signature = found.signatures[result.key]
         # One string per code and name across the site in memory, and once per part of the cache's summaries.
         result.summary.named = {sys.intern(c): sys.intern(n) for c, n in result.summary.named.items()}

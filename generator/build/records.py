@@ -4,14 +4,13 @@ files, pages and search words that the next build compares with."""
 from __future__ import annotations
 
 import json
-import pickle
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
-from generator.checks.tables import STATUS_RANK
+from generator.checks.tables import STATUS_RANK, Status
 from generator.core.diagnostics import Diagnostic, Loc
-from generator.core.files import dump_pickle
+from generator.core.files import dump_pickle, load_pickle
 
 
 @dataclass(frozen=True)
@@ -83,7 +82,7 @@ class Summary:
     projects: Projects = field(default_factory=Projects)
     spending: Decimal | None = None  # 表1 本年支出合计, for the home page's comparison
     sangong: tuple[Decimal | None, Decimal | None] | None = None  # 表9 预算数 and 决算数 合计
-    counts: dict[str, int] = field(default_factory=dict)  # check results by status
+    counts: dict[Status, int] = field(default_factory=dict)  # check results by status
     named: dict[str, str] = field(default_factory=dict)  # codes outside the catalogue → first name (consistent_names)
     mixed: frozenset[str] = frozenset()  # of those, the codes this unit itself gives more than one name
     diagnostics: list[Diagnostic] = field(default_factory=list)  # errors and warnings (notes only when kept)
@@ -108,7 +107,7 @@ class Summary:
         return self.projects.count
 
     @property
-    def worst(self) -> str:
+    def worst(self) -> Status:
         return max(self.counts, key=STATUS_RANK.__getitem__, default="ok")
 
 
@@ -132,8 +131,6 @@ def save_record(folder: Path, key: str, record: Record) -> None:
 
 
 def load_record(folder: Path, key: str) -> Record | None:
-    try:
-        with open(folder / f"{key}.pickle", "rb") as f:
-            return pickle.load(f)
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError):
-        return None
+    """The unit's Record kept in `folder`, or None where there is none or it cannot be read (files.load_pickle)."""
+    found = load_pickle(folder / f"{key}.pickle")
+    return found if isinstance(found, Record) else None

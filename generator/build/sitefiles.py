@@ -48,13 +48,13 @@ def asset_files(folder: Path) -> dict[str, Path]:
     return {f"assets/{p.relative_to(folder).as_posix()}": p for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-def site_files(
-    config, shared, units: list[Unit], index, old, fresh: set, cache, stage: Stage, matrix, moved: bool, last=None
-) -> None:
+def site_files(config, shared, units: list[Unit], index, old, fresh: set, cache, stage: Stage, matrix, moved: bool,
+               last=None, *, machinery) -> None:  # fmt: skip
     """The files that summarise every department-year: home, year lists, department pages, glossary, datasets,
     sitemaps, search. Those of one department or one year are made again only when one of its department-years
     changed (or came or went); the rest every time, and only files whose bytes changed are staged (compared
-    with `last`, the index of what the last build wrote, which is `old` unless that is of another fingerprint)."""
+    with `last`, the index of what the last build wrote, which is `old` unless that is of another fingerprint).
+    `machinery`: the build's (units.Machinery: its templates and chart shapes)."""
     from generator.model.site import Department, Site, glossary_terms
     from generator.output import charts, opendata, search
     from generator.output.render import Renderer, sitemap, sitemap_index
@@ -89,12 +89,14 @@ def site_files(
         kept.pop(f"years/{year}.html", None)
     kept = {p: h for p, h in kept.items() if partitioned(p)}  # the rest is made again every time
 
-    renderer = Renderer(site, config.templates_dir)
+    renderer = Renderer(site, machinery.templates, machinery.shapes)
     inline = len(ordered) <= INLINE_LIMIT
     # Each year's comparison charts show only that year's department-years: kept where none of them changed.
     kept_charts = {} if everything else old.year_charts
     index.year_charts = {
-        year: kept_charts[year] if year in kept_charts and year not in years else charts.site_charts(site.by_year(year))
+        year: kept_charts[year]
+        if year in kept_charts and year not in years
+        else charts.site_charts(machinery.shapes, site.by_year(year))
         for year in site.years
     }
     renderer.home(inline, index.year_charts)
@@ -188,7 +190,7 @@ def site_files(
     index.site_staged = stage.add_site_files(made, hashes, last.site_files if last else {})
     index.site_files = dict(sorted(hashes.items()))
     index.site_terms = site_terms
-    index.shapes = charts.known_shapes()
+    index.shapes = machinery.shapes.known()
     sizes = {p: n for p, n in (old.search_sizes.items() if old else ()) if p in hashes}
     sizes.update({p: len(d) for p, d in made.items() if p.startswith("assets/search/")})
     index.search_sizes = dict(sorted(sizes.items()))

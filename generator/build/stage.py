@@ -15,7 +15,7 @@ import re
 import shutil
 from pathlib import Path, PurePosixPath
 
-from generator.core.files import forget_folders, refuse, safe_path, write_file
+from generator.core.files import Writer, refuse, safe_path
 
 
 def check_output_dir(out: Path, root: Path) -> None:
@@ -180,14 +180,14 @@ class Stage:
         self.folder = out.parent / f".{out.name}.stage-{os.getpid()}"
         self.undo = out.parent / f".{out.name}.undo-{os.getpid()}"
         self.changing = False  # public/ changed and the journal not yet finished
-        forget_folders()  # a staging folder of an earlier build in this process may have had the same name
         for folder in (self.folder, self.undo):
             if folder.exists():
                 shutil.rmtree(folder)
         self.folder.mkdir(parents=True)
+        self._writer = Writer(self.folder)
 
     def write(self, path: str, data: bytes) -> None:
-        write_file(self.folder, path, data)
+        self._writer.write(path, data)
 
     def add_site_files(self, files: dict[str, bytes], digests: dict[str, str], previous: dict[str, str]) -> int:
         """Stage the site-level files whose bytes differ from the last build's (all of them in a full build).

@@ -8,25 +8,32 @@ comes back as a small Summary, which the build cache keeps so an unchanged unit 
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import gc
 import hashlib
 import os
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from generator.build.pool import pool_context
+from generator.build.cache import GcFreeze
+from generator.build.pool import in_workers
 from generator.build.records import ProjectPoint, Projects, Record, Summary, load_record, save_record
 from generator.build.scan import unit_stats
 from generator.checks.year import check_loaded
 from generator.core.config import SiteConfig
 from generator.core.diagnostics import Diagnostic, Diagnostics
-from generator.core.files import write_file
+from generator.core.files import Writer
 from generator.model.site import Site, build_year, department, figure_links, glossary_terms
-from generator.sources import yamlsrc
 from generator.sources.formats import Format, norm
 from generator.sources.load import department_names, load_formats, read_department, read_glossary, read_pages, read_year
 from generator.sources.records import ContentPage, DepartmentSource, GlossaryEntry, SiteSource, YearSource
+
+if TYPE_CHECKING:  # imported where pages are made: validate makes none
+    from generator.output.charts import ChartShapes
+    from generator.output.render import Templates
 
 ZERO = Decimal(0)
 
@@ -39,6 +46,11 @@ class Shared:
     formats: dict[str, Format]
     glossary: dict[str, GlossaryEntry]
     pages: dict[str, ContentPage]
+
+    @functools.cached_property
+    def terms(self) -> list:
+        """The glossary as pages list it, made once for all the units that share this (they only read it)."""
+        return glossary_terms(self.glossary)
 
 
 def load_shared(config: SiteConfig, diags: Diagnostics) -> Shared:
@@ -103,11 +115,12 @@ def discover(config: SiteConfig, shared: Shared, diags: Diagnostics, known: dict
     return found
 
 
-def check_unit(shared: Shared, unit: Unit, diags: Diagnostics):
-    """Read and check one department-year: (year source, check results, narrative links, code names)."""
+def check_unit(shared: Shared, unit: Unit, diags: Diagnostics, prefetched: dict[str, bytes] | None = None):
+    """Read and check one department-year: (year source, check results, narrative links, code names).
+    `prefetched`: its files' bytes where already read (read_year takes them from there)."""
     config = shared.config
     fmt = shared.formats.get(config.formats[unit.year])
-    ys = read_year(config.root / unit.folder, config.root, unit.dept.slug, unit.year, fmt, diags)
+    ys = read_year(config.root / unit.folder, config.root, unit.dept.slug, unit.year, fmt, diags, prefetched)
     glossary = SiteSource(shared.formats, {}, shared.glossary, shared.pages)
     results, resolved, named = check_loaded(config, glossary, unit.dept, ys, diags)
     return ys, results, narrative_links(unit.dept, ys, resolved), named
@@ -122,42 +135,30 @@ def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-_TERMS: list = []  # [(the Shared, its glossary as pages list it)]
-
-
-def _glossary(shared: Shared) -> list:
-    """The glossary as pages list it, made once per process (units only read it). Kept with the Shared it is
-    of, compared by identity: by id() alone, a Shared made where a freed one was would get the other site's
-    glossary (a process that builds one site after another: the test suite, serve)."""
-    if not _TERMS or _TERMS[0][0] is not shared:
-        _TERMS[:] = [(shared, glossary_terms(shared.glossary))]
-    return _TERMS[0][1]
-
-
-def process(shared: Shared, unit: Unit, task: Task, previous: dict[str, str]) -> tuple[Summary, Record]:
+def process(shared: Shared, unit: Unit, task: Task, previous: dict[str, str], machinery: Machinery
+            ) -> tuple[Summary, Record]:  # fmt: skip
     """Check a unit and, when it is to be published, render it into the task's stage folder.
 
-    Only files whose bytes differ from `previous` (what the last build wrote) are staged. Returns the unit's
-    Summary and its Record.
+    Only files whose bytes differ from `previous` (what the last build wrote) are staged. `machinery`: what the
+    process keeps from one unit to the next (its templates, chart shapes, writers). Returns the unit's Summary
+    and its Record.
     """
     from generator.output import charts, opendata, search
     from generator.output.render import Renderer
 
     diags = Diagnostics()
     record = Record()
-    try:
-        if task.render:
-            stats = unit_stats(shared.config.root, unit.folder)
-            record.stats = {rel: (size, mtime) for rel, size, mtime in stats}
-            # Each file read once: the bytes digested are the bytes parsed, even if the file changes meanwhile.
-            base = str(shared.config.root)
-            for rel in record.stats:
-                with open(os.path.join(base, rel), "rb") as f:
-                    yamlsrc.READ[rel] = data = f.read()
-                record.digests[rel] = _sha(data)
-        ys, results, links, named = check_unit(shared, unit, diags)
-    finally:
-        yamlsrc.READ.clear()  # what reading the unit did not take (its 部门.yaml), or all of it after an error
+    prefetched: dict[str, bytes] = {}
+    if task.render:
+        stats = unit_stats(shared.config.root, unit.folder)
+        record.stats = {rel: (size, mtime) for rel, size, mtime in stats}
+        # Each file read once: the bytes digested are the bytes parsed, even if the file changes meanwhile.
+        base = str(shared.config.root)
+        for rel in record.stats:
+            with open(os.path.join(base, rel), "rb") as f:
+                prefetched[rel] = data = f.read()
+            record.digests[rel] = _sha(data)
+    ys, results, links, named = check_unit(shared, unit, diags, prefetched)
     record.named = named
     dept = department(unit.dept)
     summary = Summary(
@@ -192,8 +193,8 @@ def process(shared: Shared, unit: Unit, task: Task, previous: dict[str, str]) ->
         reader = charts.Reader(ys.fmt, ys.tables)
         summary.spending = reader.at("表1/支出/本年支出合计")
         summary.sangong = (reader.at("表9/预算数/合计"), reader.at("表9/决算数/合计"))
-    site = Site(shared.config, [dept], _glossary(shared), [p for _, p in sorted(shared.pages.items())], summary.errors)
-    renderer = Renderer(site, shared.config.templates_dir)
+    site = Site(shared.config, [dept], shared.terms, [p for _, p in sorted(shared.pages.items())], summary.errors)
+    renderer = Renderer(site, machinery.templates, machinery.shapes)
     renderer.year(y)
     files = dict(renderer.pages)
     record.pages = [(url, renderer.titles[url]) for url in renderer.pages]
@@ -211,16 +212,17 @@ def process(shared: Shared, unit: Unit, task: Task, previous: dict[str, str]) ->
     files[path] = script
     summary.search_bytes = len(script)
     record.tokens = frozenset(search.unit_tokens(docs))
+    writer = machinery.writer(task.stage) if task.stage is not None else None
     for path, data in files.items():
         digest = _sha(data)
         record.files[path] = digest
-        if task.stage is not None and previous.get(path) != digest:
-            write_file(task.stage, path, data)
+        if writer is not None and previous.get(path) != digest:
+            writer.write(path, data)
     summary.page_count = len(record.pages)
     summary.file_count = len(record.files)
     summary.dataset_count = len(record.datasets)
     # The model is a cycle (a year knows its department, the department its years): broken here, it is freed
-    # at once, instead of piling up for the collector, which then spent ~40 ms every few units going through it.
+    # at once by reference counting, instead of piling up for the collector to go through every few units.
     dept.years.clear()
     return summary, record
 
@@ -261,31 +263,61 @@ class Result:
     made: tuple[str, ...] = ()  # with Task.outputs_only: every file it makes (what else is in public/ goes)
 
 
-_WORKER: dict = {}
+class Machinery:
+    """What making department-years' pages keeps from one to the next, in one process: the templates compiled
+    once, the chart shapes Altair has built, a writer for each staging folder, and the collector's freezing. A
+    build makes one for its own process (its units when run here, and its site-level pages), each worker its own
+    when it starts; one per build, as the writers' folders are that build's."""
+
+    def __init__(self, templates: Templates, shapes: ChartShapes) -> None:
+        self.templates = templates
+        self.shapes = shapes
+        self.gc = GcFreeze()
+        self._writers: dict[Path, Writer] = {}
+
+    @classmethod
+    def make(cls, templates: Path, compiled: Path | None = None, shapes: ChartShapes | None = None) -> Machinery:
+        """For the templates in folder `templates`, compiled into `compiled` (render.Templates); `shapes`: chart
+        shapes to start from (a new, empty ChartShapes by default)."""
+        from generator.output.charts import ChartShapes
+        from generator.output.render import Templates
+
+        return cls(Templates(templates, compiled), shapes if shapes is not None else ChartShapes())
+
+    def writer(self, folder: Path) -> Writer:
+        found = self._writers.get(folder)
+        if found is None:
+            found = self._writers[folder] = Writer(folder)
+        return found
+
+
 WORKER_GC = (50_000, 20, 100)  # the collector's thresholds in a worker (see _start_worker)
 
 
-def _start_worker(root: str, shapes: dict, compiled: Path | None) -> None:
+def _start_worker(root: str, shapes: dict, compiled: Path | None) -> tuple[Shared, Machinery]:
+    """A worker's set-up (pool.in_workers): what every unit it runs shares, and its own Machinery."""
     from generator.core.config import load_config
-    from generator.output.charts import remember_shapes
-    from generator.output.render import keep_compiled
-
-    keep_compiled(compiled)
+    from generator.output.charts import ChartShapes
 
     config = load_config(Path(root))
-    _WORKER["shared"] = load_shared(config, Diagnostics())
-    remember_shapes(shapes)
+    shared = load_shared(config, Diagnostics())
+    machinery = Machinery.make(config.templates_dir, compiled, ChartShapes(shapes))
     # What every unit shares (modules, templates, formats) is never garbage: keep the collector from going
-    # through it again after every few units (Python's gc.freeze, meant for forked workers).
+    # through it again after every few units (Python's gc.freeze, meant for forked workers). Never thawed: the
+    # worker ends with the build.
     gc.freeze()
-    # A unit makes and drops about a million small objects; collecting every 700 of them goes through each
-    # page's live objects again and again (a tenth of a worker's time). Less often costs some 15 MB a worker.
+    # A unit makes and drops a great many small objects; collecting every 700 of them goes through each page's
+    # live objects again and again. Collecting less often costs a worker a little memory.
     gc.set_threshold(*WORKER_GC)
+    return shared, machinery
 
 
-def _run(task: Task, shared: Shared | None = None) -> Result:
+def _run_in_worker(state: tuple[Shared, Machinery], task: Task) -> Result:
+    return _run(task, *state)
+
+
+def _run(task: Task, shared: Shared, machinery: Machinery) -> Result:
     """One task, in a worker or in this process."""
-    from generator.output.charts import new_shapes
     from generator.output.search import parts_of
 
     key = task.unit.key
@@ -295,7 +327,7 @@ def _run(task: Task, shared: Shared | None = None) -> Result:
     previous = {}
     if before is not None and task.out is not None:
         previous = {p: h for p, h in before.files.items() if os.path.isfile(os.path.join(task.out, p))}
-    summary, record = process(shared or _WORKER["shared"], task.unit, task, previous)
+    summary, record = process(shared, task.unit, task, previous, machinery)
     was = before.tokens if before is not None and not task.outputs_only else frozenset()
     gone = tuple(sorted(set(before.files) - set(record.files))) if before is not None else ()
     kept = task.records is not None
@@ -303,33 +335,37 @@ def _run(task: Task, shared: Shared | None = None) -> Result:
         save_record(task.records, key, record)
     added, removed = parts_of(record.tokens - was), parts_of(was - record.tokens)
     made = tuple(record.files) if task.outputs_only else ()
-    return Result(key, summary, added, removed, gone, None if kept else record, new_shapes(), made)
+    shapes = machinery.shapes.new()
+    return Result(key, summary, added, removed, gone, None if kept else record, shapes, made)
 
 
-def run_units(shared: Shared, tasks: list[Task], jobs: int):
+def run_units(shared: Shared, tasks: list[Task], jobs: int, machinery: Machinery | None = None):
     """Run tasks on `jobs` processes, yielding each Result as it finishes (in any order), so the caller can
-    report progress and memory stays flat however many units there are. Chart shapes a worker builds are
-    remembered here too (for the site's charts and the build cache)."""
-    from generator.build.cache import frozen
-    from generator.output.charts import known_shapes, remember_shapes
-
+    report progress and memory stays flat however many units there are. `machinery`: the build's (a new one
+    where none is given: a validate renders nothing); chart shapes the workers build are added to its shapes
+    (for the site's charts and the build cache)."""
+    if not tasks:
+        return
+    if machinery is None:
+        machinery = Machinery.make(shared.config.templates_dir)
     if jobs <= 1 or len(tasks) <= 1:
         for task in tasks:
-            yield _run(task, shared)
+            yield _run(task, shared, machinery)
         return
-    context = pool_context()
-    from generator.output.render import COMPILED
-
-    initargs = (str(shared.config.root), known_shapes(), COMPILED.get("folder"))
+    setup = (str(shared.config.root), machinery.shapes.known(), machinery.templates.compiled)
     # Frozen, forked workers share this process's objects instead of copying the pages the collector touches.
-    with frozen(), context.Pool(min(jobs, len(tasks)), initializer=_start_worker, initargs=initargs) as pool:
-        for result in pool.imap_unordered(_run, tasks, chunksize=1):
-            remember_shapes(result.shapes)
+    with (
+        machinery.gc.frozen(),
+        contextlib.closing(in_workers(_run_in_worker, tasks, jobs, _start_worker, setup)) as results,
+    ):
+        for result in results:
+            machinery.shapes.remember(result.shapes)
             yield result
 
 
 __all__ = [
     "Discovered",
+    "Machinery",
     "Record",
     "Result",
     "Shared",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Literal
 
 from generator.core.diagnostics import Diagnostics, Loc
 from generator.core.frozen import quick_init
@@ -18,6 +19,11 @@ from generator.sources.formats import CellRef, Format, Part, TableFormat, norm
 from generator.sources.records import SiteSource, TableSource, YearSource
 
 ZERO = Decimal(0)
+
+# What a check found: the difference is none, within the rounding bound, unknowable (a figure is unknown), in the
+# original itself (acknowledged in the data), or an error. Plain strings: they go as they are into the pages'
+# classes, the open data's JSON and the build cache's pickles.
+Status = Literal["ok", "unknown", "rounding", "source", "error"]
 
 
 @quick_init
@@ -42,14 +48,14 @@ class CheckResult:
     rule: str  # what must hold, in Chinese
     total: Term
     parts: tuple[Term, ...]
-    status: str  # "ok", "rounding", "unknown", "source" (printed so in the original) or "error"
+    status: Status
     diff: Decimal | None
     bound: Decimal
     fix: str
     project: str | None = None  # the project code, for checks of a 项目支出绩效自评表
 
 
-STATUS_RANK = {"ok": 0, "unknown": 1, "rounding": 2, "source": 3, "error": 4}
+STATUS_RANK: dict[Status, int] = {"ok": 0, "unknown": 1, "rounding": 2, "source": 3, "error": 4}  # mildest first
 
 
 def evaluate(
@@ -71,7 +77,7 @@ def evaluate(
         diags.warning(total.loc, f"{rule}：无法核对，因为{unknown}的数值未知。", "unknown-sum")
         return result
     diff = total.value - sum((p.sign * p.value for p in parts), ZERO)
-    status = "ok" if diff == 0 else ("rounding" if abs(diff) <= bound else "error")
+    status: Status = "ok" if diff == 0 else ("rounding" if abs(diff) <= bound else "error")
     if status == "error" and acknowledged:
         status = "source"
     result = CheckResult(department, year, tables, rule, total, tuple(parts), status, diff, bound, fix, project)
@@ -379,8 +385,9 @@ def check_code_names(site: SiteSource, diags: Diagnostics) -> None:
 
 
 def check_narrative(ys: YearSource, fmt: Format, diags: Diagnostics, project_lookup) -> list[tuple]:
-    """Each figure the narrative links to a cell must agree with it, to the precision it is printed with."""
-    resolved = []
+    """Each figure the narrative links to a cell must agree with it, to the precision it is printed with.
+    Returns (figure, the cell or project section it links to, its Status) for each figure that resolved."""
+    resolved: list[tuple[object, tuple, Status]] = []
     if ys.narrative is None:
         return resolved
     unchecked: dict[tuple[str, str], list] = {}  # links into a file that could not be read: its errors say why

@@ -14,14 +14,6 @@ def refuse(message: str) -> UserError:
     return UserError(message, [Diagnostic("error", Loc("public"), message, "output")])
 
 
-_MADE: set[str] = set()  # folders this process has made, so writing many files into one costs one mkdir
-
-
-def forget_folders() -> None:
-    """Forget the folders made so far: a new staging folder may have the name of one removed since."""
-    _MADE.clear()
-
-
 def safe_path(path: str) -> PurePosixPath:
     p = PurePosixPath(path)
     if p.is_absolute() or ".." in p.parts or "\\" in path or not p.parts or path.endswith("/"):
@@ -32,25 +24,34 @@ def safe_path(path: str) -> PurePosixPath:
 _CREATE = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0)
 
 
-def write_file(folder: Path, path: str, data: bytes) -> None:
-    """`data` as `path` under `folder` (a staging folder): the path is checked, its folders made as needed.
+class Writer:
+    """Writes files under one folder (a staging folder): each path checked, its folders made as needed.
 
     A build writes about a hundred files per department-year, so this is lean: a plain path is checked as a
-    string (safe_path only for one that looks unusual), and the file is written by os.write, no file object."""
-    if not path or "\\" in path or path[0] == "/" or path[-1] == "/" or "/." in f"/{path}" or "//" in path:
-        path = str(safe_path(path))  # refuses, saying which path; else the path with its "." and "//" gone
-    target = os.path.join(folder, path)
-    parent = os.path.dirname(target)
-    if parent not in _MADE:
-        os.makedirs(parent, exist_ok=True)
-        _MADE.add(parent)
-    fd = os.open(target, _CREATE, 0o666)
-    try:
-        _write_all(fd, data)
-    except OSError as exc:  # os.write names no file: a full disk is reported with the one being written
-        raise naming(exc, target) from None
-    finally:
-        os.close(fd)
+    string (safe_path only for one that looks unusual), each file is written by os.write (no file object), and
+    the folders made are remembered, so many files into one folder cost one mkdir. Make one for each folder
+    made afresh: a folder removed and made again under the same name has none of its subfolders."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._made: set[str] = set()
+
+    def write(self, path: str, data: bytes) -> None:
+        """`data` as `path` under the folder."""
+        if not path or "\\" in path or path[0] == "/" or path[-1] == "/" or "/." in f"/{path}" or "//" in path:
+            path = str(safe_path(path))  # refuses, saying which path; else the path with its "." and "//" gone
+        target = os.path.join(self.folder, path)
+        parent = os.path.dirname(target)
+        if parent not in self._made:
+            os.makedirs(parent, exist_ok=True)
+            self._made.add(parent)
+        fd = os.open(target, _CREATE, 0o666)
+        try:
+            _write_all(fd, data)
+        except OSError as exc:  # os.write names no file: a full disk is reported with the one being written
+            raise naming(exc, target) from None
+        finally:
+            os.close(fd)
 
 
 def _write_all(fd: int, data: bytes) -> None:
@@ -63,6 +64,22 @@ def naming(exc: OSError, path) -> OSError:
     """`exc`, or where it names no file (os.write's, a buffered file's write or close) the same error naming
     `path`, the file being written: a full disk is reported with it."""
     return exc if exc.filename is not None else OSError(exc.errno, exc.strerror, str(path))
+
+
+# What unpickling a file can raise when it is cut short or garbled (a length or a protocol out of range, bytes
+# that are not text, a value given to the wrong constructor) or was written by another version of the code (a
+# class moved or renamed). Caught around pickle.load alone: a bug in the code that uses what was read is raised.
+UNREADABLE = (OSError, EOFError, pickle.UnpicklingError, ImportError, AttributeError, TypeError, ValueError,
+              OverflowError, MemoryError)  # fmt: skip
+
+
+def load_pickle(path: Path):
+    """What `path` holds (the build cache's files), or None where it is missing or cannot be unpickled."""
+    try:
+        with open(path, "rb") as f:
+            return pickle.load(f)
+    except UNREADABLE:
+        return None
 
 
 def dump_pickle(path: Path, obj) -> None:

@@ -1,12 +1,11 @@
 """A faster __init__ for the frozen dataclasses a department-year makes thousands of.
 
-A frozen dataclass's own __init__ sets each field through object.__setattr__ (its __setattr__ refuses), some
-130 ns a field: a six-field Term costs 880 ns to make, a plain dataclass 190 ns. A department-year makes some
-6,000 frozen records (cells, check terms and results, search documents): with this, 2% fewer instructions
-(bench/instructions.py 487.0 → 477.7 million a department-year). `quick_init` gives
-such a class an __init__ that fills the instance's __dict__ directly, as object.__setattr__ would for a class
-without slots or descriptors: the same fields, defaults and errors for a missing or unknown argument; the
-instance is as frozen, hashable and comparable as before (only __init__ is replaced).
+A frozen dataclass's own __init__ sets each field through object.__setattr__ (its own __setattr__ refuses),
+which makes one several times as slow to make as a plain dataclass, and a department-year makes thousands of
+them (cells, check terms and results, search documents). `quick_init` gives such a class an __init__ that fills
+the instance's __dict__ directly, as object.__setattr__ would for a class without slots or descriptors: the same
+fields, defaults and errors for a missing or unknown argument; the instance is as frozen, hashable and
+comparable as before (only __init__ is replaced).
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from generator.checks.tables import STATUS_RANK, CheckResult, explain
+from generator.checks.tables import STATUS_RANK, CheckResult, Status, explain
 from generator.core.config import SiteConfig
 from generator.core.money import format_amount
 from generator.sources.formats import CellRef, Format, HeaderCell, Part, TableFormat
@@ -31,7 +31,7 @@ from generator.sources.records import (
 class CellView:
     text: str
     kind: str = "num"  # "num", "unknown" (##### or blank), "empty" (a filler row prints nothing)
-    status: str | None = None  # the worst check result on this cell: "error", "rounding", "unknown"
+    status: Status | None = None  # the worst check result on this cell (never "ok": a cell that passes has none)
     check: str | None = None  # anchor of that check in the page's list
 
 
@@ -60,7 +60,7 @@ class PartView:
 @dataclass
 class CheckView:
     anchor: str
-    status: str
+    status: Status
     rule: str
     message: str
 
@@ -82,11 +82,11 @@ class TableView:
     def name(self) -> str:
         return f"表{self.no} {self.title}"
 
-    def count(self, status: str) -> int:
+    def count(self, status: Status) -> int:
         return sum(1 for c in self.checks if c.status == status)
 
     @property
-    def worst(self) -> str:
+    def worst(self) -> Status:
         return max((c.status for c in self.checks), key=STATUS_RANK.__getitem__, default="ok")
 
 
@@ -203,7 +203,7 @@ class Tally:
 
 
 def tally(checks: list) -> Tally:
-    counts = {status: 0 for status in STATUS_RANK}
+    counts: dict[Status, int] = {status: 0 for status in STATUS_RANK}
     notable, fine = [], []
     for c in checks:
         counts[c.status] += 1
@@ -226,7 +226,7 @@ def check_views(results: list[CheckResult]) -> list[CheckView]:
     return [CheckView(f"check-{i}", c.status, c.rule, _check_message(c)) for i, c in enumerate(ordered, start=1)]
 
 
-def _mark(view: CellView, mark: tuple[str, str] | None) -> CellView:
+def _mark(view: CellView, mark: tuple[Status, str] | None) -> CellView:
     if mark:
         view.status, view.check = mark
     return view
@@ -283,7 +283,7 @@ class Year:
     def has_tables(self) -> bool:
         return bool(self.tables)
 
-    def count(self, status: str) -> int:
+    def count(self, status: Status) -> int:
         return sum(1 for c in self.checks if c.status == status)
 
     @property

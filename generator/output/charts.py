@@ -203,24 +203,45 @@ def _config():
 
 # Placeholders for what differs between department-years in charts of the same shape (see _shaped).
 ITEMS, DOMAIN_END, DOMAIN_START = "\u2063items\u2063", "\u2063domain-end\u2063", "\u2063domain-start\u2063"
-_SHAPES: dict[tuple, str] = {}
-_NEW: list[tuple] = []  # shapes built in this process since new_shapes() was last asked
 
 
-def remember_shapes(shapes: dict[tuple, str]) -> None:
-    """Chart structures Altair built in an earlier build or another process (the build cache keeps them)."""
-    for shape, text in shapes.items():
-        _SHAPES.setdefault(shape, text)
+class ChartShapes:
+    """The structure of each shape of chart (see _shaped) as JSON text with placeholders, built by Altair once
+    and kept by whoever makes the charts: a build, each of its workers (which send back what they built), and
+    the build cache between builds. Keyed by everything the structure depends on, so a shape is the same
+    whichever department-year first needed it."""
 
+    def __init__(self, known: dict[tuple, str] | None = None) -> None:
+        self._texts: dict[tuple, str] = dict(known or {})
+        self._new: list[tuple] = []  # built here since new() was last asked
 
-def new_shapes() -> dict[tuple, str]:
-    made = {shape: _SHAPES[shape] for shape in _NEW}
-    _NEW.clear()
-    return made
+    def remember(self, shapes: dict[tuple, str]) -> None:
+        """Shapes built in an earlier build or another process."""
+        for shape, text in shapes.items():
+            self._texts.setdefault(shape, text)
 
+    def new(self) -> dict[tuple, str]:
+        """The shapes built here since this was last asked (what a worker sends back to the build)."""
+        made = {shape: self._texts[shape] for shape in self._new}
+        self._new.clear()
+        return made
 
-def known_shapes() -> dict[tuple, str]:
-    return dict(sorted(_SHAPES.items(), key=repr))
+    def known(self) -> dict[tuple, str]:
+        """Every shape, in a fixed order (the build cache keeps them)."""
+        return dict(sorted(self._texts.items(), key=repr))
+
+    def text(self, shape: tuple, make) -> str:
+        """The shape's JSON, from `make()` (which builds the chart in Altair) the first time it is asked for."""
+        text = self._texts.get(shape)
+        if text is None:
+            from altair.utils.schemapi import debug_mode
+
+            # Without Altair's checks: by default it validates every object as it is made (its debug mode), which
+            # costs more than making the chart. The tests validate every finished spec against the schema instead.
+            with debug_mode(False):
+                text = self._texts[shape] = json.dumps(make(), ensure_ascii=False)
+            self._new.append(shape)
+        return text
 
 
 def _fill(node, values: dict[str, object]):
@@ -236,21 +257,13 @@ def _fill(node, values: dict[str, object]):
     return node
 
 
-def _shaped(shape: tuple, make, items: list[str], domain_end: str | None, datasets: dict, description: str,
-            categories: int) -> dict:  # fmt: skip
-    """A chart's spec: Altair builds the structure of each shape of chart once per process, with placeholders for
-    the items and the axis's end; each department-year's values, data, height and sentence are filled in.
-    Building a layered chart in Altair costs several milliseconds (it deep-copies every layer); filling a copy,
-    a fraction of one. tests/test_charts.py checks the result is the spec Altair builds directly."""
-    text = _SHAPES.get(shape)
-    if text is None:
-        from altair.utils.schemapi import debug_mode
-
-        # Without Altair's checks: by default it validates every object as it is made (its debug mode), which
-        # costs more than making the chart. The tests validate every finished spec against the schema instead.
-        with debug_mode(False):
-            text = _SHAPES[shape] = json.dumps(make(), ensure_ascii=False)
-        _NEW.append(shape)
+def _shaped(shapes: ChartShapes, shape: tuple, make, items: list[str], domain_end: str | None, datasets: dict,
+            description: str, categories: int) -> dict:  # fmt: skip
+    """A chart's spec: Altair builds the structure of each shape of chart once (`shapes` keeps it), with
+    placeholders for the items and the axis's end; each department-year's values, data, height and sentence are
+    filled in. Building a layered chart in Altair is slow (it deep-copies every layer), filling a copy is not,
+    and a province has thousands of department-years with the same few shapes of chart."""
+    text = shapes.text(shape, make)
     spec = _fill(orjson.loads(text), {ITEMS: items, DOMAIN_END: domain_end})  # the same values as json.loads, faster
     spec["height"] = BAND * categories
     spec["description"] = description
@@ -293,7 +306,7 @@ def _color(domain: list[str], shades: tuple[str, ...] | None = None) -> alt.Colo
     )
 
 
-def stacked_bars(series: Series, description: str, item_title: str, unit: str = "万元") -> dict:
+def stacked_bars(shapes: ChartShapes, series: Series, description: str, item_title: str, unit: str = "万元") -> dict:
     """Horizontal bars, one per item, stacked by series; the item's total printed at the end of its bar."""
     names = list(series.values)
     bars, totals = [], []
@@ -327,11 +340,11 @@ def stacked_bars(series: Series, description: str, item_title: str, unit: str = 
 
     shape = ("stacked_bars", tuple(names), item_title, unit)
     data = {"bars": bars, "labels": totals}
-    return _shaped(shape, make, series.items, _domain_end(totals), data, description, len(series.items))
+    return _shaped(shapes, shape, make, series.items, _domain_end(totals), data, description, len(series.items))
 
 
-def bullets(items: list[str], plan: list[Decimal], actual: list[Decimal], names: tuple[str, str], description: str,
-            item_title: str, unit: str = "万元") -> dict:  # fmt: skip
+def bullets(shapes: ChartShapes, items: list[str], plan: list[Decimal], actual: list[Decimal], names: tuple[str, str],
+            description: str, item_title: str, unit: str = "万元") -> dict:  # fmt: skip
     """Plan against actual: a wide light bar for the plan, a narrow dark bar inside it for the actual."""
     data: dict[str, list[dict]] = {"plan": [], "actual": [], "labels": []}
     for item, p, a in zip(items, plan, actual, strict=True):
@@ -362,11 +375,11 @@ def bullets(items: list[str], plan: list[Decimal], actual: list[Decimal], names:
         return _spec([bar("plan", 0.78), bar("actual", 0.36), _end_labels("labels", [ITEMS])], {}, "", 0)
 
     shape = ("bullets", tuple(names), item_title, unit)
-    return _shaped(shape, make, items, _domain_end(data["labels"]), data, description, len(items))
+    return _shaped(shapes, shape, make, items, _domain_end(data["labels"]), data, description, len(items))
 
 
-def dots(items: list[str], scores: list[Decimal], description: str, groups: list[str] | None = None,
-         names: list[str] | None = None) -> dict:  # fmt: skip
+def dots(shapes: ChartShapes, items: list[str], scores: list[Decimal], description: str,
+         groups: list[str] | None = None, names: list[str] | None = None) -> dict:  # fmt: skip
     """Scores as dots on a scale that starts near the lowest score (a dot, unlike a bar, needs no zero).
 
     With `groups`, one line per group (a department) and one dot per item on it, unlabelled (the data table has
@@ -397,7 +410,7 @@ def dots(items: list[str], scores: list[Decimal], description: str, groups: list
         layers = [points] if groups else [points, _end_labels("dots", [ITEMS], dx=7)]
         return _spec(layers, {}, "", 0)
 
-    spec = _shaped(("dots", bool(groups)), make, lines, None, {"dots": rows}, description, len(lines))
+    spec = _shaped(shapes, ("dots", bool(groups)), make, lines, None, {"dots": rows}, description, len(lines))
     return _fill(spec, {DOMAIN_START: _num(start)})
 
 
@@ -451,15 +464,16 @@ def _unknown_note(labels: list[str], what: str = "数值") -> tuple[str, ...]:
 # ----------------------------------------------------------------------------- one department-year
 
 
-def year_charts(fmt: Format | None, tables: dict[int, TableSource]) -> list[Chart]:
+def year_charts(shapes: ChartShapes, fmt: Format | None, tables: dict[int, TableSource]) -> list[Chart]:
     """The charts of the nine tables, in the order a reader meets the tables; only those with data."""
     if fmt is None or not tables:
         return []
     r = Reader(fmt, tables)
-    return [c for c in (income(r), spending(r), basic(r), sangong(r)) if c is not None]
+    made = (income(shapes, r), spending(shapes, r), basic(shapes, r), sangong(shapes, r))
+    return [c for c in made if c is not None]
 
 
-def income(r: Reader) -> Chart | None:
+def income(shapes: ChartShapes, r: Reader) -> Chart | None:
     """Where the money came from: table 1's income rows that make up 总计 (本年收入 by source, then 结余 and 结转)."""
     ref = r.ref("表1/收入/总计")
     if ref is None:
@@ -481,14 +495,14 @@ def income(r: Reader) -> Chart | None:
         "income",
         "收入来源",
         desc,
-        stacked_bars(series, desc, "来源"),
+        stacked_bars(shapes, series, desc, "来源"),
         ("来源", "金额（万元）", "占收入总计"),
         tuple((k, format_amount(v), _pct(v, total)) for k, v in known),
         (*_unknown_note(unknown), "为零的来源不列出。"),
     )
 
 
-def spending(r: Reader) -> Chart | None:
+def spending(shapes: ChartShapes, r: Reader) -> Chart | None:
     """Spending by function class (类), split as table 3 splits it: 基本支出, 项目支出 and any other column in use."""
     ref = r.ref("表3/合计/本年支出合计")
     if ref is None:
@@ -523,7 +537,13 @@ def spending(r: Reader) -> Chart | None:
         for c, vals in rows
     )
     return Chart(
-        "spending", "支出按功能分类", desc, stacked_bars(series, desc, "功能分类"), head, body, _unknown_note(unknown)
+        "spending",
+        "支出按功能分类",
+        desc,
+        stacked_bars(shapes, series, desc, "功能分类"),
+        head,
+        body,
+        _unknown_note(unknown),
     )
 
 
@@ -531,7 +551,7 @@ SHARE_KEY = "括号内为决算数占预算数的比例。"
 MAIN_ITEMS = 6  # per group; the rest of a group is one bar, "其余 n 项"
 
 
-def basic(r: Reader) -> Chart | None:
+def basic(shapes: ChartShapes, r: Reader) -> Chart | None:
     """Basic spending by economic class: 人员经费 and 公用经费 (table 6), each with its largest items."""
     groups = []
     for name in ("人员经费", "公用经费"):
@@ -573,7 +593,7 @@ def basic(r: Reader) -> Chart | None:
         "basic",
         "基本支出按经济分类",
         desc,
-        stacked_bars(series, desc, "经济分类科目"),
+        stacked_bars(shapes, series, desc, "经济分类科目"),
         ("类别", "经济分类科目", "金额（万元）"),
         tuple(table),
         (*_unknown_note(unknown), f"每类列出金额最大的 {MAIN_ITEMS} 项，其余合为一行；为零的科目不列出。"),
@@ -585,7 +605,7 @@ def _amount_text(value: Decimal | None) -> str:
     return "（未知）" if value is None else format_amount(value)
 
 
-def sangong(r: Reader) -> Chart | None:
+def sangong(shapes: ChartShapes, r: Reader) -> Chart | None:
     """“三公”经费: budget against actual for each category (table 9's columns under 预算数 and 决算数)."""
     plan_ref, actual_ref = r.ref("表9/预算数/合计"), r.ref("表9/决算数/合计")
     if plan_ref is None or actual_ref is None:
@@ -617,7 +637,7 @@ def sangong(r: Reader) -> Chart | None:
         "sangong",
         "“三公”经费：预算与决算",
         desc,
-        bullets(items, plan, actual, ("预算数", "决算数"), desc, "类别"),
+        bullets(shapes, items, plan, actual, ("预算数", "决算数"), desc, "类别"),
         ("类别", "预算数（万元）", "决算数（万元）", "决算占预算"),
         rows,
         (*_unknown_note(unknown), "预算与决算都为零的类别不列出。"),
@@ -625,9 +645,9 @@ def sangong(r: Reader) -> Chart | None:
     )
 
 
-def project_charts(projects: list) -> list[Chart]:
+def project_charts(shapes: ChartShapes, projects: list) -> list[Chart]:
     """Budget against execution, and self-evaluation scores, of a department-year's projects (projects.ProjectView)."""
-    return [c for c in (execution(projects), scores(projects)) if c is not None]
+    return [c for c in (execution(shapes, projects), scores(shapes, projects)) if c is not None]
 
 
 def _project_label(p, seen: dict[str, int]) -> str:
@@ -636,7 +656,7 @@ def _project_label(p, seen: dict[str, int]) -> str:
     return p.name if seen[p.name] == 1 else f"{p.name}（{p.code}）"
 
 
-def execution(projects: list) -> Chart | None:
+def execution(shapes: ChartShapes, projects: list) -> Chart | None:
     known = [p for p in projects if p.budget is not None and p.executed is not None]
     if not known or not any(p.budget or p.executed for p in known):
         return None
@@ -654,7 +674,7 @@ def execution(projects: list) -> Chart | None:
         "execution",
         "项目预算与执行",
         desc,
-        bullets(items, plan, actual, ("全年预算数", "全年执行数"), desc, "项目"),
+        bullets(shapes, items, plan, actual, ("全年预算数", "全年执行数"), desc, "项目"),
         ("项目", "全年预算数（万元）", "全年执行数（万元）", "执行率"),
         tuple(
             (i, format_amount(p), format_amount(a), _pct(a, p) if p else "—")
@@ -665,7 +685,7 @@ def execution(projects: list) -> Chart | None:
     )
 
 
-def scores(projects: list) -> Chart | None:
+def scores(shapes: ChartShapes, projects: list) -> Chart | None:
     known = [p for p in projects if p.score is not None]
     if not known:
         return None
@@ -684,7 +704,7 @@ def scores(projects: list) -> Chart | None:
         "scores",
         "项目自评得分",
         desc,
-        dots(items, [p.score for p in known], desc),
+        dots(shapes, items, [p.score for p in known], desc),
         ("项目", "自评得分", "等级"),
         tuple((i, _score(p.score), p.grade or "—") for i, p in zip(items, known, strict=True)),
         (*_unknown_note(left, "总分"), "等级：优 ≥ 90 分，良 80～90 分，中 60～80 分，差 < 60 分。"),
@@ -698,9 +718,10 @@ def scores(projects: list) -> Chart | None:
 COMPARE_LIMIT = 30  # departments a comparison draws; a province's thousands are in the open data, not one chart
 
 
-def site_charts(years: list) -> list[Chart]:
+def site_charts(shapes: ChartShapes, years: list) -> list[Chart]:
     """Departments side by side for one year (units.Summary objects): spending, “三公”, project scores."""
-    return [c for c in (compare_spending(years), compare_sangong(years), compare_scores(years)) if c is not None]
+    made = (compare_spending(shapes, years), compare_sangong(shapes, years), compare_scores(shapes, years))
+    return [c for c in made if c is not None]
 
 
 def _missing(years: list, have: list[str], what: str) -> tuple[str, ...]:
@@ -719,7 +740,7 @@ def _limit(rows: list, what: str) -> tuple[list, tuple[str, ...]]:
     )
 
 
-def compare_spending(years: list) -> Chart | None:
+def compare_spending(shapes: ChartShapes, years: list) -> Chart | None:
     pairs = [(y.name, y.spending) for y in years if y.has_tables]
     known = sorted(((n, v) for n, v in pairs if v), key=lambda nv: -nv[1])
     if not known:
@@ -736,14 +757,14 @@ def compare_spending(years: list) -> Chart | None:
         f"compare-spending-{year}",
         "各部门本年支出",
         desc,
-        stacked_bars(series, desc, "部门"),
+        stacked_bars(shapes, series, desc, "部门"),
         ("部门", "本年支出合计（万元）"),
         tuple((n, format_amount(v)) for n, v in known),
         capped + _missing(years, every, "决算表"),
     )
 
 
-def compare_sangong(years: list) -> Chart | None:
+def compare_sangong(shapes: ChartShapes, years: list) -> Chart | None:
     rows = []
     for y in years:
         p, a = y.sangong or (None, None)
@@ -767,6 +788,7 @@ def compare_sangong(years: list) -> Chart | None:
         "各部门“三公”经费",
         desc,
         bullets(
+            shapes,
             [n for n, _, _ in rows],
             [p for _, p, _ in rows],
             [a for _, _, a in rows],
@@ -787,7 +809,7 @@ def _unscored(years: list, depts: list[str]) -> tuple[str, ...]:
     return (f"{'、'.join(said)}的总分在原件中无法辨认，未画出。",) if said else ()
 
 
-def compare_scores(years: list) -> Chart | None:
+def compare_scores(shapes: ChartShapes, years: list) -> Chart | None:
     scored = [y for y in years if y.projects.scored]  # (units.Projects: counted without unpacking them all)
     if not scored:
         return None
@@ -811,7 +833,12 @@ def compare_scores(years: list) -> Chart | None:
         "各部门项目自评得分",
         desc,
         dots(
-            [n for n, _ in points], [p.score for _, p in points], desc, groups=depts, names=[p.name for _, p in points]
+            shapes,
+            [n for n, _ in points],
+            [p.score for _, p in points],
+            desc,
+            groups=depts,
+            names=[p.name for _, p in points],
         ),
         ("部门", "项目", "自评得分", "等级"),
         tuple((n, p.name, _score(p.score), p.grade or "—") for n, p in points),

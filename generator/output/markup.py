@@ -17,6 +17,8 @@ from markdown.extensions.sane_lists import SaneListExtension
 from markdown.extensions.tables import TableExtension
 from markupsafe import Markup, escape
 
+from generator.checks.tables import Status
+
 ALLOWED_TAGS = {
     "p", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "strong", "em", "b", "i", "a", "blockquote",
     "code", "pre", "br", "hr", "table", "thead", "tbody", "tr", "th", "td", "span", "sup", "sub",
@@ -112,7 +114,7 @@ class TermLinker:
 class _Figures(markdown.treeprocessors.Treeprocessor):
     """Links to 表N/… and 项目/… become links to the cell's row, marked with the check's result."""
 
-    def __init__(self, md, resolve: Callable[[str, str], tuple[str, str] | None]) -> None:
+    def __init__(self, md, resolve: Callable[[str, str], tuple[str, Status] | None]) -> None:
         super().__init__(md)
         self.resolve = resolve
 
@@ -254,13 +256,13 @@ _CONVERTERS: dict[tuple[bool, bool, bool], markdown.Markdown] = {}
 
 def _markdown(linker: TermLinker | None, resolve, capture: bool = False) -> markdown.Markdown:
     """A converter with our extension, made once per kind and reused (Markdown.reset between documents, as
-    Python-Markdown provides for): making one compiles its patterns again, about 1.5 ms, and a build converts a
-    glossary's worth of texts in every process."""
+    Python-Markdown provides for): making one compiles all its patterns again, and a build converts a glossary's
+    worth of texts in every process."""
     key = (linker is not None, resolve is not None, capture)
     md = _CONVERTERS.get(key)
     if md is None:
         # The extensions as objects, not by name: a name is looked up among the installed packages' entry points,
-        # which costs a process some 50 ms (importlib.metadata reads every package's metadata).
+        # for which importlib.metadata reads every package's metadata.
         extensions = [TableExtension(), SaneListExtension(), _Extension(linker, resolve, capture)]
         md = _CONVERTERS[key] = markdown.Markdown(extensions=extensions, output_format="html")
     else:

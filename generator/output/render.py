@@ -13,12 +13,12 @@ from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import jinja2.runtime
 import markupsafe
 import orjson
-from jinja2 import Environment, FileSystemBytecodeCache, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, FileSystemBytecodeCache, FileSystemLoader, StrictUndefined, Template, select_autoescape
 from markupsafe import Markup
 
+from generator.checks.tables import Status
 from generator.core.money import format_amount, format_plain
 from generator.model.site import Site, Year, tally
 from generator.output import charts
@@ -155,8 +155,14 @@ def linked(text: str, linker, first_only: bool = False) -> Markup:
     return linker.link(text, first_only)
 
 
-STATUS_WORDS = {"ok": "相符", "rounding": "尾数差异", "unknown": "无法核对", "source": "原件如此", "error": "不符"}
-STATUS_MARKS = {"ok": "✓", "rounding": "≈", "unknown": "?", "source": "!", "error": "✗"}
+STATUS_WORDS: dict[Status, str] = {
+    "ok": "相符",
+    "rounding": "尾数差异",
+    "unknown": "无法核对",
+    "source": "原件如此",
+    "error": "不符",
+}
+STATUS_MARKS: dict[Status, str] = {"ok": "✓", "rounding": "≈", "unknown": "?", "source": "!", "error": "✗"}
 
 
 def table_cell(c) -> Markup:
@@ -166,7 +172,7 @@ def table_cell(c) -> Markup:
     kind = "" if c.kind == "num" else f" {c.kind}"
     if c.kind == "unknown":
         text = f'<span class="unknown-value" title="数值未知">{text}</span>'
-    # Made a Markup straight from the str (as _escape does): Markup() is a Python-level call for each of them.
+    # Made a Markup straight from the str (as _escape does): Markup() is a Python-level call for each cell.
     if not c.status:
         return _as_markup(Markup, f'<td class="num{kind}">{text}</td>')
     status = c.status
@@ -183,25 +189,36 @@ _as_markup = str.__new__
 
 def _escape(value) -> Markup:
     """markupsafe.escape, the same bytes, without its two Python-level calls per value (a department-year's
-    pages escape some twelve thousand): a str is escaped straight into a Markup, a Markup is already safe and
-    returned as it is, an int or a Decimal (digits, sign, point, exponent: nothing to escape) made one, anything
-    else goes to markupsafe.escape."""
+    pages escape thousands): a str is escaped straight into a Markup, a Markup is already safe and returned as
+    it is, an int or a Decimal (digits, sign, point, exponent: nothing to escape) made one, anything else goes to
+    markupsafe.escape."""
     kind = type(value)
     if kind is str:
         return _as_markup(Markup, _escape_text(value))
     if kind is Markup:
         return value
-    if kind is int or kind is Decimal:  # some 1,400 a department-year (row numbers, indicator values)
+    if kind is int or kind is Decimal:  # row numbers, indicator values
         return _as_markup(Markup, str(value))
     return markupsafe.escape(value)
 
 
 escape = _escape if _escape_text is not None else markupsafe.escape
-# What autoescape does to each `{{ … }}`: compiled templates take `escape` from jinja2.runtime when loaded.
-jinja2.runtime.escape = escape
 
 
-COMPILED: dict[str, Path] = {}  # "folder": where compiled templates are kept between builds (the build cache)
+class _Template(Template):
+    """A template whose `{{ … }}` are escaped by `escape` above rather than markupsafe.escape (the same bytes).
+
+    Autoescape calls `escape` by name from the compiled template's own namespace (its code starts `from
+    jinja2.runtime import … escape …`), which every function of the template shares as its globals. Set there,
+    once per loaded template, it changes these templates only: jinja2 and markupsafe stay as they are for the
+    rest of the process. The compiled code itself is Jinja's own, so the bytecode cache holds what it always does.
+    """
+
+    @classmethod
+    def from_code(cls, environment, code, globals, uptodate=None):
+        template = super().from_code(environment, code, globals, uptodate)
+        template.root_render_func.__globals__["escape"] = escape
+        return template
 
 
 class _CompiledTemplates(FileSystemBytecodeCache):
@@ -216,34 +233,26 @@ class _CompiledTemplates(FileSystemBytecodeCache):
             raise naming(exc, self._get_cache_filename(bucket)) from None
 
 
-def keep_compiled(folder: Path | None) -> None:
-    """Keep compiled templates in `folder` (Jinja's bytecode cache, checked against each template's source), so
-    a rebuild after one edit does not compile every template again."""
-    COMPILED.clear()
-    if folder is not None:
-        COMPILED["folder"] = folder
-    environment.cache_clear()
-
-
-@functools.lru_cache(maxsize=4)
-def environment(templates: Path) -> Environment:
-    """The templates, compiled once per process however many department-years it renders."""
-    folder = COMPILED.get("folder")
-    if folder is not None:
-        folder.mkdir(parents=True, exist_ok=True)
+def environment(templates: Path, compiled: Path | None = None) -> Environment:
+    """A Jinja environment of the templates in `templates`. `compiled`: a folder where compiled templates are kept
+    between builds (Jinja's bytecode cache, checked against each template's source), so that a rebuild after one
+    edit does not compile every template again."""
+    if compiled is not None:
+        compiled.mkdir(parents=True, exist_ok=True)
     env = Environment(
         loader=FileSystemLoader(templates),
-        bytecode_cache=_CompiledTemplates(str(folder)) if folder is not None else None,
+        bytecode_cache=_CompiledTemplates(str(compiled)) if compiled is not None else None,
         autoescape=select_autoescape(default=True, default_for_string=True),
         undefined=StrictUndefined,
-        auto_reload=False,  # a template is not edited during a build; keep_compiled starts each build afresh
+        auto_reload=False,  # a template is not edited during a build, and each build has its own Templates
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+    env.template_class = _Template
     env.filters.update(money=format_amount, plain=format_plain, pct=_pct, wan=_wan)
     # What a page calls for every cell or row is a filter: Jinja calls a filter directly, a global through the
-    # context (twice the cost, on a province's ten million cells).
+    # context, which is slower (a province's tables have ten million cells).
     env.filters.update(cell_value=cell_value, cell_money=cell_money, measure_attrs=measure_attrs, form_text=form_text)
     env.filters.update(linked=linked, table_cell=table_cell, indicator_trs=indicator_trs)
     env.filters.update(table_rows=table_rows, dept_items=dept_items)
@@ -251,6 +260,20 @@ def environment(templates: Path) -> Environment:
     env.globals.update(downloads=downloads, json_script=_json_script, tally=tally)
     env.globals.update(dataset_departments=dataset_departments)
     return env
+
+
+class Templates:
+    """The site's templates, compiled once for whoever holds this (a build, one of its workers) and used for every
+    page it renders; `compiled` as for environment(). Made when first asked for: a build with nothing to render
+    compiles nothing."""
+
+    def __init__(self, folder: Path, compiled: Path | None = None) -> None:
+        self.folder = folder
+        self.compiled = compiled
+
+    @functools.cached_property
+    def env(self) -> Environment:
+        return environment(self.folder, self.compiled)
 
 
 @functools.lru_cache(maxsize=4)
@@ -266,9 +289,13 @@ def _definitions(terms: tuple[tuple[str, str, str], ...]) -> dict:
 
 
 class Renderer:
-    def __init__(self, site: Site, templates: Path) -> None:
+    """Pages of a site, rendered from `templates` into `pages` (path → bytes); `shapes`: the chart shapes of the
+    build (charts.ChartShapes)."""
+
+    def __init__(self, site: Site, templates: Templates, shapes: charts.ChartShapes) -> None:
         self.site = site
-        self.env = environment(templates)
+        self.env = templates.env
+        self.shapes = shapes
         self.titles: dict[str, str] = {}
         self.glossary = {t.slug: t for t in site.glossary}
         self.terms = _glossary(tuple(sorted(site.term_map().items())))
@@ -353,8 +380,8 @@ class Renderer:
 
     def year(self, y: Year) -> None:
         base = y.url.rsplit("/", 1)[0] + "/"
-        table_charts = charts.year_charts(y.source.fmt, y.source.tables)
-        project_charts = charts.project_charts(y.projects)
+        table_charts = charts.year_charts(self.shapes, y.source.fmt, y.source.tables)
+        project_charts = charts.project_charts(self.shapes, y.projects)
         self.page(y.url, "year.html", y.title, y=y, table_charts=table_charts, project_charts=project_charts)
         for i, table in enumerate(y.tables):
             prev_t = y.tables[i - 1] if i > 0 else None
@@ -397,7 +424,7 @@ class Renderer:
 
 def dataset_departments(entries: list[dict]) -> Markup:
     """The datasets page of a province (compact): one line per department, with its years' dataset counts. Made
-    here, not in the template: Jinja took a third of a second over 2,000 departments, on every edit."""
+    here, not in the template: a province has 2,000 departments, too many for a Jinja loop on every edit."""
     lines = []
     for d in entries:
         slug, name = escape(d["department_id"]), escape(d["department"])
@@ -416,7 +443,7 @@ def dept_items(units, root: str, with_year: bool = False, with_region: bool = Tr
     and what the checks found; `with_year` names each by its year (a department's page) instead of by its
     department. Each fact is its own piece, kept whole on a phone's narrow line; the stylesheet puts the "·"
     between them and hides the one a wrapped line would start with. Made here, not in a template: a province's
-    year lists have 2,000 departments each, and Jinja took a tenth of a second over them on every edit."""
+    year lists have 2,000 departments each, too many for a Jinja loop on every edit."""
     root = escape(root)
     out = []
     for y in units:

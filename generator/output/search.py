@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import bisect
+import functools
 import itertools
 import operator
 import re
@@ -234,18 +235,20 @@ def site_docs(departments: list, glossary: list) -> list[Doc]:
 
 
 PARTS = 256  # the index is kept (build cache) in 256 parts by token hash; every shard count divides it
-_PART_OF: dict[str, int] = {}  # a province's tokens repeat in every department-year: hash each once
+
+
+@functools.cache  # a pure memo, so kept for the process: a province's tokens repeat in every department-year
+def _part_of(token: str) -> int:
+    return fnv1a(token) % PARTS
 
 
 def parts_of(tokens) -> dict[int, tuple[str, ...]]:
     """Tokens grouped by the part of the index that holds them (done in the workers, where it runs in parallel,
     so the build's own process only sets bits)."""
     grouped: dict[int, list[str]] = {}
+    part_of = _part_of
     for t in tokens:
-        i = _PART_OF.get(t)
-        if i is None:
-            i = _PART_OF[t] = fnv1a(t) % PARTS
-        grouped.setdefault(i, []).append(t)
+        grouped.setdefault(part_of(t), []).append(t)
     return {i: tuple(toks) for i, toks in grouped.items()}
 
 

@@ -238,11 +238,13 @@ class FileReader:
         return Cell(number, str(value), self.loc(line))
 
 
-def read_yaml(path: Path, root: Path, diags: Diagnostics) -> tuple[FileReader, object] | None:
-    """A YAML file's values and a reader for it; None when it cannot be parsed (its problems are recorded)."""
+def read_yaml(path: Path, root: Path, diags: Diagnostics, prefetched: dict[str, bytes] | None = None
+              ) -> tuple[FileReader, object] | None:  # fmt: skip
+    """A YAML file's values and a reader for it; None when it cannot be parsed (its problems are recorded).
+    `prefetched`: files already read (yamlsrc.read_text), as for every reader of a year's files below."""
     reader = FileReader(path.relative_to(root).as_posix(), diags)
     try:
-        return reader, yamlsrc.load(path, root)
+        return reader, yamlsrc.load(path, root, prefetched)
     except UserError as exc:
         diags.extend(exc.diagnostics)
         return None
@@ -261,8 +263,9 @@ def _kind(value) -> str:
 # ------------------------------------------------------------------------------------------- tables
 
 
-def read_table(path: Path, root: Path, fmt: TableFormat, diags: Diagnostics) -> TableSource | None:
-    opened = read_yaml(path, root, diags)
+def read_table(path: Path, root: Path, fmt: TableFormat, diags: Diagnostics, prefetched: dict[str, bytes] | None = None
+               ) -> TableSource | None:  # fmt: skip
+    opened = read_yaml(path, root, diags, prefetched)
     if opened is None:
         return None
     r, raw = opened
@@ -418,8 +421,9 @@ def _require_totals(r: FileReader, table: TableSource) -> None:
 # ----------------------------------------------------------------------------------- other year files
 
 
-def read_overview(path: Path, root: Path, diags: Diagnostics) -> Overview | None:
-    opened = read_yaml(path, root, diags)
+def read_overview(path: Path, root: Path, diags: Diagnostics, prefetched: dict[str, bytes] | None = None
+                  ) -> Overview | None:  # fmt: skip
+    opened = read_yaml(path, root, diags, prefetched)
     if opened is None:
         return None
     r, raw = opened
@@ -446,10 +450,11 @@ def read_overview(path: Path, root: Path, diags: Diagnostics) -> Overview | None
     return Overview(r.rel, tuple(duties), r.text(m, "机构设置"), composition, units)
 
 
-def read_narrative(path: Path, root: Path, diags: Diagnostics) -> Narrative | None:
+def read_narrative(path: Path, root: Path, diags: Diagnostics, prefetched: dict[str, bytes] | None = None
+                   ) -> Narrative | None:  # fmt: skip
     rel = path.relative_to(root).as_posix()
     try:
-        text = yamlsrc.read_text(path, rel)
+        text = yamlsrc.read_text(path, rel, prefetched)
     except UserError as exc:
         diags.extend(exc.diagnostics)
         return None
@@ -465,8 +470,9 @@ def read_narrative(path: Path, root: Path, diags: Diagnostics) -> Narrative | No
     return Narrative(rel, text, tuple(refs))
 
 
-def read_terms(path: Path, root: Path, diags: Diagnostics) -> tuple[TermUse, ...] | None:
-    opened = read_yaml(path, root, diags)
+def read_terms(path: Path, root: Path, diags: Diagnostics, prefetched: dict[str, bytes] | None = None
+               ) -> tuple[TermUse, ...] | None:  # fmt: skip
+    opened = read_yaml(path, root, diags, prefetched)
     if opened is None:
         return None
     r, raw = opened
@@ -560,8 +566,9 @@ PROJECT_KEYS = (
 )
 
 
-def read_project(path: Path, root: Path, diags: Diagnostics) -> ProjectSource | None:
-    opened = read_yaml(path, root, diags)
+def read_project(path: Path, root: Path, diags: Diagnostics, prefetched: dict[str, bytes] | None = None
+                 ) -> ProjectSource | None:  # fmt: skip
+    opened = read_yaml(path, root, diags, prefetched)
     if opened is None:
         return None
     r, raw = opened
@@ -696,7 +703,10 @@ def _acknowledged(r: FileReader, m: Map) -> tuple[str, ...]:
 # ------------------------------------------------------------------------------------- departments
 
 
-def read_year(folder: Path, root: Path, dept: str, year: int, fmt: Format | None, diags: Diagnostics) -> YearSource:
+def read_year(folder: Path, root: Path, dept: str, year: int, fmt: Format | None, diags: Diagnostics,
+              prefetched: dict[str, bytes] | None = None) -> YearSource:  # fmt: skip
+    """A year folder's files. `prefetched`: some of them already read, by path from the site folder (taken from
+    there instead of read again; see yamlsrc.read_text)."""
     rel = folder.relative_to(root).as_posix()
     ys = YearSource(dept, year, rel, fmt)
     table_files = {t.file: t for t in fmt.tables.values()} if fmt else {}
@@ -706,22 +716,22 @@ def read_year(folder: Path, root: Path, dept: str, year: int, fmt: Format | None
         if name.startswith("."):
             continue
         if name in table_files and entry.is_file():
-            table = read_table(entry, root, table_files[name], diags)
+            table = read_table(entry, root, table_files[name], diags, prefetched)
             if table:
                 ys.tables[table.fmt.no] = table
             else:
                 ys.unreadable.add(table_files[name].no)
         elif name == OVERVIEW_FILE:
-            ys.overview = read_overview(entry, root, diags)
+            ys.overview = read_overview(entry, root, diags, prefetched)
         elif name == NARRATIVE_FILE:
-            ys.narrative = read_narrative(entry, root, diags)
+            ys.narrative = read_narrative(entry, root, diags, prefetched)
         elif name == TERMS_FILE:
             ys.terms_rel = entry.relative_to(root).as_posix()
-            ys.terms = read_terms(entry, root, diags)
+            ys.terms = read_terms(entry, root, diags, prefetched)
         elif name == PROJECTS_DIR and entry.is_dir():
             for p in sorted(entry.iterdir()):
                 if p.suffix in (".yaml", ".yml") and p.is_file():
-                    project = read_project(p, root, diags)
+                    project = read_project(p, root, diags, prefetched)
                     if project:
                         ys.projects.append(project)
                     else:

@@ -130,13 +130,11 @@ def _explain(exc: yaml.MarkedYAMLError, text: str) -> tuple[int, str]:
     return line, f"YAML 格式错误（{problem}）。请检查这一行及上一行的缩进、冒号和引号。"
 
 
-READ: dict[str, bytes] = {}  # rel → a source file's bytes already read (units.process: digested, then parsed)
-
-
-def read_text(path: Path, rel: str) -> str:
+def read_text(path: Path, rel: str, prefetched: dict[str, bytes] | None = None) -> str:
     """A source file's text. Not UTF-8 is a user error naming the file and the line of the first bad byte.
-    Where READ holds its bytes, those are taken (once) instead of reading the file again."""
-    data = READ.pop(rel, None)
+    `prefetched`: files already read, by path from the site folder (a build digests a department-year's files
+    before they are parsed): this file's bytes are taken from there, and dropped from it, instead of read again."""
+    data = prefetched.pop(rel, None) if prefetched else None
     if data is None:
         data = path.read_bytes()
     try:
@@ -222,9 +220,9 @@ def _convert(node: yaml.Node, rel: str, problems: list):
     return mapping
 
 
-def load(path: Path, root: Path) -> Map | Seq | Scalar | None:
+def load(path: Path, root: Path, prefetched: dict[str, bytes] | None = None) -> Map | Seq | Scalar | None:
     rel = path.relative_to(root).as_posix()
-    return parse(read_text(path, rel), rel)
+    return parse(read_text(path, rel, prefetched), rel)
 
 
 def line_of(value, default: int = 0) -> int:
