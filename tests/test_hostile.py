@@ -286,3 +286,30 @@ def test_an_unknown_format_is_one_message_not_one_per_table_file(site: TinySite,
     assert code == 1
     assert len(errors) == 1, text
     assert "格式“shenzhen-2032”不存在：没有文件 data/formats/shenzhen-2032.yaml" in errors[0]
+
+
+# -- YAML made to exhaust memory or the stack ----------------------------------------------------------------------
+
+BOMB = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+    f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 9)}]\n" for i in range(8)
+)
+
+
+@pytest.mark.parametrize(
+    "text,line,says",
+    [
+        (BOMB, 6, "展开别名"),  # nine levels of nine aliases: 387 million values if expanded
+        ("收入: " + "[" * 100_000 + "]" * 100_000 + "\n", 1, "层次太深"),  # crashed libyaml's composer
+        ("".join("  " * i + f"k{i}:\n" for i in range(3000)) + "  " * 3000 + "v: 1\n", 65, "层次太深"),
+    ],
+    ids=["alias-bomb", "deep-brackets", "deep-keys"],
+)
+def test_yaml_made_to_exhaust_memory_or_the_stack_is_refused_at_its_line(
+    site: TinySite, tables, capsys, text, line, says
+):
+    site.write_tables(tables)
+    rel = site.table_rel(1)
+    site.write(rel, text)
+    code, out = run(site, "validate", capsys=capsys)
+    assert code == 1
+    assert any(x.startswith(f"{rel}:{line}: 错误：") and says in x for x in out.splitlines()), out

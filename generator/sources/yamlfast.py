@@ -47,7 +47,7 @@ def read(text: str):
         return None
     try:
         value, end = _block(lines, raw, 0, lines[0][1])
-    except _GiveUp:
+    except (_GiveUp, RecursionError):  # nested deeper than Python's stack: PyYAML's path says where
         return GAVE_UP
     return value if end == len(lines) else GAVE_UP
 

@@ -9,6 +9,7 @@ syntax error becomes a Chinese message naming the line.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import yaml
@@ -165,8 +166,43 @@ def parse(text: str, rel: str) -> Map | Seq | Scalar | None:
     return parse_pyyaml(text, rel) if value is GAVE_UP else value
 
 
+MAX_DEPTH = 64  # levels of nesting: a data file has a handful; libyaml's composer crashes the process at ~100,000
+
+
+def _too_deep(text: str) -> int:
+    """The line where `text` nests more than MAX_DEPTH levels (blocks by indentation, or [ and {), else 0. An
+    over-estimate (brackets inside quotes count too), made before libyaml sees the text."""
+    flow = 0
+    indents: list[int] = []
+    for number, line in enumerate(text.split("\n"), start=1):
+        body = line.lstrip(" ")
+        if body and body[0] != "#" and not flow:
+            indent = len(line) - len(body)
+            while indents and indents[-1] >= indent:
+                indents.pop()
+            indents.append(indent)
+            dashes = len(body) - len(body.lstrip("- "))
+            if len(indents) + dashes // 2 > MAX_DEPTH:
+                return number
+        for ch in _BRACKETS.findall(line):
+            flow += 1 if ch in "[{" else -1
+            if flow > MAX_DEPTH:
+                return number
+        flow = max(flow, 0)
+    return 0
+
+
+_BRACKETS = re.compile(r"[\[\]{}]")
+
+
 def parse_pyyaml(text: str, rel: str) -> Map | Seq | Scalar | None:
     """parse() by PyYAML (libyaml), for any YAML: what yamlfast gives up on, and what it is tested against."""
+    deep = _too_deep(text)
+    if deep:
+        message = (
+            f"从这一行起层次太深（超过 {MAX_DEPTH} 层）。数据文件只需要几层缩进或括号，请检查是否多写了括号或缩进。"
+        )
+        raise UserError("YAML 格式错误", [_diag(Loc(rel, deep), message, "yaml")])
     try:
         node = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
@@ -177,21 +213,41 @@ def parse_pyyaml(text: str, rel: str) -> Map | Seq | Scalar | None:
     if node is None:
         return None
     problems: list = []
-    value = _convert(node, rel, problems)
+    try:
+        value = _convert(node, rel, problems, [MAX_VALUES])
+    except _TooLarge as exc:
+        message = (
+            f"这个文件展开别名（*名称）后超过 {MAX_VALUES:,} 个值，到这一行为止。数据文件只有几千个值："
+            "请检查锚点（&名称）和别名是否互相嵌套，把内容直接写出来。"
+        )
+        raise UserError("YAML 格式错误", [_diag(Loc(rel, exc.args[0]), message, "yaml")]) from None
     if problems:
         raise UserError("YAML 格式错误", problems)
     return value
 
 
-def _convert(node: yaml.Node, rel: str, problems: list):
+class _TooLarge(Exception):
+    """More values than MAX_VALUES once aliases are expanded; args: the line of the alias that went past it."""
+
+
+MAX_VALUES = 500_000  # values in one file, aliases (*名称) expanded: a data file has some thousands
+
+
+def _convert(node: yaml.Node, rel: str, problems: list, budget: list[int], entry: int = 0):
+    """A node as Scalar, Seq or Map, an alias (*名称) expanded where it is used. `budget`: how many more values
+    may be made; nine aliases of nine aliases would be a billion, so past MAX_VALUES it stops (_TooLarge, with
+    `entry`: the line of the top-level entry being made, since an alias's node has its anchor's line)."""
     line = node.start_mark.line + 1
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise _TooLarge(entry or line)
     if isinstance(node, yaml.ScalarNode):
         quoted = node.style in ("'", '"')
         if not quoted and node.value in NULLS:
             return None
         return Scalar(node.value, line, quoted)
     if isinstance(node, yaml.SequenceNode):
-        seq = Seq(_convert(item, rel, problems) for item in node.value)
+        seq = Seq(_convert(item, rel, problems, budget, entry or item.start_mark.line + 1) for item in node.value)
         seq.line = line
         seq.item_lines = [item.start_mark.line + 1 for item in node.value]
         return seq
@@ -216,7 +272,7 @@ def _convert(node: yaml.Node, rel: str, problems: list):
             )
             continue
         mapping.key_lines[key] = key_line
-        mapping[key] = _convert(value_node, rel, problems)
+        mapping[key] = _convert(value_node, rel, problems, budget, entry or key_line)
     return mapping
 
 
