@@ -13,7 +13,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import TinySite
+from conftest import DEPT, YEAR, TinySite
 
 from generator.commands.cli import main
 
@@ -313,3 +313,83 @@ def test_yaml_made_to_exhaust_memory_or_the_stack_is_refused_at_its_line(
     code, out = run(site, "validate", capsys=capsys)
     assert code == 1
     assert any(x.startswith(f"{rel}:{line}: 错误：") and says in x for x in out.splitlines()), out
+
+
+# -- symbolic links out of the site ------------------------------------------------------------------------------
+
+SECRET = "SECRET-0d1f"
+
+
+@pytest.fixture
+def outside(tmp_path) -> Path:
+    """A folder beside the site with a file no build may read."""
+    folder = tmp_path / "outside"
+    folder.mkdir()
+    (folder / "secret.txt").write_text(f"{SECRET}\n收入: {SECRET}\n", encoding="utf-8")
+    return folder
+
+
+def assert_refused(site: TinySite, rel: str, capsys) -> None:
+    """validate and build both name the link and stop; nothing of the outside file is printed or published."""
+    for command in ("validate", "build"):
+        code, text = run(site, command, capsys=capsys)
+        assert code == 1, text
+        assert f"{rel}: 错误：{rel} 是指向站点文件夹以外" in text, text
+        assert SECRET not in text
+    public = site.root / "public"
+    assert not public.exists() or SECRET not in "".join(
+        p.read_text(encoding="utf-8", errors="replace") for p in public.rglob("*") if p.is_file()
+    )
+
+
+def test_a_narrative_linked_out_of_the_site_is_refused(site: TinySite, tables, outside, capsys):
+    site.write_tables(tables)
+    rel = f"data/departments/{DEPT}/{YEAR}/情况说明.md"
+    (site.root / rel).symlink_to(outside / "secret.txt")
+    assert_refused(site, rel, capsys)
+
+
+def test_the_processes_environment_is_never_published(site: TinySite, tables, capsys, monkeypatch):
+    monkeypatch.setenv("JUESUAN_PROBE", SECRET)
+    site.write_tables(tables)
+    rel = f"data/departments/{DEPT}/{YEAR}/情况说明.md"
+    (site.root / rel).symlink_to("/proc/self/environ")
+    assert_refused(site, rel, capsys)
+
+
+def test_a_table_linked_out_of_the_site_is_refused_without_quoting_it(site: TinySite, tables, outside, capsys):
+    site.write_tables(tables)
+    rel = site.table_rel(1)
+    (site.root / rel).unlink()
+    (site.root / rel).symlink_to(outside / "secret.txt")
+    assert_refused(site, rel, capsys)
+
+
+@pytest.mark.parametrize("what", ["department", "year", "projects"])
+def test_a_folder_linked_out_of_the_site_is_refused(site: TinySite, tables, outside, capsys, what):
+    site.write_tables(tables)
+    year = site.year_dir()
+    if what == "department":
+        shutil.copytree(site.dept_dir(DEPT), outside / "dept")
+        link = site.root / "data/departments/linked-dept"
+        link.symlink_to(outside / "dept")
+    elif what == "year":
+        shutil.move(year, outside / "year")
+        link = year
+        link.symlink_to(outside / "year")
+    else:
+        (outside / "projects").mkdir()
+        (outside / "projects" / "secret.yaml").write_text(f"项目名称: {SECRET}\n", encoding="utf-8")
+        link = year / "项目"
+        link.symlink_to(outside / "projects")
+    assert_refused(site, link.relative_to(site.root).as_posix(), capsys)
+
+
+def test_a_link_that_stays_inside_the_site_is_read(site: TinySite, tables, capsys):
+    site.write_tables(tables)
+    rel = site.table_rel(1)
+    shared = site.root / "data" / "shared-table1.yaml"
+    shutil.move(site.root / rel, shared)
+    (site.root / rel).symlink_to(shared)
+    code, text = run(site, "build", capsys=capsys)
+    assert code == 0, text

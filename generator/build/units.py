@@ -25,7 +25,7 @@ from generator.build.scan import unit_stats
 from generator.checks.year import check_loaded
 from generator.core.config import SiteConfig
 from generator.core.diagnostics import Diagnostic, Diagnostics
-from generator.core.files import Writer
+from generator.core.files import Writer, leaves_site, read_plain
 from generator.model.site import Site, build_year, department, figure_links, glossary_terms
 from generator.sources.formats import Format, norm
 from generator.sources.load import department_names, load_formats, read_department, read_glossary, read_pages, read_year
@@ -154,9 +154,14 @@ def process(shared: Shared, unit: Unit, task: Task, previous: dict[str, str], ma
         record.stats = {rel: (size, mtime) for rel, size, mtime in stats}
         # Each file read once: the bytes digested are the bytes parsed, even if the file changes meanwhile.
         base = str(shared.config.root)
+        folders = {rel.rsplit("/", 1)[0] for rel in record.stats}
+        away = {f for f in folders if leaves_site(base, os.path.join(base, f))}  # read_text says where they lead
         for rel in record.stats:
-            with open(os.path.join(base, rel), "rb") as f:
-                prefetched[rel] = data = f.read()
+            data = None if rel.rsplit("/", 1)[0] in away else read_plain(os.path.join(base, rel))
+            if data is None:  # a symbolic link: read_text reads it only if it stays inside the site
+                record.digests[rel] = ""
+                continue
+            prefetched[rel] = data
             record.digests[rel] = _sha(data)
     ys, results, links, named = check_unit(shared, unit, diags, prefetched)
     record.named = named

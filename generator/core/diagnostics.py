@@ -44,6 +44,7 @@ READ_CODES = frozenset(
         "front-matter",
         "format",
         "config",
+        "outside",
     }
 )
 

@@ -1,12 +1,59 @@
-"""Writing one file: a path checked to stay inside its folder, the bytes written whole, an error naming the file."""
+"""Files in and out: a source read only from inside the site folder, and a file written whole under its folder,
+its path checked, an error naming it."""
 
 from __future__ import annotations
 
+import errno
 import os
 import pickle
 from pathlib import Path, PurePosixPath
 
 from generator.core.diagnostics import Diagnostic, Loc, UserError
+
+
+def leaves_site(root: Path | str, path: Path | str) -> str | None:
+    """Where `path` really is when a symbolic link (it, or a folder on the way) takes it out of the site folder
+    `root`; None while it stays inside."""
+    real, top = os.path.realpath(path), os.path.realpath(root)
+    return None if real == top or real.startswith(top.rstrip(os.sep) + os.sep) else real
+
+
+def outside_error(rel: str, real: str) -> UserError:
+    message = (
+        f"{rel} 是指向站点文件夹以外（{real}）的符号链接。生成器不读站点文件夹以外的文件："
+        "请把链接换成文件或文件夹本身。"
+    )
+    return UserError("站点文件夹以外的文件", [Diagnostic("error", Loc(rel), message, "outside")])
+
+
+def read_source(root: Path | str, path: Path | str, rel: str) -> bytes:
+    """A source file's bytes, unless a symbolic link takes it out of the site folder (an error naming it)."""
+    real = leaves_site(root, path)
+    if real is not None:
+        raise outside_error(rel, real)
+    with open(path, "rb") as f:
+        return f.read()
+
+
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+
+
+def _no_link(path: str, flags: int) -> int:
+    return os.open(path, flags | _NOFOLLOW)
+
+
+def read_plain(path: str) -> bytes | None:
+    """A file's bytes, or None where the file itself is a symbolic link (read_source then decides): for a build
+    that reads every file of a department-year whose folders it has checked already (leaves_site)."""
+    if not _NOFOLLOW and os.path.islink(path):  # a system without O_NOFOLLOW (Windows)
+        return None
+    try:
+        with open(path, "rb", opener=_no_link) as f:
+            return f.read()
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return None
+        raise
 
 
 def refuse(message: str) -> UserError:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from generator.core.config import SiteConfig
 from generator.core.diagnostics import Diagnostics, Loc, UserError
+from generator.core.files import leaves_site, outside_error
 from generator.core.money import WITHHELD, AmountError, decimals, is_unknown_mark, parse_decimal
 from generator.sources import yamlsrc
 from generator.sources.folders import DEPARTMENT_FILE, department_entries
@@ -728,7 +729,7 @@ def read_year(folder: Path, root: Path, dept: str, year: int, fmt: Format | None
         elif name == TERMS_FILE:
             ys.terms_rel = entry.relative_to(root).as_posix()
             ys.terms = read_terms(entry, root, diags, prefetched)
-        elif name == PROJECTS_DIR and entry.is_dir():
+        elif name == PROJECTS_DIR and entry.is_dir() and not _left_site(entry, root, f"{rel}/{name}", diags):
             for p in sorted(entry.iterdir()):
                 if p.suffix in (".yaml", ".yml") and p.is_file():
                     project = read_project(p, root, diags, prefetched)
@@ -761,6 +762,14 @@ def read_year(folder: Path, root: Path, dept: str, year: int, fmt: Format | None
     return ys
 
 
+def _left_site(path: Path, root: Path, rel: str, diags: Diagnostics) -> bool:
+    """Does a symbolic link take `path` out of the site folder? Then that is an error, and it is not read."""
+    real = leaves_site(root, path)
+    if real is not None:
+        diags.extend(outside_error(rel, real).diagnostics)
+    return real is not None
+
+
 def read_department(
     folder: Path,
     root: Path,
@@ -773,6 +782,8 @@ def read_department(
     (DepartmentSource.year_folders), for a build that reads each one in its own worker."""
     rel = folder.relative_to(root).as_posix()
     slug = folder.name
+    if _left_site(folder, root, rel, diags):
+        return None
     if slug in RESERVED_SLUGS:
         diags.error(Loc(rel), f"部门文件夹名“{slug}”与站点自用的网址冲突，请换一个名字。", "slug")
         return None
@@ -808,6 +819,8 @@ def read_department(
                 f"年度文件夹“{entry.name}”不是一个年份：请用四位半角数字的年份命名，如 2023。",
                 "year",
             )
+            continue
+        if entry.is_symlink() and _left_site(entry, root, entry.relative_to(root).as_posix(), diags):
             continue
         if not (entry.is_dir() and YEAR_FOLDER.fullmatch(entry.name)):
             diags.error(

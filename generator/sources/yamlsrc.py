@@ -15,6 +15,7 @@ from pathlib import Path
 import yaml
 
 from generator.core.diagnostics import Diagnostic, Loc, UserError
+from generator.core.files import read_source
 from generator.sources.yamlnodes import NULLS, Map, Scalar, Seq
 
 try:  # libyaml's parser is several times faster on large sites; the node tree it builds is the same.
@@ -131,13 +132,18 @@ def _explain(exc: yaml.MarkedYAMLError, text: str) -> tuple[int, str]:
     return line, f"YAML 格式错误（{problem}）。请检查这一行及上一行的缩进、冒号和引号。"
 
 
+def site_folder(path: Path, rel: str) -> Path:
+    """The site folder of a source file at `path`, `rel` being its path from there."""
+    return path.parents[rel.count("/")] if rel else path
+
+
 def read_text(path: Path, rel: str, prefetched: dict[str, bytes] | None = None) -> str:
     """A source file's text. Not UTF-8 is a user error naming the file and the line of the first bad byte.
     `prefetched`: files already read, by path from the site folder (a build digests a department-year's files
     before they are parsed): this file's bytes are taken from there, and dropped from it, instead of read again."""
     data = prefetched.pop(rel, None) if prefetched else None
     if data is None:
-        data = path.read_bytes()
+        data = read_source(site_folder(path, rel), path, rel)
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
