@@ -393,3 +393,61 @@ def test_a_link_that_stays_inside_the_site_is_read(site: TinySite, tables, capsy
     (site.root / rel).symlink_to(shared)
     code, text = run(site, "build", capsys=capsys)
     assert code == 0, text
+
+
+# -- serve's HTTP side -----------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def preview(tmp_path):
+    import threading
+
+    from generator.commands.preview import PreviewServer
+
+    folder = tmp_path / "public"
+    folder.mkdir()
+    (folder / "index.html").write_text("<!doctype html><title>首页</title>", encoding="utf-8")
+    (tmp_path / "secret.txt").write_text(SECRET, encoding="utf-8")
+    server = PreviewServer(folder, 0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server.server_address[1]
+    server.shutdown()
+    server.server_close()
+
+
+def get(port: int, path: str) -> tuple[int, dict, bytes]:
+    import http.client
+
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    conn.putrequest("GET", path, skip_accept_encoding=True)
+    conn.endheaders()
+    response = conn.getresponse()
+    body = response.read()
+    conn.close()
+    return response.status, dict(response.getheaders()), body
+
+
+@pytest.mark.parametrize("path", ["/%00", "/index.html%00.txt", "/%ff%fe", "/..%5csecret.txt", "/%5c..%5csecret.txt"])
+def test_serve_answers_a_bad_request_with_400_and_prints_nothing(preview, capfd, path):
+    status, headers, body = get(preview, path)
+    assert status == 400
+    assert SECRET.encode() not in body
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    out, err = capfd.readouterr()
+    assert "Traceback" not in out + err and err == ""
+
+
+def test_serve_sends_the_pages_policy_and_nosniff_as_headers(preview, site: TinySite, tables, capsys):
+    from generator.commands.preview import CONTENT_SECURITY_POLICY
+
+    status, headers, body = get(preview, "/index.html")
+    assert status == 200 and "首页" in body.decode("utf-8")
+    assert headers["Content-Security-Policy"] == CONTENT_SECURITY_POLICY
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert get(preview, "/../secret.txt")[0] == 404  # the folder's files only
+    site.write_tables(tables)
+    code, _ = run(site, "build", capsys=capsys)
+    assert code == 0
+    page = (site.root / "public" / "index.html").read_text(encoding="utf-8")
+    assert f'<meta http-equiv="Content-Security-Policy" content="{CONTENT_SECURITY_POLICY}">' in page
