@@ -170,6 +170,30 @@ class Diagnostics:
         return sorted(self.items, key=Diagnostic.sort_key)
 
 
+PER_FILE = 200  # messages listed for one file; a file with more (a pasted-in column, a broken format) says how many
+
+
+def capped(diags: list[Diagnostic], per_file: int = PER_FILE) -> list[Diagnostic]:
+    """`diags` (sorted) with at most `per_file` of each file's listed, then for each file that had more, one line
+    saying how many more of each level it has. The counts in a summary still count every one."""
+    seen: dict[str, int] = {}
+    more: dict[str, dict[str, int]] = {}
+    shown: list[Diagnostic] = []
+    for d in diags:
+        n = seen[d.loc.path] = seen.get(d.loc.path, 0) + 1
+        if n <= per_file:
+            shown.append(d)
+        else:
+            levels = more.setdefault(d.loc.path, {})
+            levels[d.level] = levels.get(d.level, 0) + 1
+    for path, levels in more.items():
+        counts = "、".join(f"{n} 个{LEVEL_WORDS[level]}" for level, n in levels.items())
+        worst = next(level for level in ("error", "warning", "note") if level in levels)
+        message = f"这个文件还有 {counts}没有列出（每个文件只列出前 {per_file} 条）：改正上面的问题后重新运行，就会列出其余的。"
+        shown.append(Diagnostic(worst, Loc(path), message, "more"))
+    return shown
+
+
 class UserError(Exception):
     """A problem in the user's input or command. Carries the diagnostics that explain it."""
 
