@@ -40,6 +40,7 @@ from generator.core.files import dump_pickle
 
 if TYPE_CHECKING:  # imported where a record is read: a build with nothing changed reads none
     from generator.build.records import Record, Summary
+    from generator.build.scan import KnownDepartment
 
 
 CACHE_DIR = ".build-cache"
@@ -134,7 +135,7 @@ class Index:
     """What every build reads from the cache (see the module's docstring)."""
 
     fingerprint: str
-    departments: dict = field(default_factory=dict)  # department folder → (signature, DepartmentSource, diagnostics)
+    departments: dict[str, KnownDepartment] = field(default_factory=dict)  # department folder → as read from it
     summaries: dict[str, Summary] = field(default_factory=dict)  # unit key → Summary, in the site's order
     site_files: dict[str, str] = field(default_factory=dict)  # site-level file → sha256
     site_terms: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)  # site page → (title, terms)

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from generator.build.lock import output_lock
-from generator.build.scan import scan, scan_again, source_signatures
+from generator.build.scan import Scanned, scan, scan_again, source_signatures
 from generator.build.stage import Stage, check_output_dir, department_files, remove_leftovers
 from generator.core.config import load_config
 from generator.core.diagnostics import CheckFailed, Diagnostics, UserError
@@ -251,10 +251,10 @@ def _build(root: Path, out: Path, config: SiteConfig, cache, allow_errors: bool,
         scanned, limited = _scan(root, entries, jobs, quick, only, outputs)
     signatures = source_signatures(scanned)
     same = quick and quick.entries == entries and quick.signatures == signatures
-    if same and all(present for _, _, present in scanned.values()) and _present(out, quick.outputs):
+    if same and all(found.present for found in scanned.values()) and _present(out, quick.outputs):
         return dataclasses.replace(_unchanged(quick, strict, allow_errors, started), only=limited)
     # Departments whose pages the scan found.
-    found_pages = {rel for rel, (_, _, present) in scanned.items() if present} if looked else set()
+    found_pages = {rel for rel, found in scanned.items() if found.present} if looked else set()
 
     from generator.build.cache import Index, freeze, thaw
     from generator.build.sitefiles import partitioned, search_matrix, site_files, site_names
@@ -349,7 +349,7 @@ def _scan(root: Path, entries: list, jobs: int, quick, only: list[str] | None, o
     build found them, their pages there as it left them."""
     if only is None or quick is None:
         return scan(root, department_folders(entries), jobs, outputs), None
-    before = {rel: (*found, True) for rel, found in quick.signatures.items()}
+    before = {rel: Scanned(*found, True) for rel, found in quick.signatures.items()}
     return scan_again(root, entries, before, set(only), outputs), sorted(set(only))
 
 
