@@ -160,18 +160,18 @@ class Index:
         return state
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Quick:
     """All a build with nothing changed needs (quick.pickle, beside the index): what the department folders
     held (scan.scan's signatures), what must still be in public/, and the last build's report, so that on a
     province the check that nothing changed costs the scan and this small file, not the index."""
 
     fingerprint: str
-    entries: list[tuple[str, bool]]  # data/departments/ as scan.department_entries lists it
-    signatures: dict  # scan.scan of the department folders
+    entries: list[tuple[str, bool]] | None  # data/departments/ as sources.folders.department_entries lists it
+    signatures: dict[str, tuple[str, dict[str, str]]]  # scan.source_signatures of the department folders
     outputs: list[str]  # the site-level files not in a department's folder (scan.py looks for those)
     diagnostics: list  # errors and warnings, as the last build reported them
-    notes: int
+    notes: int  # rounding notes (only counted)
     check_count: int
     units: int
     pages: int

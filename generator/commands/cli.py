@@ -252,19 +252,18 @@ def run(args: argparse.Namespace) -> int:
 
             within = changed_departments(root, args.changed_from)
         progress = Progress("生成")
+        options = pipeline.BuildOptions(
+            allow_errors=args.allow_errors,
+            strict=args.strict,
+            jobs=args.jobs,
+            clean=args.clean,
+            progress=progress,
+            waiting=waiting_for(out),
+            only=args.only,
+            within=within,
+        )
         try:
-            report = pipeline.build(
-                root,
-                out,
-                allow_errors=args.allow_errors,
-                strict=args.strict,
-                jobs=args.jobs,
-                clean=args.clean,
-                progress=progress,
-                waiting=waiting_for(out),
-                only=args.only,
-                within=within,
-            )
+            report = pipeline.build(root, out, options)
         finally:
             progress.close()
         shown = [d for d in report.diagnostics.sorted() if d.level == "error" or not args.quiet]

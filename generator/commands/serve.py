@@ -18,10 +18,14 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from generator.build.scan import scan, scan_again, source_signatures
 from generator.core.diagnostics import UserError
 from generator.sources.folders import department_folders, folder_entries
+
+if TYPE_CHECKING:
+    from generator.build.pipeline import Warm
 
 WATCHED = ("site.toml", "data", "content", "templates")
 DEPARTMENTS = "data/departments"
@@ -208,16 +212,16 @@ def sources(state: dict) -> dict:
     return {**state, DEPARTMENTS + "/": (entries, source_signatures(scanned))}
 
 
-def rebuild(root: Path, out: Path, state: dict | None = None, warm: dict | None = None) -> bool:
+def rebuild(root: Path, out: Path, state: dict | None = None, warm: Warm | None = None) -> bool:
     """Build, from the department folders as `state` (a snapshot taken just before) saw them, so they are not
     scanned twice; `warm` carries the build cache's index and what every unit shares from one rebuild to the
-    next (build.build)."""
-    from generator.build.pipeline import build
+    next (pipeline.Warm)."""
+    from generator.build.pipeline import BuildOptions, build
     from generator.commands.report import os_error_message, print_diagnostics, summary, waiting_for
 
     try:
         scanned = state[DEPARTMENTS + "/"][1] if state else None
-        report = build(root, out, scanned=scanned, warm=warm, waiting=waiting_for(out))
+        report = build(root, out, BuildOptions(waiting=waiting_for(out), scanned=scanned, warm=warm))
     except UserError as exc:
         print_diagnostics(exc.diagnostics, False, sys.stderr)
         print(f"{exc.message}。网页仍显示上一次成功生成的版本；改正后会自动重新生成。", file=sys.stderr)
@@ -235,13 +239,13 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 
 def serve(root: Path, out: Path, port: int) -> int:
-    from generator.build.pipeline import default_jobs
+    from generator.build.pipeline import Warm, default_jobs
 
     jobs = default_jobs()
     # Watching starts before the first look, and the look before the build: a change made meanwhile is seen.
     watcher, why = start_watcher(root)
     state = snapshot(root, out, jobs)
-    warm: dict = {}
+    warm = Warm()
     rebuild(root, out, state, warm)
     if not out.is_dir():
         out.mkdir(parents=True)
@@ -264,7 +268,7 @@ def serve(root: Path, out: Path, port: int) -> int:
     return 0
 
 
-def _watch(root: Path, out: Path, jobs: int, state: dict, warm: dict, watcher: Watcher) -> None:
+def _watch(root: Path, out: Path, jobs: int, state: dict, warm: Warm, watcher: Watcher) -> None:
     """Rebuild on each change the operating system reports, looking again only at what it names; everything
     every SAFETY_LOOK seconds all the same (a page deleted from public/ by hand, a file system that missed one)."""
     last_whole = time.monotonic()
@@ -283,7 +287,7 @@ def _watch(root: Path, out: Path, jobs: int, state: dict, warm: dict, watcher: W
             rebuild(root, out, state, warm)
 
 
-def _poll(root: Path, out: Path, jobs: int, state: dict, warm: dict) -> None:
+def _poll(root: Path, out: Path, jobs: int, state: dict, warm: Warm) -> None:
     """Look at everything about once a second (where no notifications are to be had)."""
     pause = 1.0
     while True:
