@@ -3,6 +3,7 @@ nothing but speed; a failed build leaves public/ as it was."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import shutil
 import subprocess
@@ -183,7 +184,10 @@ def test_the_glossarys_lists_of_pages_kept_from_the_last_build_only_where_no_edi
             read.append(key)
             return self.cache.record(key, fresh)
 
-    monkeypatch.setattr(site_module, "_appearances", lambda *a: appearances(*a[:3], Reading(a[3]), *a[4:]))
+    def reading(work, *rest):
+        return appearances(dataclasses.replace(work, cache=Reading(work.cache)), *rest)
+
+    monkeypatch.setattr(site_module, "_appearances", reading)
     assert build(site, options=BuildOptions(jobs=1)).rebuilt == 2
     read_by_the_edit = list(read)
     clean_out = tmp_path / "clean"

@@ -441,7 +441,7 @@ def _site_level(work: _Work, done: _Processed, ordered: list[Summary], matrix: T
     """This build's index, with the site-level files: as the last build left them where nothing any of them is
     made of changed, else made again where they may have (sitefiles.site_files)."""
     from generator.build.cache import Index
-    from generator.build.sitefiles import site_files
+    from generator.build.sitefiles import SiteWork, site_files
 
     b, old = work.build, work.old
     index = Index(b.fingerprint, work.found.departments, done.summaries)
@@ -456,9 +456,20 @@ def _site_level(work: _Work, done: _Processed, ordered: list[Summary], matrix: T
         index.site_files, index.site_terms, index.token_count = old.site_files, old.site_terms, old.token_count
         index.shapes, index.search_sizes, index.year_charts = old.shapes, old.search_sizes, old.year_charts
     else:
-        last = old or work.previous
-        units = work.found.units
-        site_files(b.config, work.shared, units, index, old, done.fresh, b.cache, work.stage, matrix, moved, last)
+        inputs = SiteWork(
+            config=b.config,
+            shared=work.shared,
+            units=work.found.units,
+            index=index,
+            old=old,
+            last=old or work.previous,
+            fresh=done.fresh,
+            cache=b.cache,
+            stage=work.stage,
+            matrix=matrix,
+            moved=moved,
+        )
+        site_files(inputs)
     return index
 
 
