@@ -6,7 +6,6 @@ changed. Kept in <site>/.build-cache/<output key>/ (never in public/, which is p
                       search index's size
     summaries/<nn>.pickle  each department-year's Summary (with the signature of its files), in parts by
                       department, so that a build that changed one department writes one part, not all of them
-                      (on a province, 12 MB that took a third of a second to write)
     units/<key>.pickle  one department-year's Record: its files' digests, pages, search tokens; read only when
                       it changed, or when a site-level file that lists its pages is made again
     search/<nn>.pickle  the search index's token bitmaps, in parts by token hash (search.TokenMatrix)

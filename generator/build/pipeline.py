@@ -1,16 +1,16 @@
-"""The pipeline, as a list.
+"""The pipeline, as a list (the steps of _build; how it goes is a BuildOptions).
 
 config     site.toml → SiteConfig
-scan       the department folders → a signature of each department-year's files (stat only; scan.py);
+scan       the department folders → a signature of each department-year's files (stat only; scan.py, _look);
            when everything is as the last build left it, the build ends here with the last build's report
-shared     formats, glossary, content pages: what every department-year needs
+shared     formats, glossary, content pages: what every department-year needs (_shared)
 discover   the department-years (a department whose folder has not changed is taken from the build cache)
 units      each department-year that changed, in parallel: load → check → model → render into a staging folder
-           (the others: their Summary from the build cache)
-site       the checks across department-years, then the site-level files that summarise them (site.py), each
-           made again only where what it shows may have changed
-apply      staged files into public/: the only step that touches it, after everything has succeeded
-cache      what this build read and wrote, for the next one (cache.py)
+           (the others: their Summary from the build cache; _units)
+site       the checks across department-years (_site_checks), then the site-level files that summarise them
+           (sitefiles.py, _site_level), each made again only where what it shows may have changed
+apply      staged files into public/: the only step that touches it, after everything has succeeded (_apply)
+cache      what this build read and wrote, for the next one (cache.py, _quick)
 
 Only what a build with nothing changed needs is imported before the scan: a province's "nothing changed" costs
 its scan, not the start-up of the whole generator.
@@ -153,6 +153,7 @@ def validate(root: Path) -> BuildReport:
 
 
 def default_jobs() -> int:
+    """How many worker processes a build starts unless told: one for each core this process may run on."""
     return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
 
 

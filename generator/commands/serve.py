@@ -2,10 +2,10 @@
 
 It learns of changes from the operating system (watchdog: inotify on Linux, FSEvents on macOS,
 ReadDirectoryChangesW on Windows) and looks again only at what changed: a department's folder when a file in it
-changed, the whole site when anything else did. On a province (300,000 files) that is a few milliseconds instead
-of the second a whole look takes. Every SAFETY_LOOK seconds, and whenever notifications may have been lost (the
-kernel's queue overflowed), it still looks at everything; where notifications cannot be had (too many folders for
-the system's limit, a file system that sends none), it looks at everything every second, as before.
+changed, the whole site when anything else did, so that an edit on a province (300,000 files) is not followed by
+a look at all of them. Every SAFETY_LOOK seconds, and whenever notifications may have been lost (the kernel's
+queue overflowed), it still looks at everything; where notifications cannot be had (too many folders for the
+system's limit, a file system that sends none), it looks at everything every second.
 """
 
 from __future__ import annotations
@@ -128,8 +128,9 @@ class Watcher:
         handler = Handler()
         # Changes only: the kernel is not asked for opening and reading (IN_OPEN, IN_CLOSE_NOWRITE), so a build
         # reading 300,000 files, or a whole look opening 22,000 folders, does not flood its queue.
-        kinds = [getattr(events, f"{what}{kind}Event") for what in ("File", "Dir")
-                 for kind in ("Created", "Deleted", "Modified", "Moved", "Attrib")] + [events.FileClosedEvent]  # fmt: skip
+        changes = ("Created", "Deleted", "Modified", "Moved", "Attrib")
+        kinds = [getattr(events, f"{what}{kind}Event") for what in ("File", "Dir") for kind in changes]
+        kinds.append(events.FileClosedEvent)
         # site.toml and the folders themselves being made or removed, then each folder that exists, whole.
         self.observer.schedule(handler, self.root, recursive=False, event_filter=kinds)
         for place in places:
@@ -294,8 +295,8 @@ def _poll(root: Path, out: Path, jobs: int, state: dict, warm: Warm) -> None:
         time.sleep(pause)
         started = time.monotonic()
         now = snapshot(root, out, jobs)
-        # At least once a second; on a province, whose look takes most of a second, a third of the time at
-        # most, so that the watching does not slow the editing and the previewing.
+        # At least once a second, and looking a third of the time at most (a province's look is long), so that
+        # the watching does not slow the editing and the previewing.
         pause = max(1.0, 2 * (time.monotonic() - started))
         if sources(now) != sources(state):
             state = now
