@@ -65,17 +65,19 @@ class BuildReport:
     elsewhere: Diagnostics | None = None  # check_site(only=…): the other departments' problems, not listed
 
 
-@dataclass
 class Warm:
     """What serve keeps in its process from one build to the next instead of reading it again: the build cache's
     index as the last build committed it, and what every unit shares. A build takes each out as it comes to use
-    it and puts both back only when it has succeeded: one that fails leaves nothing."""
+    it and puts both back only when it has succeeded: one that fails leaves nothing. (Not a dataclass, nor are
+    _Build and the others below: every build imports this module, one with nothing changed too, and a dataclass
+    takes far longer to define.)"""
 
-    index: Index | None = None  # the index the last build committed
-    stamp: tuple[int, int, int] | None = None  # BuildCache.stamp() of index.pickle then: another build changes it
-    fingerprint: str | None = None  # the global fingerprint `shared` was loaded under
-    shared: Shared | None = None
-    loaded: list[Diagnostic] = field(default_factory=list)  # what loading `shared` reported
+    def __init__(self) -> None:
+        self.index: Index | None = None  # the index the last build committed
+        self.stamp: tuple[int, int, int] | None = None  # BuildCache.stamp() of index.pickle then
+        self.fingerprint: str | None = None  # the global fingerprint `shared` was loaded under
+        self.shared: Shared | None = None
+        self.loaded: list[Diagnostic] = []  # what loading `shared` reported
 
     def take_index(self) -> tuple[Index, tuple[int, int, int] | None] | None:
         """(the kept index, its stamp), as BuildCache.load takes them, or None; no longer kept."""
@@ -91,7 +93,7 @@ class Warm:
         return kept
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class BuildOptions:
     """How `build` goes: what the command line's options say, and what serve hands from one rebuild to the next.
     BuildOptions() is a plain `python -m generator build`.
@@ -261,8 +263,7 @@ def build(root: Path, out: Path | None = None, options: BuildOptions = BuildOpti
         return _build(root, out, config, cache, options, scanned)
 
 
-@dataclass(frozen=True)
-class _Build:
+class _Build(NamedTuple):
     """What every step of one build goes by: where it builds, how, and under which global fingerprint."""
 
     root: Path
@@ -286,8 +287,7 @@ class _Looked(NamedTuple):
     unchanged: bool  # everything is as the last build left it: its report is this build's
 
 
-@dataclass(frozen=True)
-class _Work:
+class _Work(NamedTuple):
     """What the steps after the scan make this build from."""
 
     build: _Build
@@ -300,14 +300,13 @@ class _Work:
     found_pages: set[str]  # as _Looked has it
 
 
-@dataclass
-class _Processed:
+class _Processed(NamedTuple):
     """What _units did: each department-year's Summary, and of those it processed, what they make."""
 
     summaries: dict[str, Summary]  # unit key → Summary, in the site's order
-    fresh: set[str] = field(default_factory=set)  # the keys of the department-years processed
-    gone: set[str] = field(default_factory=set)  # files they made in the last build and no longer make
-    made: set[str] = field(default_factory=set)  # with _Work.previous: every file they make
+    fresh: set[str]  # the keys of the department-years processed
+    gone: set[str]  # files they made in the last build and no longer make
+    made: set[str]  # with _Work.previous: every file they make
 
 
 def _build(
@@ -632,21 +631,22 @@ def _process(work: _Work, tasks: list[Task], summaries: dict[str, Summary], matr
 
     b, units = work.build, work.found.units
     position = {u.key: i for i, u in enumerate(units)}
-    done = _Processed({})
+    fresh: set[str] = set()
+    gone: set[str] = set()
+    made: set[str] = set()
     for count, result in enumerate(run_units(work.shared, tasks, b.jobs), start=1):
         result.summary.signature = work.found.signatures[result.key]
         # One string per code and name across the site in memory, and once per part of the cache's summaries.
         result.summary.named = {sys.intern(c): sys.intern(n) for c, n in result.summary.named.items()}
         summaries[result.key] = result.summary
-        done.fresh.add(result.key)
+        fresh.add(result.key)
         matrix.remove(position[result.key], result.removed)
         matrix.add(position[result.key], result.added)
-        done.gone.update(result.gone)
-        done.made.update(result.made)
+        gone.update(result.gone)
+        made.update(result.made)
         if b.options.progress:
             b.options.progress(count, len(tasks))
-    done.summaries = {u.key: summaries[u.key] for u in units}
-    return done
+    return _Processed({u.key: summaries[u.key] for u in units}, fresh, gone, made)
 
 
 def _same_bytes(root: Path, unit: Unit, record) -> list[tuple[str, int, int]] | None:
