@@ -113,13 +113,13 @@ def edit_one_department(site: Path) -> str:
 SERVE_PROBE = """
 import sys, time
 from pathlib import Path
-from generator.build.pipeline import default_jobs
+from generator.build.pipeline import Warm, default_jobs
 from generator.commands.serve import rebuild, refresh, snapshot, start_watcher
 sys.path.insert(0, sys.argv[1])
 from run import edit_one_department
 site, jobs = Path(sys.argv[2]), int(sys.argv[3]) or default_jobs()
 watcher, why = start_watcher(site)  # as serve starts: notifications first, then the first look and build
-state, warm = snapshot(site, site / "public", jobs), {}
+state, warm = snapshot(site, site / "public", jobs), Warm()
 rebuild(site, site / "public", state, warm)  # serve's first build, with nothing changed
 edit_one_department(site)
 started = time.perf_counter()

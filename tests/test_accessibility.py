@@ -8,7 +8,7 @@ import pytest
 from browsing import Visit, site_pages
 from conftest import DEPT, YEAR, TinySite, to_yaml
 
-from generator.build.pipeline import build
+from generator.build.pipeline import BuildOptions, build
 
 pytestmark = pytest.mark.browser
 
@@ -70,7 +70,7 @@ def test_a_year_list_grouped_by_region_has_no_violations_and_its_index_reaches_e
 
     monkeypatch.setattr("generator.build.sitefiles.INLINE_LIMIT", 3)
     site = make_site(tmp_path / "site", departments=6, years=[2023], seed=5)
-    build(site, jobs=1)
+    build(site, options=BuildOptions(jobs=1))
     visit = Visit(browser, 375)
     page = visit.open(site / "public" / "years" / "2023.html")
     violations = axe.run(page).response["violations"]

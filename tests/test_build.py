@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from conftest import DEPT, REPO, YEAR, TinySite
 
-from generator.build.pipeline import build
+from generator.build.pipeline import BuildOptions, build
 from generator.commands.cli import main
 from generator.core.diagnostics import UserError
 
@@ -184,7 +184,7 @@ def test_a_build_reads_each_data_file_of_a_department_year_once(site: TinySite, 
 
     monkeypatch.setattr(io, "open", counting)
     monkeypatch.setattr(builtins, "open", counting)
-    build(site.root, jobs=1)
+    build(site.root, options=BuildOptions(jobs=1))
     assert len(reads) >= 10 and "情况说明.md" in reads  # the nine tables and the narrative, at least
     assert set(reads.values()) == {1}, reads
 
@@ -350,20 +350,20 @@ def test_a_long_year_list_is_grouped_by_region_with_an_index_of_the_regions(tmp_
     the regions at the top, each linking to its own heading: every department once, under its own region."""
     from synthetic import make_site
 
-    from generator.build.pipeline import build
+    from generator.build.pipeline import BuildOptions, build
 
     site = make_site(tmp_path / "site", departments=4, years=[2023], seed=5)
     regions = {}  # slug → region, as each department's 部门.yaml says
     for dept in sorted((site / "data" / "departments").iterdir()):
         text = (dept / "部门.yaml").read_text(encoding="utf-8")
         regions[dept.name] = re.search(r"^地区: (.+)$", text, re.M).group(1)
-    build(site, jobs=1)
+    build(site, options=BuildOptions(jobs=1))
     short = (site / "public" / "years" / "2023.html").read_text(encoding="utf-8")
     assert 'class="regions"' not in short and short.count('class="dept-name"') == 4  # a short list: as it was
     assert all(f"<span>{r}</span>" in short for r in regions.values())
 
     monkeypatch.setattr("generator.build.sitefiles.INLINE_LIMIT", 3)
-    build(site, tmp_path / "grouped", jobs=1)
+    build(site, tmp_path / "grouped", BuildOptions(jobs=1))
     html = (tmp_path / "grouped" / "years" / "2023.html").read_text(encoding="utf-8")
     assert "共 4 个部门，分属 4 个地区" in html
     index = re.search(r'<nav class="regions" aria-labelledby="regions-h">(.*?)</nav>', html, re.S).group(1)
@@ -387,8 +387,8 @@ def test_a_long_year_list_is_grouped_by_region_with_an_index_of_the_regions(tmp_
     # A department moved to another region: the incremental build gives the clean build's bytes.
     yaml = site / "data" / "departments" / "dept-00001" / "部门.yaml"
     yaml.write_text(yaml.read_text(encoding="utf-8").replace(regions["dept-00001"], regions["dept-00002"]), "utf-8")
-    build(site, tmp_path / "grouped", jobs=1)
-    build(site, tmp_path / "clean", jobs=1, clean=True)
+    build(site, tmp_path / "grouped", BuildOptions(jobs=1))
+    build(site, tmp_path / "clean", BuildOptions(jobs=1, clean=True))
     moved = (tmp_path / "grouped" / "years" / "2023.html").read_text(encoding="utf-8")
     assert "共 4 个部门，分属 3 个地区" in moved
     assert tree(tmp_path / "grouped") == tree(tmp_path / "clean")
@@ -399,7 +399,7 @@ def test_a_count_of_a_thousand_and_more_has_thousands_separators(tmp_path: Path)
     from synthetic import make_site
 
     site = make_site(tmp_path / "site", departments=45, years=[2023], seed=5)
-    build(site, jobs=2)
+    build(site, options=BuildOptions(jobs=2))
     datasets = (site / "public" / "datasets.html").read_text(encoding="utf-8")
     total = int(re.search(r"全站 ([\d,]+) 个数据集", datasets).group(1).replace(",", ""))
     assert total >= 1000 and f"全站 {total:,} 个数据集" in datasets

@@ -19,7 +19,7 @@ from conftest import DEPT, REPO, YEAR, TinySite, tiny_year
 from test_projects import project
 from test_projects import write as write_project
 
-from generator.build.pipeline import build
+from generator.build.pipeline import BuildOptions, build
 from generator.output import charts
 
 SPEC = re.compile(r'<script type="application/json" class="chart-spec" data-canvas="([^"]+)">(.*?)</script>', re.S)
@@ -92,7 +92,7 @@ def test_a_long_list_keeps_earlier_years_comparisons_on_their_year_pages(tmp_pat
 
     monkeypatch.setattr("generator.build.sitefiles.INLINE_LIMIT", 1)
     site = make_site(tmp_path / "site", departments=2, years=[2021, 2022, 2023], seed=5)
-    build(site, jobs=1)
+    build(site, options=BuildOptions(jobs=1))
     out = site / "public"
     kinds = ["compare-spending", "compare-sangong", "compare-scores"]
     home = specs(out / "index.html")
@@ -131,7 +131,7 @@ def test_a_chart_appears_only_where_its_data_exists(site: TinySite, tables):
 def test_charts_of_data_that_fail_a_check_say_so(site: TinySite, tables):
     tables[3]["合计"]["基本支出"] = "91.00"  # published anyway with --allow-errors
     site.write_tables(tables)
-    build(site.root, allow_errors=True)
+    build(site.root, options=BuildOptions(allow_errors=True))
     html = (site.root / "public" / DEPT / str(YEAR) / "index.html").read_text(encoding="utf-8")
     notice = re.compile(r"本年度数据有 \d+ 项核对不符（见各表），图中相关数字请以原件为准。")
     assert notice.search(html) and "chart-spending" in html

@@ -3,6 +3,7 @@ nothing but speed; a failed build leaves public/ as it was."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import shutil
 import subprocess
@@ -16,7 +17,7 @@ import pytest
 from conftest import REPO, load_script
 from synthetic import make_site
 
-from generator.build.pipeline import build
+from generator.build.pipeline import BuildOptions, Warm, build
 from generator.core.diagnostics import UserError
 
 
@@ -31,7 +32,7 @@ def tree(folder: Path) -> dict[str, str]:
 def assert_as_clean(site: Path, tmp: Path) -> None:
     """The site's public/ holds exactly the bytes a clean build of it gives (made in tmp/clean)."""
     clean_out = tmp / "clean"
-    build(site, clean_out, jobs=1, clean=True)
+    build(site, clean_out, BuildOptions(jobs=1, clean=True))
     assert tree(site / "public") == tree(clean_out)
 
 
@@ -54,7 +55,7 @@ def base(tmp_path_factory) -> Path:
         + "\n",
         encoding="utf-8",
     )
-    build(site, jobs=1)  # the state an incremental build starts from, with its cache
+    build(site, options=BuildOptions(jobs=1))  # the state an incremental build starts from, with its cache
     return site
 
 
@@ -115,7 +116,7 @@ REBUILT = {edit_figure: 1, add_department: 1, add_department_in_the_middle: 2, r
 def test_incremental_build_equals_clean_build(base: Path, tmp_path: Path, edit):
     site = copy(base, tmp_path)
     edit(site)
-    incremental = build(site, jobs=2)
+    incremental = build(site, options=BuildOptions(jobs=2))
     assert_as_clean(site, tmp_path)
     assert incremental.rebuilt == REBUILT[edit]
     if edit is edit_figure:
@@ -140,10 +141,10 @@ def test_the_search_index_shards_again_when_its_size_crosses_a_step(base: Path, 
     paragraph = "\n\n本年度完成麒麟山片区档案整理。\n"
     if not grow:  # from the index with the paragraph, in 64 shards, back to 16 without it
         narrative.write_text(text + paragraph, encoding="utf-8")
-        build(site, jobs=1, clean=True)
+        build(site, options=BuildOptions(jobs=1, clean=True))
         assert len(list((site / "public/assets/search/t").glob("*.js"))) == 64
     narrative.write_text(text + paragraph if grow else text, encoding="utf-8")
-    report = build(site, jobs=1)
+    report = build(site, options=BuildOptions(jobs=1))
     assert report.rebuilt == 1
     assert_as_clean(site, tmp_path)
     assert len(list((site / "public/assets/search/t").glob("*.js"))) == (64 if grow else 16)
@@ -169,7 +170,7 @@ def test_the_glossarys_lists_of_pages_kept_from_the_last_build_only_where_no_edi
 
     monkeypatch.setattr(site_module, "APPEARS_LIMIT", limit)
     site = copy(base, tmp_path)
-    build(site, jobs=1, clean=True)
+    build(site, options=BuildOptions(jobs=1, clean=True))
     before = tree(site / "public")
     rename_department(site, slug)
     read: list[str] = []  # the records the glossary's lists are made from
@@ -183,11 +184,14 @@ def test_the_glossarys_lists_of_pages_kept_from_the_last_build_only_where_no_edi
             read.append(key)
             return self.cache.record(key, fresh)
 
-    monkeypatch.setattr(site_module, "_appearances", lambda *a: appearances(*a[:3], Reading(a[3]), *a[4:]))
-    assert build(site, jobs=1).rebuilt == 2
+    def reading(work, *rest):
+        return appearances(dataclasses.replace(work, cache=Reading(work.cache)), *rest)
+
+    monkeypatch.setattr(site_module, "_appearances", reading)
+    assert build(site, options=BuildOptions(jobs=1)).rebuilt == 2
     read_by_the_edit = list(read)
     clean_out = tmp_path / "clean"
-    build(site, clean_out, jobs=1, clean=True)
+    build(site, clean_out, BuildOptions(jobs=1, clean=True))
     after = tree(clean_out)
     assert tree(site / "public") == after
     reached = [p for p in after if p.startswith("glossary/") and p != "glossary/index.html" and after[p] != before[p]]
@@ -204,14 +208,14 @@ def test_only_looks_at_the_departments_it_names_and_the_next_build_makes_up_the_
     before = tree(site / "public")
     edit_figure(site, "dept-00001")
     edit_figure(site, "dept-00002")
-    report = build(site, jobs=1, only=["dept-00001"])
+    report = build(site, options=BuildOptions(jobs=1, only=["dept-00001"]))
     assert report.only == ["dept-00001"] and report.rebuilt == 1
     now = tree(site / "public")
     assert now["dept-00001/2023/table-6.html"] != before["dept-00001/2023/table-6.html"]
     assert {p: h for p, h in now.items() if p.startswith("dept-00002/")} == {
         p: h for p, h in before.items() if p.startswith("dept-00002/")
     }
-    again = build(site, jobs=1)
+    again = build(site, options=BuildOptions(jobs=1))
     assert again.only is None and again.rebuilt == 1
     assert_as_clean(site, tmp_path)
 
@@ -219,11 +223,11 @@ def test_only_looks_at_the_departments_it_names_and_the_next_build_makes_up_the_
 def test_only_with_its_department_unchanged_writes_nothing_but_finds_a_department_that_came(base: Path, tmp_path: Path):
     site = copy(base, tmp_path)
     before = stamps(site / "public")
-    report = build(site, jobs=1, only=["dept-00002"])
+    report = build(site, options=BuildOptions(jobs=1, only=["dept-00002"]))
     assert report.only == ["dept-00002"] and report.rebuilt == 0 and report.written == 0
     assert stamps(site / "public") == before
     add_department(site)  # not named, but new: there is nothing of it to keep
-    assert build(site, jobs=1, only=["dept-00002"]).rebuilt == 1
+    assert build(site, options=BuildOptions(jobs=1, only=["dept-00002"])).rebuilt == 1
     assert_as_clean(site, tmp_path)
 
 
@@ -233,7 +237,7 @@ def test_only_looks_at_everything_where_there_is_no_last_build_to_go_by(base: Pa
     site = copy(base, tmp_path)
     edit_figure(site, "dept-00002")
     change_template(site)
-    report = build(site, jobs=1, only=["dept-00001"])
+    report = build(site, options=BuildOptions(jobs=1, only=["dept-00001"]))
     assert report.only is None and report.rebuilt == 4
     assert_as_clean(site, tmp_path)
 
@@ -242,7 +246,7 @@ def test_only_names_a_department_that_is_not_there(base: Path, tmp_path: Path):
     site = copy(base, tmp_path)
     before = stamps(site / "public")
     with pytest.raises(UserError) as raised:
-        build(site, jobs=1, only=["dept-00001", "dept-9"])
+        build(site, options=BuildOptions(jobs=1, only=["dept-00001", "dept-9"]))
     (problem,) = raised.value.diagnostics
     assert (
         problem.loc.path == "data/departments" and "dept-9" in problem.message and "dept-00001，" not in problem.message
@@ -268,19 +272,19 @@ def test_build_only_on_the_command_line_says_what_it_looked_at(base: Path, tmp_p
 
 def test_nothing_changed_writes_nothing(base: Path, tmp_path: Path):
     site = copy(base, tmp_path)
-    build(site, jobs=1)
+    build(site, options=BuildOptions(jobs=1))
     before = stamps(site / "public")
-    report = build(site, jobs=2)
+    report = build(site, options=BuildOptions(jobs=2))
     assert report.rebuilt == 0 and report.written == 0
     assert stamps(site / "public") == before
 
 
 def test_touched_but_unchanged_files_are_not_rebuilt(base: Path, tmp_path: Path):
     site = copy(base, tmp_path)
-    build(site, jobs=1)
+    build(site, options=BuildOptions(jobs=1))
     for p in (site / "data/departments/dept-00001/2023").rglob("*.yaml"):
         p.touch()
-    assert build(site, jobs=1).rebuilt == 0
+    assert build(site, options=BuildOptions(jobs=1)).rebuilt == 0
 
 
 def summary_parts(site: Path) -> dict[str, tuple[int, int]]:
@@ -299,7 +303,7 @@ def test_an_edit_writes_again_only_its_departments_part_of_the_summaries(base: P
     assert mine != other  # else this test could not tell them apart
     before = summary_parts(site)
     edit_figure(site)
-    assert build(site, jobs=1).rebuilt == 1
+    assert build(site, options=BuildOptions(jobs=1)).rebuilt == 1
     after = summary_parts(site)
     assert sorted(after) == sorted(before) and len(after) > 2
     assert [name for name in after if after[name] != before[name]] == [mine]
@@ -317,7 +321,7 @@ def test_touched_files_are_remembered_with_their_new_times(base: Path, tmp_path:
     before = unit_signature(unit_stats(site, folder))
     for p in (site / folder).rglob("*.yaml"):
         p.touch()
-    assert build(site, jobs=1).rebuilt == 0
+    assert build(site, options=BuildOptions(jobs=1)).rebuilt == 0
     index = BuildCache(site, site / "public").load(global_fingerprint(site, load_config(site).templates_dir))
     now = unit_signature(unit_stats(site, folder))
     assert now != before and index.summaries["dept-00001-2023"].signature == now
@@ -347,12 +351,12 @@ def test_a_build_interrupted_before_its_index_was_written_is_followed_by_a_clean
 
     monkeypatch.setattr(generator.build.cache.os, "replace", stop_at_the_index)
     with pytest.raises(KeyboardInterrupt):
-        build(site, jobs=1)
+        build(site, options=BuildOptions(jobs=1))
     monkeypatch.setattr(generator.build.cache.os, "replace", replace)
     fingerprint = generator.build.cache.global_fingerprint(site, load_config(site).templates_dir)
     assert generator.build.cache.BuildCache(site, site / "public").load(fingerprint) is None
     overview.write_text(text, encoding="utf-8")
-    build(site, jobs=1)
+    build(site, options=BuildOptions(jobs=1))
     assert_as_clean(site, tmp_path)
 
 
@@ -379,10 +383,10 @@ def test_a_cache_file_cut_short_garbled_or_of_another_version_is_a_miss(base: Pa
         target = folder / name
         target.write_bytes(SPOILED[spoil](target.read_bytes()))
         if name == "quick.pickle":  # nothing changed, and the index still says what to reuse
-            assert build(site, jobs=1).rebuilt == 0
+            assert build(site, options=BuildOptions(jobs=1)).rebuilt == 0
         else:  # one department-year changed: with no cache to go by, every one is made again
             edit_figure(site)
-            assert build(site, jobs=1).rebuilt == units, name
+            assert build(site, options=BuildOptions(jobs=1)).rebuilt == units, name
         assert_as_clean(site, tmp_path)
     record = folder / "units" / "dept-00001-2023.pickle"
     assert isinstance(load_record(folder / "units", "dept-00001-2023"), Record)
@@ -412,7 +416,7 @@ def test_a_bug_in_the_code_that_uses_what_the_cache_held_is_raised_not_taken_for
 
     monkeypatch.setattr(generator.build.cache.BuildCache, "_home_is", bug)
     with pytest.raises(TypeError, match="a bug"):
-        build(site, jobs=1)
+        build(site, options=BuildOptions(jobs=1))
     with pytest.raises(TypeError, match="a bug"):
         generator.build.cache.BuildCache(site, site / "public").load_outputs()
 
@@ -426,28 +430,28 @@ def test_a_bug_in_the_code_that_uses_what_the_cache_held_is_raised_not_taken_for
 
 def test_jobs_change_nothing_but_speed(base: Path, tmp_path: Path):
     one, two = tmp_path / "one", tmp_path / "two"
-    build(base, one, jobs=1, clean=True)
-    build(base, two, jobs=2, clean=True)
+    build(base, one, BuildOptions(jobs=1, clean=True))
+    build(base, two, BuildOptions(jobs=2, clean=True))
     assert tree(one) == tree(two)
 
 
 def test_failed_incremental_build_leaves_public_as_it_was(base: Path, tmp_path: Path):
     site = copy(base, tmp_path)
-    build(site, jobs=1)
+    build(site, options=BuildOptions(jobs=1))
     before = tree(site / "public")
     f = site / "data/departments/dept-00001/2023/表1-收入支出决算总表.yaml"
     f.write_text(f.read_text(encoding="utf-8").replace("总计:", "总计: 1.00\n  旧总计:", 1), encoding="utf-8")
     with pytest.raises(UserError):
-        build(site, jobs=2)
+        build(site, options=BuildOptions(jobs=2))
     assert tree(site / "public") == before
     assert not [p for p in site.iterdir() if p.name.startswith(".public")]
 
 
 def test_deleted_output_is_rebuilt(base: Path, tmp_path: Path):
     site = copy(base, tmp_path)
-    build(site, jobs=1)
+    build(site, options=BuildOptions(jobs=1))
     shutil.rmtree(site / "public" / "dept-00002")
-    build(site, jobs=1)
+    build(site, options=BuildOptions(jobs=1))
     assert_as_clean(site, tmp_path)
 
 
@@ -455,16 +459,16 @@ def test_an_edit_leaves_the_assets_alone_but_puts_back_one_deleted_by_hand(base:
     """The stylesheet, scripts and chart runtime are the last build's whenever there is one (the global
     fingerprint covers them): an edit's build does not write them again, yet one lost from public/ comes back."""
     site = copy(base, tmp_path)
-    build(site, jobs=1)
+    build(site, options=BuildOptions(jobs=1))
     assets = {p: s for p, s in stamps(site / "public").items() if p.startswith("assets/") and "/search/" not in p}
     assert "assets/vendor/vega-runtime.js" in assets and "assets/site.css" in assets
     edit_figure(site)
-    build(site, jobs=1)
+    build(site, options=BuildOptions(jobs=1))
     after = stamps(site / "public")
     assert {p: after[p] for p in assets} == assets
     (site / "public" / "assets" / "site.css").unlink()
     edit_figure(site)
-    build(site, jobs=1)
+    build(site, options=BuildOptions(jobs=1))
     assert_as_clean(site, tmp_path)
 
 
@@ -478,9 +482,9 @@ def test_a_change_in_every_page_rewrites_only_the_files_that_came_out_different(
     hashes = tree(site / "public")
     (site / "public" / "dept-00001" / "stray.txt").write_text("not made by the build", encoding="utf-8")
     edit(site)
-    report = build(site, jobs=2)
+    report = build(site, options=BuildOptions(jobs=2))
     clean_out = tmp_path / "clean"
-    build(site, clean_out, jobs=1, clean=True)
+    build(site, clean_out, BuildOptions(jobs=1, clean=True))
     after, made = stamps(site / "public"), tree(clean_out)
     assert tree(site / "public") == made
     assert report.rebuilt == 4
@@ -505,8 +509,8 @@ def test_nothing_changed_reports_what_the_last_build_found(tmp_path: Path):
     """A build with nothing changed reads only the scan and the cache's small report, yet says the same: every
     warning again, the same counts, and --strict still refuses the warnings."""
     site = bundled_copy(tmp_path)
-    first = build(site, jobs=1)
-    again = build(site, jobs=1)
+    first = build(site, options=BuildOptions(jobs=1))
+    again = build(site, options=BuildOptions(jobs=1))
     assert again.rebuilt == 0 and again.written == 0
     assert again.diagnostics.sorted() == first.diagnostics.sorted() and again.diagnostics.count("warning") == 16
     assert again.diagnostics.count("note") == first.diagnostics.count("note") > 0
@@ -517,16 +521,16 @@ def test_nothing_changed_reports_what_the_last_build_found(tmp_path: Path):
         first.search_bytes,
     )
     with pytest.raises(UserError) as strict:
-        build(site, jobs=1, strict=True)
+        build(site, options=BuildOptions(jobs=1, strict=True))
     assert len([d for d in strict.value.diagnostics if d.level == "warning"]) == 16
 
 
 def test_a_stray_file_among_the_departments_is_reported_after_a_build_with_nothing_changed(tmp_path: Path):
     site = bundled_copy(tmp_path)
-    build(site, jobs=1)
+    build(site, options=BuildOptions(jobs=1))
     (site / "data/departments/说明.txt").write_text("不是部门", encoding="utf-8")
     with pytest.raises(UserError) as failed:
-        build(site, jobs=1)
+        build(site, options=BuildOptions(jobs=1))
     assert [str(d.loc) for d in failed.value.diagnostics if d.level == "error"] == ["data/departments/说明.txt"]
 
 
@@ -535,7 +539,7 @@ def test_a_page_changed_by_hand_is_made_again(base: Path, tmp_path: Path):
     home = site / "public/index.html"
     clean = home.read_bytes()
     home.write_bytes(clean.replace(b"</h1>", b"</h1><p>hand-edited</p>", 1))
-    build(site, jobs=1)
+    build(site, options=BuildOptions(jobs=1))
     assert home.read_bytes() == clean
 
 
@@ -548,38 +552,40 @@ def test_a_build_from_serves_scan_equals_clean_build(base: Path, tmp_path: Path)
     site = copy(base, tmp_path)
     edit_figure(site)
     shutil.rmtree(site / "public" / "dept-00002")
-    report = build(site, jobs=1, scanned=snapshot(site)["data/departments/"][1])
+    report = build(site, options=BuildOptions(jobs=1, scanned=snapshot(site)["data/departments/"][1]))
     assert_as_clean(site, tmp_path)
     assert report.rebuilt == 3  # the edited department-year, and dept-00002's two years whose pages went
 
 
 def test_serve_rebuilds_from_the_index_it_kept_unless_another_build_wrote_one(base: Path, tmp_path: Path):
-    """serve keeps the cache's index and what every unit shares between its rebuilds (build's `warm`); a build
+    """serve keeps the cache's index and what every unit shares between its rebuilds (BuildOptions.warm); a build
     by another process in between (a `build` in a second terminal) writes a new index.pickle, which is then
     read, not the kept one; a changed glossary is read again. Every rebuild gives a clean build's bytes."""
     from generator.commands.serve import snapshot
 
     site = copy(base, tmp_path)
-    warm: dict = {}
+    warm = Warm()
 
     def serve_rebuild():
-        return build(site, jobs=1, scanned=snapshot(site)["data/departments/"][1], warm=warm)
+        return build(site, options=BuildOptions(jobs=1, scanned=snapshot(site)["data/departments/"][1], warm=warm))
 
     def clean_tree():
         out = tmp_path / "clean"
         shutil.rmtree(out, ignore_errors=True)
-        build(site, out, jobs=1, clean=True)
+        build(site, out, BuildOptions(jobs=1, clean=True))
         return tree(out)
 
     serve_rebuild()
-    kept = warm["index"][0]
+    kept = warm.index
     add_department(site)
     assert serve_rebuild().rebuilt == 1
     assert tree(site / "public") == clean_tree()
-    assert "dept-00003-2023" in warm["index"][0].summaries and warm["index"][0] is not kept
+    assert "dept-00003-2023" in warm.index.summaries and warm.index is not kept
     info = site / "data/departments/dept-00001/部门.yaml"
     info.write_text(info.read_text(encoding="utf-8").replace("名称: ", "名称: 改名后的", 1), encoding="utf-8")
-    build(site, jobs=1)  # another process: dept-00001's new name is in its records and pages, and the new index
+    build(
+        site, options=BuildOptions(jobs=1)
+    )  # another process: dept-00001's new name is in its records and pages, and the new index
     remove_year(site)
     assert serve_rebuild().rebuilt == 0
     assert tree(site / "public") == clean_tree()
@@ -659,7 +665,7 @@ def test_serves_build_looks_again_after_waiting_for_another(base: Path, tmp_path
         holder.stdin.close()  # the other build finishes
 
     try:
-        report = build(site, jobs=1, scanned=seen, waiting=waiting)
+        report = build(site, options=BuildOptions(jobs=1, scanned=seen, waiting=waiting))
     finally:
         if not holder.stdin.closed:
             holder.stdin.close()
@@ -681,7 +687,7 @@ def test_a_process_may_take_its_own_lock_again(base: Path, tmp_path: Path):
         with output_lock(site / "public") as waited:
             with output_lock(tmp_path / "site" / ".." / "site" / "public") as again:  # the same folder
                 seen.append((waited, again))
-            seen.append(build(site, jobs=1).rebuilt)
+            seen.append(build(site, options=BuildOptions(jobs=1)).rebuilt)
             seen.append(lock_is_free(site))
 
     worker = threading.Thread(target=archive_like, daemon=True)
@@ -724,7 +730,7 @@ def test_what_killed_builds_left_beside_public_and_its_cache_is_removed(base: Pa
     for folder in leftovers + others:
         (folder / "dept-00001").mkdir(parents=True)
         (folder / "dept-00001" / "index.html").write_text("<html>", encoding="utf-8")
-    assert build(site, jobs=1).written == 0
+    assert build(site, options=BuildOptions(jobs=1)).written == 0
     assert [f for f in leftovers if f.exists()] == []
     assert all(f.exists() for f in others)  # not what a build names its folders
 
@@ -756,7 +762,7 @@ def test_validate_takes_what_the_last_build_checked_and_says_the_same(base: Path
 
     site = copy(base, tmp_path)
     break_a_sum(site)
-    build(site, jobs=1, allow_errors=True)  # the cache now holds an error as well
+    build(site, options=BuildOptions(jobs=1, allow_errors=True))  # the cache now holds an error as well
     edit_figure(site)  # dept-00001's 2023
     checked = []
     check_unit = units.check_unit
@@ -784,7 +790,7 @@ def test_validate_out_takes_what_a_build_into_that_folder_checked(base: Path, tm
     site = tmp_path / "site"
     shutil.copytree(base, site, ignore=shutil.ignore_patterns(".build-cache", "public"))
     out = tmp_path / "preview"
-    build(site, out, jobs=1)
+    build(site, out, BuildOptions(jobs=1))
     edit_figure(site)
     checked = []
     check_unit = units.check_unit
@@ -808,7 +814,7 @@ def test_validate_only_checks_the_named_departments_and_takes_the_rest_from_the_
 
     site = copy(base, tmp_path)
     break_a_sum(site)  # dept-00002's 2022
-    build(site, jobs=1, allow_errors=True)  # the cache holds that error
+    build(site, options=BuildOptions(jobs=1, allow_errors=True))  # the cache holds that error
     edit_figure(site, "dept-00001")
     checked = []
     check_unit = units.check_unit

@@ -169,11 +169,11 @@ def test_a_large_site_lists_each_department_once_on_the_datasets_page(tmp_path: 
     each has, linking to the department's own index, instead of every file (a province has millions)."""
     from synthetic import make_site
 
-    from generator.build.pipeline import build
+    from generator.build.pipeline import BuildOptions, build
 
     monkeypatch.setattr("generator.build.sitefiles.INLINE_LIMIT", 1)
     site = make_site(tmp_path / "site", departments=2, years=[2022, 2023], seed=5)
-    build(site, jobs=1)
+    build(site, options=BuildOptions(jobs=1))
     public = site / "public"
     page = (public / "datasets.html").read_text(encoding="utf-8")
     items = re.findall(r'<li><a class="dataset-page" href="([^"]+)/index.html">(.*?)</li>', page, re.S)

@@ -13,7 +13,7 @@ import pytest
 from browsing import Visit, site_pages
 from conftest import DEPT, YEAR, TinySite, load_script, to_yaml
 
-from generator.build.pipeline import build
+from generator.build.pipeline import BuildOptions, build
 from generator.output.search import Doc, TokenMatrix, encode, tokens, unit_tokens
 
 
@@ -193,7 +193,7 @@ def test_the_build_reports_the_size_of_the_whole_index(tmp_path: Path):
     from conftest import REPO
 
     out = tmp_path / "public"
-    report = build(REPO, out, jobs=1)
+    report = build(REPO, out, BuildOptions(jobs=1))
     files = [p for p in (out / "assets/search").rglob("*") if p.is_file()]
     assert {p.parent.name for p in files} == {"search", "t", "u"}
     assert report.search_bytes == sum(p.stat().st_size for p in files)

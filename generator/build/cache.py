@@ -6,7 +6,6 @@ changed. Kept in <site>/.build-cache/<output key>/ (never in public/, which is p
                       search index's size
     summaries/<nn>.pickle  each department-year's Summary (with the signature of its files), in parts by
                       department, so that a build that changed one department writes one part, not all of them
-                      (a province's are many megabytes)
     units/<key>.pickle  one department-year's Record: its files' digests, pages, search tokens; read only when
                       it changed, or when a site-level file that lists its pages is made again
     search/<nn>.pickle  the search index's token bitmaps, in parts by token hash (search.TokenMatrix)
@@ -40,6 +39,7 @@ from generator.core.files import dump_pickle, load_pickle
 
 if TYPE_CHECKING:  # imported where a record is read: a build with nothing changed reads none
     from generator.build.records import Record, Summary
+    from generator.build.scan import KnownDepartment
 
 CACHE_DIR = ".build-cache"
 FORMAT = 4  # bump when the cache's own layout changes
@@ -134,7 +134,7 @@ class Index:
     """What every build reads from the cache (see the module's docstring)."""
 
     fingerprint: str
-    departments: dict = field(default_factory=dict)  # department folder → (signature, DepartmentSource, diagnostics)
+    departments: dict[str, KnownDepartment] = field(default_factory=dict)  # department folder → as read from it
     summaries: dict[str, Summary] = field(default_factory=dict)  # unit key → Summary, in the site's order
     site_files: dict[str, str] = field(default_factory=dict)  # site-level file → sha256
     site_terms: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)  # site page → (title, terms)
@@ -159,18 +159,18 @@ class Index:
         return state
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Quick:
     """All a build with nothing changed needs (quick.pickle, beside the index): what the department folders
     held (scan.scan's signatures), what must still be in public/, and the last build's report, so that on a
     province the check that nothing changed costs the scan and this small file, not the index."""
 
     fingerprint: str
-    entries: list[tuple[str, bool]]  # data/departments/ as scan.department_entries lists it
-    signatures: dict  # scan.scan of the department folders
+    entries: list[tuple[str, bool]] | None  # data/departments/ as sources.folders.department_entries lists it
+    signatures: dict[str, tuple[str, dict[str, str]]]  # scan.source_signatures of the department folders
     outputs: list[str]  # the site-level files not in a department's folder (scan.py looks for those)
     diagnostics: list  # errors and warnings, as the last build reported them
-    notes: int
+    notes: int  # rounding notes (only counted)
     check_count: int
     units: int
     pages: int

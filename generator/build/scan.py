@@ -2,9 +2,9 @@
 
 A department-year is made of every file under its year folder and its department's 部门.yaml; its signature is
 a digest of their paths, sizes and modification times. A department's signature covers its 部门.yaml and the
-names in its folder (a year added or removed). Only stat calls, no reading: on a province's 10,000
-department-years (some 300,000 files and folders) this is nearly the whole cost of a build with nothing
-changed, and most of it is the kernel's (`find` takes as long), so a large site is scanned on every core.
+names in its folder (a year added or removed). Only stat calls, no reading: on a province (some 300,000 files
+and folders) this is nearly the whole cost of a build with nothing changed, and most of it is the kernel's, so
+a large site is scanned on every core.
 
 The same pass can say whether each department's pages are still in the output folder (`outputs`), so that a
 build with nothing changed needs no second pass over public/.
@@ -15,16 +15,39 @@ from __future__ import annotations
 import hashlib
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
 
 from generator.build.pool import pool_context
 from generator.sources.folders import DEPARTMENT_FILE, department_folders
+
+if TYPE_CHECKING:
+    from generator.core.diagnostics import Diagnostic
+    from generator.sources.records import DepartmentSource
 
 PARALLEL_FROM = 400  # departments; below this a second process costs more than it saves
 _DIR = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0)
 
 
-def source_signatures(scanned: dict) -> dict:
-    """scan's result without whether each department's pages were found: the signatures of the sources alone."""
+class Scanned(NamedTuple):
+    """What scan_department found in one department folder."""
+
+    signature: str  # of its 部门.yaml and the names in its folder
+    years: dict[str, str]  # year folder name → that department-year's signature (unit_signature)
+    present: bool  # its pages are all in the output folder (True where the scan was not asked to look)
+
+
+class KnownDepartment(NamedTuple):
+    """A department as discover read it from its folder, kept by the build cache (Index.departments) and taken
+    from there while its Scanned.signature is the same."""
+
+    signature: str  # Scanned.signature when it was read ("" when not scanned)
+    source: DepartmentSource | None  # None where its 部门.yaml could not be read
+    diagnostics: list[Diagnostic]  # the problems reading it reported, reported again while it is kept
+
+
+def source_signatures(scanned: dict[str, Scanned]) -> dict[str, tuple[str, dict[str, str]]]:
+    """scan's result without whether each department's pages were found: the signatures of the sources alone,
+    as (signature, years) tuples (what Quick.signatures keeps and compares)."""
     return {rel: found[:2] for rel, found in scanned.items()}
 
 
@@ -98,20 +121,20 @@ def unit_stats(root: Path, folder: str) -> list[tuple[str, int, int]]:
 
 
 def unit_signature(stats: list[tuple[str, int, int]]) -> str:
-    # The fields joined by NUL, which no path holds: as exact as repr(stats), in two thirds of the time (on a
-    # province, 10,000 of these per build).
+    # The fields joined by NUL, which no path holds: as exact as repr(stats) and quicker to make (a province has
+    # 10,000 department-years).
     return _hash("\0".join([f"{path}\0{size}\0{mtime}" for path, size, mtime in stats]))
 
 
-def scan_department(root: str, rel: str, outputs: tuple | None = None) -> tuple[str, dict[str, str], bool]:
-    """(the department's signature, {year folder name: that department-year's signature}, whether its pages
-    are in the output folder). `outputs` is (output folder, the department's own files, each year's)."""
+def scan_department(root: str, rel: str, outputs: tuple | None = None) -> Scanned:
+    """The department folder `rel`'s signatures, and whether its pages are in the output folder. `outputs` is
+    (output folder, the department's own files, each year's)."""
     folder = os.path.join(root, rel)
     try:
         with os.scandir(folder) as it:
             names = sorted((e.name, e.is_dir()) for e in it)
     except OSError:
-        return _digest(None), {}, False
+        return Scanned(_digest(None), {}, False)
     info = _stat(os.path.join(folder, DEPARTMENT_FILE))
     years = {}
     for name, is_dir in names:
@@ -126,10 +149,12 @@ def scan_department(root: str, rel: str, outputs: tuple | None = None) -> tuple[
         slug = rel.rsplit("/", 1)[1]
         wanted = [f"{slug}/{n}" for n in own] + [f"{slug}/{y}/{n}" for y in years for n in each_year]
         present = all(os.path.isfile(os.path.join(out, p)) for p in wanted)
-    return _digest((info, names)), years, present
+    return Scanned(_digest((info, names)), years, present)
 
 
-def scan_again(root: Path, entries: list[tuple[str, bool]], before: dict, again, outputs: tuple | None = None) -> dict:
+def scan_again(
+    root: Path, entries: list[tuple[str, bool]], before: dict[str, Scanned], again, outputs: tuple | None = None
+) -> dict[str, Scanned]:
     """scan's result for the department folders among `entries` (department_entries): those named in `again`
     and any that `before` (an earlier scan's result) does not have scanned now, the others as `before` has them."""
     scanned = {}
@@ -141,12 +166,12 @@ def scan_again(root: Path, entries: list[tuple[str, bool]], before: dict, again,
     return scanned
 
 
-def _scan_chunk(args: tuple) -> list[tuple[str, tuple[str, dict[str, str], bool]]]:
+def _scan_chunk(args: tuple) -> list[tuple[str, Scanned]]:
     root, rels, outputs = args
     return [(rel, scan_department(root, rel, outputs)) for rel in rels]
 
 
-def scan(root: Path, rels: list[str], jobs: int, outputs: tuple | None = None) -> dict:
+def scan(root: Path, rels: list[str], jobs: int, outputs: tuple | None = None) -> dict[str, Scanned]:
     """scan_department for every department folder (paths from the site folder), on `jobs` processes."""
     if jobs <= 1 or len(rels) < PARALLEL_FROM:
         return dict(_scan_chunk((str(root), rels, outputs)))

@@ -7,15 +7,24 @@ changed, came or went (`partitioned` files), and everything else every time; onl
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
 
-from generator.build.records import Summary
+from generator.build.records import Record, Summary
 from generator.build.stage import Stage, department_files
-from generator.build.units import Unit
+from generator.build.units import Machinery, Shared, Unit
 from generator.checks.tables import consistent_names
 from generator.core.diagnostics import Diagnostics
 from generator.sources.formats import norm
 from generator.sources.load import RESERVED_SLUGS
+
+if TYPE_CHECKING:
+    from generator.build.cache import BuildCache, Index
+    from generator.core.config import SiteConfig
+    from generator.model.site import Site
+    from generator.output.render import Renderer
+    from generator.output.search import TokenMatrix
 
 APPEARS_LIMIT = 200  # pages a glossary term's page lists; beyond that it says how many and points to search
 INLINE_LIMIT = 60  # department-years the home page and datasets page list in full; past it they link to lists
@@ -48,104 +57,188 @@ def asset_files(folder: Path) -> dict[str, Path]:
     return {f"assets/{p.relative_to(folder).as_posix()}": p for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-def site_files(config, shared, units: list[Unit], index, old, fresh: set, cache, stage: Stage, matrix, moved: bool,
-               last=None, *, machinery) -> None:  # fmt: skip
+@dataclass(frozen=True, kw_only=True)
+class SiteWork:
+    """What site_files makes the site-level files from, and where they go."""
+
+    config: SiteConfig
+    shared: Shared
+    units: list[Unit]  # this build's department-years, in the site's order
+    index: Index  # this build's, with every department-year's Summary: site_files fills in the rest
+    old: Index | None  # the last build's, where it is of this fingerprint: what none of the changes reach is kept
+    last: Index | None  # what the last build wrote to public/ (`old`, or an index of another fingerprint)
+    fresh: set[str]  # the department-years processed in this build (their records are staged)
+    cache: BuildCache
+    stage: Stage
+    matrix: TokenMatrix  # the search index's token bitmaps, with this build's changes
+    moved: bool  # the department-years moved in the site's order since the last build (search_matrix)
+    machinery: Machinery  # the build's templates and chart shapes
+
+    def record(self, key: str) -> Record:
+        """A department-year's Record: this build's where it processed it, else the last build's."""
+        return self.cache.record(key, key in self.fresh)
+
+
+class _Changed(NamedTuple):
+    """What the site-level files must show anew."""
+
+    everything: (
+        bool  # no last build to start from, or it published with errors where this one does not (or the reverse)
+    )
+    touched: set[str]  # the department-years that changed, came or went
+    departments: set[str]  # the departments whose own files are made again
+    years: set[int]  # the years whose list and charts are made again
+
+
+def site_files(work: SiteWork) -> None:
     """The files that summarise every department-year: home, year lists, department pages, glossary, datasets,
     sitemaps, search. Those of one department or one year are made again only when one of its department-years
     changed (or came or went); the rest every time, and only files whose bytes changed are staged (compared
-    with `last`, the index of what the last build wrote, which is `old` unless that is of another fingerprint).
-    `machinery`: the build's (units.Machinery: its templates and chart shapes)."""
-    from generator.model.site import Department, Site, glossary_terms
-    from generator.output import charts, opendata, search
-    from generator.output.render import Renderer, sitemap, sitemap_index
+    with what the last build wrote)."""
+    from generator.output.render import Renderer
 
-    ordered = list(index.summaries.values())
-    base_url = config.base_url
+    site = _site(work)
+    changed = _changed(work, site)
+    kept = _kept(work, changed)
+    renderer = Renderer(site, work.machinery.templates, work.machinery.shapes)
+    inline = len(work.index.summaries) <= INLINE_LIMIT
+    _lists(work, site, renderer, changed, inline)
+    made = _datasets(work, site, renderer, inline)
+    made.update(_department_files(work, site, renderer, changed.departments))
+    site_terms = _glossary(work, site, renderer, kept, changed)
+    made.update(renderer.pages)
+    made.update(_assets(work, kept))
+    shards = _search(work, site, changed, made)
+    _staged(work, site, kept, made, shards, site_terms)
+
+
+def _site(work: SiteWork) -> Site:
+    """The site's model, from the department-years' Summaries: each department with its years, latest first."""
+    from generator.model.site import Department, Site, glossary_terms
+
     departments: dict[str, Department] = {}
-    for u in units:
+    for u in work.units:
         d = departments.get(u.dept.slug)
         if d is None:
             d = departments[u.dept.slug] = Department(
                 u.dept.slug, u.dept.name, u.dept.region, f"{u.dept.slug}/index.html", u.dept
             )
-        d.years.append(index.summaries[u.key])
+        d.years.append(work.index.summaries[u.key])
     for d in departments.values():
         d.years.sort(key=lambda s: -s.year)
     listed = sorted(departments.values(), key=lambda d: (d.region, d.name, d.slug))
-    glossary = glossary_terms(shared.glossary)
-    site = Site(config, listed, glossary, [p for _, p in sorted(shared.pages.items())], index.failed)
+    glossary = glossary_terms(work.shared.glossary)
+    pages = [p for _, p in sorted(work.shared.pages.items())]
+    return Site(work.config, listed, glossary, pages, work.index.failed)
 
-    # What changed: everything, or the departments and years of the department-years that changed, came or went.
+
+def _changed(work: SiteWork, site: Site) -> _Changed:
+    """Everything, or the departments and years of the department-years that changed, came or went."""
+    old, index = work.old, work.index
     everything = old is None or old.failed != index.failed
-    touched = set(fresh) | (set(old.summaries) ^ set(index.summaries) if old else set())
+    touched = set(work.fresh) | (set(old.summaries) ^ set(index.summaries) if old else set())
     summary_of = {**(old.summaries if old else {}), **index.summaries}
-    depts = set(departments) if everything else {summary_of[k].slug for k in touched}
+    departments = {d.slug for d in site.departments} if everything else {summary_of[k].slug for k in touched}
     years = set(site.years) if everything else {summary_of[k].year for k in touched}
-    kept = {} if everything else dict(old.site_files)
-    for slug in depts:
-        for p in department_files(slug, base_url):
-            kept.pop(p, None)
-    for year in years:
-        kept.pop(f"years/{year}.html", None)
-    kept = {p: h for p, h in kept.items() if partitioned(p)}  # the rest is made again every time
+    return _Changed(everything, touched, departments, years)
 
-    renderer = Renderer(site, machinery.templates, machinery.shapes)
-    inline = len(ordered) <= INLINE_LIMIT
+
+def _kept(work: SiteWork, changed: _Changed) -> dict[str, str]:
+    """The last build's files of departments and years that are not made again, with their digests (the rest is
+    made again every time)."""
+    kept = {} if changed.everything else dict(work.old.site_files)
+    for slug in changed.departments:
+        for p in department_files(slug, work.config.base_url):
+            kept.pop(p, None)
+    for year in changed.years:
+        kept.pop(f"years/{year}.html", None)
+    return {p: h for p, h in kept.items() if partitioned(p)}
+
+
+def _lists(work: SiteWork, site: Site, renderer: Renderer, changed: _Changed, inline: bool) -> None:
+    """The home page, the lists of the years made again, and the fixed pages."""
+    from generator.output import charts
+
     # Each year's comparison charts show only that year's department-years: kept where none of them changed.
-    kept_charts = {} if everything else old.year_charts
-    index.year_charts = {
+    kept_charts = {} if changed.everything else work.old.year_charts
+    work.index.year_charts = {
         year: kept_charts[year]
-        if year in kept_charts and year not in years
-        else charts.site_charts(machinery.shapes, site.by_year(year))
+        if year in kept_charts and year not in changed.years
+        else charts.site_charts(work.machinery.shapes, site.by_year(year))
         for year in site.years
     }
-    renderer.home(inline, index.year_charts)
-    for year in sorted(years & set(site.years), reverse=True):
-        renderer.year_list(year, index.year_charts[year], grouped=len(site.by_year(year)) > INLINE_LIMIT)
+    renderer.home(inline, work.index.year_charts)
+    for year in sorted(changed.years & set(site.years), reverse=True):
+        renderer.year_list(year, work.index.year_charts[year], grouped=len(site.by_year(year)) > INLINE_LIMIT)
     renderer.fixed_pages()
-    made: dict[str, bytes] = {}
-    total = sum(s.dataset_count for s in ordered)
+
+
+def _datasets(work: SiteWork, site: Site, renderer: Renderer, inline: bool) -> dict[str, bytes]:
+    """The datasets page (every department-year's datasets on a small site, each department's count on a large
+    one) and the catalogue datasets.json."""
+    from generator.output import opendata
+
+    summaries = work.index.summaries
+    total = sum(s.dataset_count for s in summaries.values())
     if inline:
         entries = [
-            e for u in units for e in opendata.dataset_entries(index.summaries[u.key], cache.record(u.key, u.key in fresh).datasets)
-        ]  # fmt: skip
+            e for u in work.units for e in opendata.dataset_entries(summaries[u.key], work.record(u.key).datasets)
+        ]
     else:
         entries = [
-            {"department": d.name, "department_id": d.slug, "region": d.region,
-             "years": [(y.year, y.dataset_count) for y in counted]}
-            for d in listed
+            {
+                "department": d.name,
+                "department_id": d.slug,
+                "region": d.region,
+                "years": [(y.year, y.dataset_count) for y in counted],
+            }
+            for d in site.departments
             if (counted := [y for y in d.years if y.dataset_count])
-        ]  # fmt: skip
+        ]
     renderer.datasets(entries, total, compact=not inline, grouped=len(entries) > INLINE_LIMIT)
-    made["datasets.json"] = opendata.catalogue(config.title, listed)
-    for d in listed:
-        if d.slug not in depts:
+    return {"datasets.json": opendata.catalogue(work.config.title, site.departments)}
+
+
+def _department_files(work: SiteWork, site: Site, renderer: Renderer, departments: set[str]) -> dict[str, bytes]:
+    """Of each department made again: its page, its datasets index and (with a base_url) its sitemap."""
+    from generator.output import opendata
+    from generator.output.render import sitemap
+
+    base_url = work.config.base_url
+    made: dict[str, bytes] = {}
+    for d in site.departments:
+        if d.slug not in departments:
             continue
         renderer.department(d)
-        mine = [(y, cache.record(f"{d.slug}-{y.year}", f"{d.slug}-{y.year}" in fresh)) for y in d.years]
+        mine = [(y, work.record(f"{d.slug}-{y.year}")) for y in d.years]
         path, data = opendata.department_index(
-            config.title, d, [e for y, r in mine for e in opendata.dataset_entries(y, r.datasets)]
+            work.config.title, d, [e for y, r in mine for e in opendata.dataset_entries(y, r.datasets)]
         )
         made[path] = data
         if base_url:
             made[f"{d.slug}/sitemap.xml"] = sitemap(base_url, [d.url] + [url for _, r in mine for url, _ in r.pages])
+    return made
 
-    # Each term's page lists the pages it appears on: the department-years' in the site's order, then the
-    # site-level pages' (by address), the first APPEARS_LIMIT of them.
-    site_terms = {p: t for p, t in (old.site_terms.items() if old and not everything else ()) if p in kept}
+
+def _glossary(
+    work: SiteWork, site: Site, renderer: Renderer, kept: dict[str, str], changed: _Changed
+) -> dict[str, tuple[str, tuple[str, ...]]]:
+    """The glossary's pages. Each term's page lists the pages it appears on: the department-years' in the
+    site's order, then the site-level pages' (by address), the first APPEARS_LIMIT of them. Returns the site-level
+    pages' terms (Index.site_terms)."""
+    old, index, glossary = work.old, work.index, site.glossary
+    site_terms = {p: t for p, t in (old.site_terms.items() if old and not changed.everything else ()) if p in kept}
     site_terms.update({p: (renderer.titles[p], slugs) for p, slugs in renderer.used.items()})
-    same_order = old is not None and not everything and old.order == [u.key for u in units]
-    changed = [(k, old.summaries.get(k) if old else None, index.summaries.get(k)) for k in sorted(touched)]
-    index.term_totals = _term_totals(ordered, old.term_totals if same_order else None, changed)
+    same_order = old is not None and not changed.everything and old.order == [u.key for u in work.units]
+    changes = [(k, old.summaries.get(k) if old else None, index.summaries.get(k)) for k in sorted(changed.touched)]
+    index.term_totals = _term_totals(list(index.summaries.values()), old.term_totals if same_order else None, changes)
     totals = dict(index.term_totals)
     for _, slugs in site_terms.values():
         for slug in slugs:
             totals[slug] = totals.get(slug, 0) + 1
     for term in glossary:
         term.appears_total = totals.get(term.slug, 0)
-    index.appears = _appearances(
-        [t.slug for t in glossary], units, index, cache, fresh, old.appears if same_order else None, changed
-    )
+    index.appears = _appearances(work, [t.slug for t in glossary], old.appears if same_order else None, changes)
     for term in glossary:
         term.appears_on = list(index.appears[term.slug][0])
     for p, (title, slugs) in sorted(site_terms.items()):
@@ -153,44 +246,70 @@ def site_files(config, shared, units: list[Unit], index, old, fresh: set, cache,
             if term.slug in slugs and len(term.appears_on) < APPEARS_LIMIT:
                 term.appears_on.append((title, p))
     renderer.glossary_pages()
-    made.update(renderer.pages)
-    # The stylesheet, scripts and chart runtime (a megabyte): the global fingerprint covers them, so where there is
-    # a last build they are its bytes, read and staged again only where public/ has lost one.
-    for path, file in asset_files(config.templates_dir / "static").items():
-        if old is not None and path in old.site_files and (stage.out / path).is_file():
+    return site_terms
+
+
+def _assets(work: SiteWork, kept: dict[str, str]) -> dict[str, bytes]:
+    """The stylesheet, scripts and chart runtime: the global fingerprint covers them, so where there is a last
+    build they are its bytes, added to `kept`; read (returned) only where public/ has lost one or there is none."""
+    made: dict[str, bytes] = {}
+    old = work.old
+    for path, file in asset_files(work.config.templates_dir / "static").items():
+        if old is not None and path in old.site_files and (work.stage.out / path).is_file():
             kept[path] = old.site_files[path]
         else:
             made[path] = file.read_bytes()
+    return made
 
-    # The search index: the shards that hold the tokens that changed; all of them when their number changed, the
-    # department-years moved, or none of the old ones is kept (see `kept`).
+
+def _search(work: SiteWork, site: Site, changed: _Changed, made: dict[str, bytes]) -> set[int] | None:
+    """The search index into `made`: the shards that hold the tokens that changed; all of them (returns None)
+    when their number changed, the department-years moved, or there is no last build to keep any from."""
+    from generator.output import search
+
+    old, matrix = work.old, work.matrix
     old_count = search.TokenMatrix.shard_count(old.token_count) if old and old.order else None
-    if everything or moved or matrix.shards != old_count:
+    if changed.everything or work.moved or matrix.shards != old_count:
         matrix.load_all()
         shards = None
     else:
         shards = matrix.shards_of(matrix.dirty)
     made.update(matrix.shard_files(shards))
-    docs = search.site_docs(listed, glossary)
-    made["assets/search/site.js"] = search.site_file([u.key for u in units], docs, matrix.shards)
-    index.token_count = matrix.token_count
+    docs = search.site_docs(site.departments, site.glossary)
+    made["assets/search/site.js"] = search.site_file([u.key for u in work.units], docs, matrix.shards)
+    work.index.token_count = matrix.token_count
     for i in matrix.dirty:
-        cache.stage_search_part(i, matrix.part(i))
+        work.cache.stage_search_part(i, matrix.part(i))
+    return shards
 
+
+def _staged(
+    work: SiteWork,
+    site: Site,
+    kept: dict[str, str],
+    made: dict[str, bytes],
+    shards: set[int] | None,
+    site_terms: dict,
+) -> None:
+    """The sitemaps of the site (with a base_url), then every file made whose bytes changed into the stage, and
+    what the index keeps of the site-level files."""
+    from generator.output.render import sitemap, sitemap_index
+
+    base_url, index, old = work.config.base_url, work.index, work.old
     hashes = dict(kept)
     if shards is None:  # every shard was made: none of the old ones stays
         hashes = {p: h for p, h in hashes.items() if not p.startswith("assets/search/t/")}
     hashes.update({p: _sha(data) for p, data in made.items()})
     if base_url:
-        sitemaps = ["sitemap-site.xml"] + [f"{d.slug}/sitemap.xml" for d in listed]
+        sitemaps = ["sitemap-site.xml"] + [f"{d.slug}/sitemap.xml" for d in site.departments]
         site_pages = [p for p in hashes if p.endswith(".html") and (p.startswith("years/") or not partitioned(p))]
         made["sitemap-site.xml"] = sitemap(base_url, site_pages)
         made["sitemap.xml"] = sitemap_index(base_url, sitemaps)
         hashes["sitemap-site.xml"], hashes["sitemap.xml"] = _sha(made["sitemap-site.xml"]), _sha(made["sitemap.xml"])
-    index.site_staged = stage.add_site_files(made, hashes, last.site_files if last else {})
+    index.site_staged = work.stage.add_site_files(made, hashes, work.last.site_files if work.last else {})
     index.site_files = dict(sorted(hashes.items()))
     index.site_terms = site_terms
-    index.shapes = machinery.shapes.known()
+    index.shapes = work.machinery.shapes.known()
     sizes = {p: n for p, n in (old.search_sizes.items() if old else ()) if p in hashes}
     sizes.update({p: len(d) for p, d in made.items() if p.startswith("assets/search/")})
     index.search_sizes = dict(sorted(sizes.items()))
@@ -214,7 +333,7 @@ def _term_totals(ordered: list[Summary], last: dict | None, changed: list) -> di
     return {slug: n for slug, n in sorted(totals.items()) if n}
 
 
-def _appearances(slugs: list[str], units: list[Unit], index, cache, fresh: set, last: dict | None, changed: list):
+def _appearances(work: SiteWork, slugs: list[str], last: dict | None, changed: list):
     """Each term's first APPEARS_LIMIT pages among the department-years, in the site's order, and the position
     of the department-year that filled the list (-1 when it never filled): read from the records of the
     department-years that have the term, until it is full (a province's first hundred or two).
@@ -224,6 +343,7 @@ def _appearances(slugs: list[str], units: list[Unit], index, cache, fresh: set, 
     then reads no record for the glossary."""
     result: dict[str, tuple[tuple[tuple[str, str], ...], int]] = {}
     redo = set(slugs)
+    units = work.units
     if last is not None:
         position = {u.key: i for i, u in enumerate(units)}
         redo = {slug for slug in slugs if slug not in last}
@@ -237,10 +357,10 @@ def _appearances(slugs: list[str], units: list[Unit], index, cache, fresh: set, 
     for at, u in enumerate(units):
         if not found:
             break
-        wanted = [slug for slug, n in index.summaries[u.key].term_counts.items() if n and slug in found]
+        wanted = [slug for slug, n in work.index.summaries[u.key].term_counts.items() if n and slug in found]
         if not wanted:
             continue
-        record = cache.record(u.key, u.key in fresh)
+        record = work.record(u.key)
         for slug in wanted:
             pages = found[slug]
             for i in record.terms.get(slug, ()):

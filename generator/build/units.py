@@ -21,10 +21,10 @@ from typing import TYPE_CHECKING
 from generator.build.cache import GcFreeze
 from generator.build.pool import in_workers
 from generator.build.records import ProjectPoint, Projects, Record, Summary, load_record, save_record
-from generator.build.scan import unit_stats
+from generator.build.scan import KnownDepartment, unit_stats
 from generator.checks.year import check_loaded
 from generator.core.config import SiteConfig
-from generator.core.diagnostics import Diagnostic, Diagnostics
+from generator.core.diagnostics import Diagnostics
 from generator.core.files import Writer, leaves_site, read_plain
 from generator.model.site import Site, build_year, department, figure_links, glossary_terms
 from generator.sources.formats import Format, norm
@@ -79,7 +79,7 @@ class Discovered:
     department whose 部门.yaml and folder listing are as they were is not read again)."""
 
     units: list[Unit]
-    departments: dict[str, tuple[str, DepartmentSource | None, list[Diagnostic]]]  # folder → (signature, …)
+    departments: dict[str, KnownDepartment]  # department folder → as read from it
     signatures: dict[str, str]  # unit key → scan.unit_signature of its files ("" when not scanned)
 
 
@@ -99,13 +99,13 @@ def discover(config: SiteConfig, shared: Shared, diags: Diagnostics, known: dict
         rel = f"data/departments/{name}"
         sig, years = signatures.get(rel, ("", {}))[:2]
         entry = known.get(rel)
-        if not sig or entry is None or entry[0] != sig:
+        if not sig or entry is None or entry.signature != sig:
             mine = Diagnostics()
             dept = read_department(root / rel, root, config, shared.formats, mine, read_years=False)
-            entry = (sig, dept, mine.items)
+            entry = KnownDepartment(sig, dept, mine.items)
         found.departments[rel] = entry
-        diags.extend(entry[2])
-        dept = entry[1]
+        diags.extend(entry.diagnostics)
+        dept = entry.source
         if dept is None:
             continue
         for year, folder in sorted(dept.year_folders.items()):

@@ -204,162 +204,205 @@ def annotation_path(root: Path, rel: str) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from generator.build import pipeline
+    """The command's function (COMMANDS), whose return value is the exit code."""
+    return COMMANDS[args.command](args)
 
-    root = getattr(args, "site", Path("."))
-    if args.command == "validate":
-        changed = None
-        if args.changed_from is not None:
-            from generator.commands.git import changed_files, is_changed
 
-            changed = changed_files(root, args.changed_from)
-        progress = Progress("核对")
-        report = pipeline.check_site(root, args.jobs, progress, notes=args.notes, only=args.only, out=args.out)
+def _run_validate(args: argparse.Namespace) -> int:
+    from generator.build.pipeline import check_site
+
+    root = args.site
+    changed = None
+    if args.changed_from is not None:
+        from generator.commands.git import changed_files
+
+        changed = changed_files(root, args.changed_from)
+    progress = Progress("核对")
+    report = check_site(root, args.jobs, progress, notes=args.notes, only=args.only, out=args.out)
+    progress.close()
+    diags = report.diagnostics
+    if args.format == "github":
+        _annotate(root, diags, args.notes, changed, args.changed_from)
+    else:
+        print_diagnostics(diags.sorted(), args.notes, sys.stdout)
+    print(f"核对完成：{report.units} 个部门年度，{report.check_count} 项算术核对；{summary(diags)}。")
+    if (other := report.elsewhere) is not None and (other.count("error") or other.count("warning")):
+        print(
+            f"其余部门另有 {other.count('error')} 个错误、{other.count('warning')} 个警告，未列出"
+            "（不带 --only 运行 validate 可以看到）。"
+        )
+    _only_said(
+        args.only,
+        report.only,
+        "其余部门按上次生成时的核对结果，它们如有改动，不带 --only 的核对会查出。",
+        "还没有生成过网站、加了 --notes，或模板、名词解释等改过",
+    )
+    failed = diags.has_errors or (args.strict and diags.count("warning") > 0)
+    return EXIT_DATA if failed else EXIT_OK
+
+
+def _annotate(root: Path, diags, notes: bool, changed: set[str] | None, rev: str | None) -> None:
+    """validate --format github: each problem as a GitHub Actions annotation; with --changed-from (`changed`),
+    only those in files changed since `rev`, the others as plain lines after them."""
+    shown = [d for d in diags.sorted() if d.level != "note" or notes]
+    elsewhere = []
+    if changed is not None:
+        from generator.commands.git import is_changed
+
+        elsewhere = [d for d in shown if not is_changed(d.loc.path, changed)]
+        shown = [d for d in shown if is_changed(d.loc.path, changed)]
+    for d in shown:
+        print(d.annotation(annotation_path(root, d.loc.path)))
+    if elsewhere:
+        print(f"另有 {len(elsewhere)} 个问题所在的文件自 {rev} 以来没有改动，只列在这里，不标注在合并请求上：")
+        print_diagnostics(elsewhere, True, sys.stdout)
+
+
+def _run_build(args: argparse.Namespace) -> int:
+    from generator.build.pipeline import BuildOptions, build
+
+    root = args.site
+    out = args.out or root / "public"
+    within = None
+    if args.changed_from is not None:
+        from generator.commands.git import changed_departments
+
+        within = changed_departments(root, args.changed_from)
+    progress = Progress("生成")
+    options = BuildOptions(
+        allow_errors=args.allow_errors,
+        strict=args.strict,
+        jobs=args.jobs,
+        clean=args.clean,
+        progress=progress,
+        waiting=waiting_for(out),
+        only=args.only,
+        within=within,
+    )
+    try:
+        report = build(root, out, options)
+    finally:
         progress.close()
-        diags = report.diagnostics
-        if args.format == "github":
-            shown = [d for d in diags.sorted() if d.level != "note" or args.notes]
-            if changed is not None:
-                elsewhere = [d for d in shown if not is_changed(d.loc.path, changed)]
-                shown = [d for d in shown if is_changed(d.loc.path, changed)]
-            for d in shown:
-                print(d.annotation(annotation_path(root, d.loc.path)))
-            if changed is not None and elsewhere:
-                print(
-                    f"另有 {len(elsewhere)} 个问题所在的文件自 {args.changed_from} 以来没有改动，"
-                    "只列在这里，不标注在合并请求上："
-                )
-                print_diagnostics(elsewhere, True, sys.stdout)
-        else:
-            print_diagnostics(diags.sorted(), args.notes, sys.stdout)
-        print(f"核对完成：{report.units} 个部门年度，{report.check_count} 项算术核对；{summary(diags)}。")
-        if (other := report.elsewhere) is not None and (other.count("error") or other.count("warning")):
-            print(
-                f"其余部门另有 {other.count('error')} 个错误、{other.count('warning')} 个警告，未列出"
-                "（不带 --only 运行 validate 可以看到）。"
-            )
-        _only_said(
-            args.only, report.only, "其余部门按上次生成时的核对结果，它们如有改动，不带 --only 的核对会查出。",
-            "还没有生成过网站、加了 --notes，或模板、名词解释等改过",
-        )  # fmt: skip
-        failed = diags.has_errors or (args.strict and diags.count("warning") > 0)
-        return EXIT_DATA if failed else EXIT_OK
-    if args.command == "build":
-        out = args.out or root / "public"
-        within = None
-        if args.changed_from is not None:
-            from generator.commands.git import changed_departments
+    shown = [d for d in report.diagnostics.sorted() if d.level == "error" or not args.quiet]
+    print_diagnostics(shown, False, sys.stderr)
+    print(
+        f"网站共 {report.pages} 个页面（{report.files} 个文件）在 {out}：{report.units} 个部门年度，这次重新生成 {report.rebuilt} 个，写入或删除 {report.written} 个文件，用时 {report.seconds:.1f} 秒。"
+    )
+    print(f"{summary(report.diagnostics)}。")
+    if report.search_bytes:
+        print(f"搜索索引：{report.search_docs} 个部门年度，{report.search_bytes / 1024:.0f} KB（assets/search/）。")
+    _only_said(
+        args.only,
+        report.only,
+        "其余部门按上次生成时的样子，它们如有改动，下一次不带 --only 的生成会补上。",
+        "第一次生成、--clean，或模板、名词解释等改过",
+    )
+    if args.changed_from is not None:
+        _preview_said(args.changed_from, within)
+    if report.published_with_errors:
+        print("注意：数据有错误，按 --allow-errors 仍然生成了网站；未通过的核对已标在相关表格上。", file=sys.stderr)
+        return EXIT_DATA
+    return EXIT_OK
 
-            within = changed_departments(root, args.changed_from)
-        progress = Progress("生成")
-        try:
-            report = pipeline.build(
-                root,
-                out,
-                allow_errors=args.allow_errors,
-                strict=args.strict,
-                jobs=args.jobs,
-                clean=args.clean,
-                progress=progress,
-                waiting=waiting_for(out),
-                only=args.only,
-                within=within,
-            )
-        finally:
-            progress.close()
-        shown = [d for d in report.diagnostics.sorted() if d.level == "error" or not args.quiet]
-        print_diagnostics(shown, False, sys.stderr)
+
+def _run_archive(args: argparse.Namespace) -> int:
+    from generator.build.lock import output_lock
+    from generator.build.pipeline import build
+    from generator.commands.archive import make_archive
+
+    root = args.site
+    out = args.out or root / "public"
+    target = args.output or root / "site-archive.zip"
+    # The site zipped as this build left it: another build waits until the archive is written.
+    with output_lock(out, waiting_for(out)):
+        report = build(root, out)
+        digest = make_archive(out, target)
+    print(
+        f"已写出存档 {target}（网站 {report.files} 个文件，{target.stat().st_size / 1024 / 1024:.1f} MB）。{summary(report.diagnostics)}。"
+    )
+    print(f"清单 MANIFEST.sha256 的 SHA-256 摘要：{digest}")
+    print("请把这个摘要另行保存或公布：日后用 python -m generator verify 存档 --expect 摘要 即可证明存档未被改动。")
+    return EXIT_OK
+
+
+def _run_verify(args: argparse.Namespace) -> int:
+    from generator.commands.archive import verify
+
+    result = verify(args.archive)
+    for label, names in (("已改动", result.changed), ("缺少", result.missing), ("多出", result.added)):
+        for name in names:
+            print(f"{label}：{name}")
+    if args.expect and args.expect.strip().lower() != result.manifest_digest:
         print(
-            f"网站共 {report.pages} 个页面（{report.files} 个文件）在 {out}：{report.units} 个部门年度，这次重新生成 {report.rebuilt} 个，写入或删除 {report.written} 个文件，用时 {report.seconds:.1f} 秒。"
+            f"清单摘要不符：应为 {args.expect.strip().lower()}，实为 {result.manifest_digest}。清单本身可能被改动过。"
         )
-        print(f"{summary(report.diagnostics)}。")
-        if report.search_bytes:
-            print(f"搜索索引：{report.search_docs} 个部门年度，{report.search_bytes / 1024:.0f} KB（assets/search/）。")
-        _only_said(
-            args.only, report.only, "其余部门按上次生成时的样子，它们如有改动，下一次不带 --only 的生成会补上。",
-            "第一次生成、--clean，或模板、名词解释等改过",
-        )  # fmt: skip
-        if args.changed_from is not None:
-            _preview_said(args.changed_from, within)
-        if report.published_with_errors:
-            print("注意：数据有错误，按 --allow-errors 仍然生成了网站；未通过的核对已标在相关表格上。", file=sys.stderr)
-            return EXIT_DATA
-        return EXIT_OK
-    if args.command == "archive":
-        from generator.build.lock import output_lock
-        from generator.commands.archive import make_archive
-
-        out = args.out or root / "public"
-        target = args.output or root / "site-archive.zip"
-        # The site zipped as this build left it: another build waits until the archive is written.
-        with output_lock(out, waiting_for(out)):
-            report = pipeline.build(root, out)
-            digest = make_archive(out, target)
+        return EXIT_DATA
+    if not result.intact:
         print(
-            f"已写出存档 {target}（网站 {report.files} 个文件，{target.stat().st_size / 1024 / 1024:.1f} MB）。{summary(report.diagnostics)}。"
+            f"核对未通过：{len(result.changed)} 个文件被改动，{len(result.missing)} 个文件缺少，{len(result.added)} 个文件多出。"
         )
-        print(f"清单 MANIFEST.sha256 的 SHA-256 摘要：{digest}")
-        print("请把这个摘要另行保存或公布：日后用 python -m generator verify 存档 --expect 摘要 即可证明存档未被改动。")
-        return EXIT_OK
-    if args.command == "verify":
-        from generator.commands.archive import verify
+        return EXIT_DATA
+    print(f"核对通过：{result.checked} 个文件都与清单一致。清单摘要：{result.manifest_digest}")
+    return EXIT_OK
 
-        result = verify(args.archive)
-        for label, names in (("已改动", result.changed), ("缺少", result.missing), ("多出", result.added)):
-            for name in names:
-                print(f"{label}：{name}")
-        if args.expect and args.expect.strip().lower() != result.manifest_digest:
-            print(
-                f"清单摘要不符：应为 {args.expect.strip().lower()}，实为 {result.manifest_digest}。清单本身可能被改动过。"
-            )
-            return EXIT_DATA
-        if not result.intact:
-            print(
-                f"核对未通过：{len(result.changed)} 个文件被改动，{len(result.missing)} 个文件缺少，{len(result.added)} 个文件多出。"
-            )
-            return EXIT_DATA
-        print(f"核对通过：{result.checked} 个文件都与清单一致。清单摘要：{result.manifest_digest}")
-        return EXIT_OK
-    if args.command == "serve":
-        from generator.commands.serve import serve
 
-        return serve(root, args.out or root / "public", args.port)
-    if args.command == "diff":
-        from generator.commands.diff import compare, render_markdown, render_text
+def _run_serve(args: argparse.Namespace) -> int:
+    from generator.commands.serve import serve
 
-        result = compare(args.old, args.new, root, args.jobs)
-        sys.stdout.write(render_markdown(result) if args.format == "markdown" else render_text(result))
-        return EXIT_OK
-    if args.command == "new":
-        from generator.commands.new import create
+    return serve(args.site, args.out or args.site / "public", args.port)
 
-        created = create(root, args.department, args.year, args.name, args.region)
-        print(f"已建立 {len(created)} 个文件：")
-        for rel in created:
-            print(f"  {rel}")
-        print(
-            "下一步：照公开文件把各文件中空着的金额和“待填写”逐项填好，运行 python -m generator validate，"
-            "按提示改正，直到没有错误和“待填写”警告。"
-        )
-        return EXIT_OK
-    if args.command == "schema":
-        from generator.commands.schema import generate, stale, write
-        from generator.core.config import load_config
 
-        config = load_config(root)
-        files = generate(config)
-        if args.check:
-            outdated = stale(config, files)
-            for rel in outdated:
-                print(f"{rel}: 错误：与表格格式或读取程序不一致。请运行 python -m generator schema 重新生成并提交。")
-            print(f"schema 检查完成：{len(outdated)} 个文件过时。")
-            return EXIT_DATA if outdated else EXIT_OK
-        touched = write(config, files)
-        for rel in touched:
-            print(f"已更新 {rel}")
-        print(f"schema 已是最新：共 {len(files)} 个文件，这次更新了 {len(touched)} 个。")
-        return EXIT_OK
-    return EXIT_USAGE  # pragma: no cover - argparse requires a command
+def _run_diff(args: argparse.Namespace) -> int:
+    from generator.commands.diff import compare, render_markdown, render_text
+
+    result = compare(args.old, args.new, args.site, args.jobs)
+    sys.stdout.write(render_markdown(result) if args.format == "markdown" else render_text(result))
+    return EXIT_OK
+
+
+def _run_new(args: argparse.Namespace) -> int:
+    from generator.commands.new import create
+
+    created = create(args.site, args.department, args.year, args.name, args.region)
+    print(f"已建立 {len(created)} 个文件：")
+    for rel in created:
+        print(f"  {rel}")
+    print(
+        "下一步：照公开文件把各文件中空着的金额和“待填写”逐项填好，运行 python -m generator validate，"
+        "按提示改正，直到没有错误和“待填写”警告。"
+    )
+    return EXIT_OK
+
+
+def _run_schema(args: argparse.Namespace) -> int:
+    from generator.commands.schema import generate, stale, write
+    from generator.core.config import load_config
+
+    config = load_config(args.site)
+    files = generate(config)
+    if args.check:
+        outdated = stale(config, files)
+        for rel in outdated:
+            print(f"{rel}: 错误：与表格格式或读取程序不一致。请运行 python -m generator schema 重新生成并提交。")
+        print(f"schema 检查完成：{len(outdated)} 个文件过时。")
+        return EXIT_DATA if outdated else EXIT_OK
+    touched = write(config, files)
+    for rel in touched:
+        print(f"已更新 {rel}")
+    print(f"schema 已是最新：共 {len(files)} 个文件，这次更新了 {len(touched)} 个。")
+    return EXIT_OK
+
+
+COMMANDS = {
+    "validate": _run_validate,
+    "build": _run_build,
+    "archive": _run_archive,
+    "verify": _run_verify,
+    "serve": _run_serve,
+    "diff": _run_diff,
+    "new": _run_new,
+    "schema": _run_schema,
+}
 
 
 def main(argv: list[str] | None = None) -> int:

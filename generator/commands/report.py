@@ -10,12 +10,14 @@ from generator.core.diagnostics import Diagnostic, Diagnostics
 
 
 def print_diagnostics(diags: list[Diagnostic], notes: bool, stream) -> None:
+    """Each problem on a line of its own (Diagnostic.format); the rounding notes only with `notes`."""
     for d in diags:
         if d.level != "note" or notes:
             print(d.format(), file=stream)
 
 
 def summary(diags: Diagnostics) -> str:
+    """How many errors, warnings and rounding notes: the line each command's report ends with."""
     return (
         f"{diags.count('error')} 个错误，{diags.count('warning')} 个警告，"
         f"{diags.count('note')} 处尾数差异（在允许范围内，页面上已标明）"

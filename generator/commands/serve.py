@@ -2,10 +2,10 @@
 
 It learns of changes from the operating system (watchdog: inotify on Linux, FSEvents on macOS,
 ReadDirectoryChangesW on Windows) and looks again only at what changed: a department's folder when a file in it
-changed, the whole site when anything else did. On a province (300,000 files) that is a few milliseconds instead
-of the second a whole look takes. Every SAFETY_LOOK seconds, and whenever notifications may have been lost (the
-kernel's queue overflowed), it still looks at everything; where notifications cannot be had (too many folders for
-the system's limit, a file system that sends none), it looks at everything every second, as before.
+changed, the whole site when anything else did, so that an edit on a province (300,000 files) is not followed by
+a look at all of them. Every SAFETY_LOOK seconds, and whenever notifications may have been lost (the kernel's
+queue overflowed), it still looks at everything; where notifications cannot be had (too many folders for the
+system's limit, a file system that sends none), it looks at everything every second.
 """
 
 from __future__ import annotations
@@ -18,10 +18,14 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from generator.build.scan import scan, scan_again, source_signatures
 from generator.core.diagnostics import UserError
 from generator.sources.folders import department_folders, folder_entries
+
+if TYPE_CHECKING:
+    from generator.build.pipeline import Warm
 
 WATCHED = ("site.toml", "data", "content", "templates")
 DEPARTMENTS = "data/departments"
@@ -124,8 +128,9 @@ class Watcher:
         handler = Handler()
         # Changes only: the kernel is not asked for opening and reading (IN_OPEN, IN_CLOSE_NOWRITE), so a build
         # reading 300,000 files, or a whole look opening 22,000 folders, does not flood its queue.
-        kinds = [getattr(events, f"{what}{kind}Event") for what in ("File", "Dir")
-                 for kind in ("Created", "Deleted", "Modified", "Moved", "Attrib")] + [events.FileClosedEvent]  # fmt: skip
+        changes = ("Created", "Deleted", "Modified", "Moved", "Attrib")
+        kinds = [getattr(events, f"{what}{kind}Event") for what in ("File", "Dir") for kind in changes]
+        kinds.append(events.FileClosedEvent)
         # site.toml and the folders themselves being made or removed, then each folder that exists, whole.
         self.observer.schedule(handler, self.root, recursive=False, event_filter=kinds)
         for place in places:
@@ -208,16 +213,16 @@ def sources(state: dict) -> dict:
     return {**state, DEPARTMENTS + "/": (entries, source_signatures(scanned))}
 
 
-def rebuild(root: Path, out: Path, state: dict | None = None, warm: dict | None = None) -> bool:
+def rebuild(root: Path, out: Path, state: dict | None = None, warm: Warm | None = None) -> bool:
     """Build, from the department folders as `state` (a snapshot taken just before) saw them, so they are not
     scanned twice; `warm` carries the build cache's index and what every unit shares from one rebuild to the
-    next (build.build)."""
-    from generator.build.pipeline import build
+    next (pipeline.Warm)."""
+    from generator.build.pipeline import BuildOptions, build
     from generator.commands.report import os_error_message, print_diagnostics, summary, waiting_for
 
     try:
         scanned = state[DEPARTMENTS + "/"][1] if state else None
-        report = build(root, out, scanned=scanned, warm=warm, waiting=waiting_for(out))
+        report = build(root, out, BuildOptions(waiting=waiting_for(out), scanned=scanned, warm=warm))
     except UserError as exc:
         print_diagnostics(exc.diagnostics, False, sys.stderr)
         print(f"{exc.message}。网页仍显示上一次成功生成的版本；改正后会自动重新生成。", file=sys.stderr)
@@ -235,13 +240,13 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 
 def serve(root: Path, out: Path, port: int) -> int:
-    from generator.build.pipeline import default_jobs
+    from generator.build.pipeline import Warm, default_jobs
 
     jobs = default_jobs()
     # Watching starts before the first look, and the look before the build: a change made meanwhile is seen.
     watcher, why = start_watcher(root)
     state = snapshot(root, out, jobs)
-    warm: dict = {}
+    warm = Warm()
     rebuild(root, out, state, warm)
     if not out.is_dir():
         out.mkdir(parents=True)
@@ -264,7 +269,7 @@ def serve(root: Path, out: Path, port: int) -> int:
     return 0
 
 
-def _watch(root: Path, out: Path, jobs: int, state: dict, warm: dict, watcher: Watcher) -> None:
+def _watch(root: Path, out: Path, jobs: int, state: dict, warm: Warm, watcher: Watcher) -> None:
     """Rebuild on each change the operating system reports, looking again only at what it names; everything
     every SAFETY_LOOK seconds all the same (a page deleted from public/ by hand, a file system that missed one)."""
     last_whole = time.monotonic()
@@ -283,15 +288,15 @@ def _watch(root: Path, out: Path, jobs: int, state: dict, warm: dict, watcher: W
             rebuild(root, out, state, warm)
 
 
-def _poll(root: Path, out: Path, jobs: int, state: dict, warm: dict) -> None:
+def _poll(root: Path, out: Path, jobs: int, state: dict, warm: Warm) -> None:
     """Look at everything about once a second (where no notifications are to be had)."""
     pause = 1.0
     while True:
         time.sleep(pause)
         started = time.monotonic()
         now = snapshot(root, out, jobs)
-        # At least once a second; on a province, whose look takes most of a second, a third of the time at
-        # most, so that the watching does not slow the editing and the previewing.
+        # At least once a second, and looking a third of the time at most (a province's look is long), so that
+        # the watching does not slow the editing and the previewing.
         pause = max(1.0, 2 * (time.monotonic() - started))
         if sources(now) != sources(state):
             state = now
