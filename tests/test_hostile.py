@@ -451,3 +451,34 @@ def test_serve_sends_the_pages_policy_and_nosniff_as_headers(preview, site: Tiny
     assert code == 0
     page = (site.root / "public" / "index.html").read_text(encoding="utf-8")
     assert f'<meta http-equiv="Content-Security-Policy" content="{CONTENT_SECURITY_POLICY}">' in page
+
+
+def test_a_file_with_thousands_of_problems_lists_the_first_and_counts_the_rest(site: TinySite, tables, capsys):
+    tables[1]["收入"].update({f"不存在的行{i}": "1.00" for i in range(1000)})
+    site.write_tables(tables)
+    code, text = run(site, "validate", capsys=capsys)
+    rel = site.table_rel(1)
+    listed = [line for line in text.splitlines() if line.startswith(f"{rel}:") and "不存在的行" in line]
+    assert code == 1
+    assert len(listed) == 200
+    more = [line for line in text.splitlines() if line.startswith(f"{rel}: 错误：这个文件还有 ")]
+    assert more == [
+        f"{rel}: 错误：这个文件还有 800 个错误没有列出（每个文件只列出前 200 条）：改正上面的问题后重新运行，就会列出其余的。"
+    ]
+    assert "1000 个错误" in text.splitlines()[-1]  # the count is of every one
+
+
+def test_a_template_asset_linked_out_of_the_templates_is_refused(site: TinySite, tables, outside, capsys):
+    templates = site.root / "templates"
+    shutil.copytree(Path(__file__).resolve().parent.parent / "templates", templates)
+    toml = site.root / "site.toml"
+    text = toml.read_text(encoding="utf-8")
+    toml.write_text(
+        "\n".join(line for line in text.splitlines() if not line.startswith("templates")) + "\n", encoding="utf-8"
+    )
+    (templates / "static" / "leak.txt").symlink_to(outside / "secret.txt")
+    site.write_tables(tables)
+    code, out = run(site, "build", capsys=capsys)
+    assert code == 1
+    assert "templates/static/leak.txt 是指向站点文件夹以外" in out, out
+    assert not (site.root / "public").exists()

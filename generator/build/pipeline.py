@@ -658,6 +658,7 @@ def _same_bytes(root: Path, unit: Unit, record) -> list[tuple[str, int, int]] | 
     sizes or times changed still have the bytes it says; else None. After a copy of the site folder, every file
     has a new time and this reads all of them (some 280,000 on a province), by path strings, not Path objects."""
     from generator.build.scan import unit_stats
+    from generator.core.files import read_plain
 
     if record is None:
         return None
@@ -667,9 +668,9 @@ def _same_bytes(root: Path, unit: Unit, record) -> list[tuple[str, int, int]] | 
     base = str(root)
     for rel, size, mtime in stats:
         if (size, mtime) != record.stats[rel]:
-            with open(os.path.join(base, rel), "rb") as f:
-                if hashlib.sha256(f.read()).hexdigest() != record.digests.get(rel):
-                    return None
+            data = read_plain(os.path.join(base, rel))  # None for a symbolic link: the unit is read again
+            if data is None or hashlib.sha256(data).hexdigest() != record.digests.get(rel):
+                return None
     return stats
 
 

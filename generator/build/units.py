@@ -135,8 +135,9 @@ def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def process(shared: Shared, unit: Unit, task: Task, previous: dict[str, str], machinery: Machinery
-            ) -> tuple[Summary, Record]:  # fmt: skip
+def process(
+    shared: Shared, unit: Unit, task: Task, previous: dict[str, str], machinery: Machinery
+) -> tuple[Summary, Record]:
     """Check a unit and, when it is to be published, render it into the task's stage folder.
 
     Only files whose bytes differ from `previous` (what the last build wrote) are staged. `machinery`: what the

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from generator.commands.progress import Progress
 from generator.commands.report import os_error_message, print_diagnostics, summary, waiting_for
-from generator.core.diagnostics import UserError
+from generator.core.diagnostics import UserError, capped
 
 EXIT_OK, EXIT_DATA, EXIT_USAGE, EXIT_INTERNAL, EXIT_IO = 0, 1, 2, 3, 4
 
@@ -251,7 +251,7 @@ def _annotate(root: Path, diags, notes: bool, changed: set[str] | None, rev: str
 
         elsewhere = [d for d in shown if not is_changed(d.loc.path, changed)]
         shown = [d for d in shown if is_changed(d.loc.path, changed)]
-    for d in shown:
+    for d in capped(shown):
         print(d.annotation(annotation_path(root, d.loc.path)))
     if elsewhere:
         print(f"另有 {len(elsewhere)} 个问题所在的文件自 {rev} 以来没有改动，只列在这里，不标注在合并请求上：")

@@ -6,14 +6,14 @@ import errno
 import sys
 from pathlib import Path
 
-from generator.core.diagnostics import Diagnostic, Diagnostics
+from generator.core.diagnostics import Diagnostic, Diagnostics, capped
 
 
 def print_diagnostics(diags: list[Diagnostic], notes: bool, stream) -> None:
-    """Each problem on a line of its own (Diagnostic.format); the rounding notes only with `notes`."""
-    for d in diags:
-        if d.level != "note" or notes:
-            print(d.format(), file=stream)
+    """Each problem on a line of its own (Diagnostic.format); the rounding notes only with `notes`; at most
+    PER_FILE of one file's, then how many more (core.diagnostics.capped)."""
+    for d in capped([d for d in diags if d.level != "note" or notes]):
+        print(d.format(), file=stream)
 
 
 def summary(diags: Diagnostics) -> str:

@@ -10,8 +10,6 @@ system's limit, a file system that sends none), it looks at everything every sec
 
 from __future__ import annotations
 
-import functools
-import http.server
 import logging
 import os
 import sys
@@ -21,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from generator.build.scan import scan, scan_again, source_signatures
+from generator.commands.preview import PreviewServer
 from generator.core.diagnostics import UserError
 from generator.sources.folders import department_folders, folder_entries
 
@@ -234,11 +233,6 @@ def rebuild(root: Path, out: Path, state: dict | None = None, warm: Warm | None 
     return True
 
 
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args) -> None:
-        pass
-
-
 def serve(root: Path, out: Path, port: int) -> int:
     from generator.build.pipeline import Warm, default_jobs
 
@@ -250,8 +244,7 @@ def serve(root: Path, out: Path, port: int) -> int:
     rebuild(root, out, state, warm)
     if not out.is_dir():
         out.mkdir(parents=True)
-    handler = functools.partial(_QuietHandler, directory=str(out))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+    server = PreviewServer(out, port)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     print(f"预览地址：http://127.0.0.1:{port}/ （按 Ctrl+C 结束）", flush=True)
     try:
