@@ -26,11 +26,20 @@ def _work(work: Callable, item):
     return work(_STATE, item)
 
 
-def in_workers(work: Callable, items: Sequence, jobs: int, setup: Callable, args: tuple = ()) -> Iterator:
+def in_workers(
+    work: Callable,
+    items: Sequence,
+    jobs: int,
+    setup: Callable,
+    args: tuple = (),
+    in_order: bool = False,
+    chunk: int = 1,
+) -> Iterator:
     """`work(state, item)` for each item, on up to `jobs` worker processes, yielding each result as it finishes
-    (in any order: one item at a time, so a slow one holds up no other). `state` is what `setup(*args)` returned
-    in that worker when it started: what every item needs, made once a worker rather than sent with each item.
-    The workers stop when the iteration ends or is abandoned."""
+    (in any order, `chunk` items at a time, so a slow one holds up no other; with `in_order`, in the items' order).
+    `state` is what `setup(*args)` returned in that worker when it started: what every item needs, made once a
+    worker rather than sent with each item. The workers stop when the iteration ends or is abandoned."""
     context = pool_context()
     with context.Pool(min(jobs, len(items)), initializer=_set_up, initargs=(setup, args)) as pool:
-        yield from pool.imap_unordered(functools.partial(_work, work), items, chunksize=1)
+        each = pool.imap if in_order else pool.imap_unordered
+        yield from each(functools.partial(_work, work), items, chunksize=chunk)

@@ -185,7 +185,7 @@ def make_parser() -> argparse.ArgumentParser:
     s = sub.add_parser(
         "serve",
         help="本地预览：生成网站并在本机提供访问，数据或模板改动后自动重新生成",
-        description="在 http://127.0.0.1:端口/ 提供网站；每秒检查一次源文件，有改动就重新生成。按 Ctrl+C 结束。",
+        description="在 http://127.0.0.1:端口/ 提供网站；源文件有改动就重新生成（改动由操作系统通知；得不到通知时每秒查看一次）。按 Ctrl+C 结束。",
     )
     _common(s)
     s.add_argument("--port", type=int, default=8000, help="端口，默认 8000")

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
 
-from generator.build.pool import pool_context
+from generator.build.pool import in_workers
 from generator.checks.tables import CheckResult, consistent_names, explain
 from generator.core.config import SiteConfig, load_config
 from generator.core.diagnostics import Diagnostic, Diagnostics, Loc, UserError
@@ -300,11 +300,6 @@ def _export(tree: Tree, departments: list[str], stack: ExitStack) -> Path:
     return tmp / tree.prefix
 
 
-# What every department's comparison needs of each version (its settings, formats, glossary, content pages), set
-# in each worker (and here, where there is none): (label, config, shared) for the old version, then the new.
-_VERSIONS: list = []
-
-
 def _open_version(label: str, root: Path, diags: Diagnostics | None = None) -> tuple:
     from generator.build.units import load_shared
 
@@ -315,8 +310,10 @@ def _open_version(label: str, root: Path, diags: Diagnostics | None = None) -> t
     return label, config, load_shared(config, diags if diags is not None else Diagnostics())
 
 
-def _start_worker(versions: list[tuple[str, Path]]) -> None:
-    _VERSIONS[:] = [_open_version(label, root) for label, root in versions]
+def _open_versions(versions: list[tuple[str, Path]]) -> list[tuple]:
+    """What every department's comparison needs of each version (its settings, formats, glossary, content
+    pages): (label, config, shared) for the old version, then the new. Made once in each worker."""
+    return [_open_version(label, root) for label, root in versions]
 
 
 def _department_side(version: tuple, name: str) -> Side:
@@ -348,8 +345,9 @@ class DepartmentChanges:
     named: tuple[list, list]
 
 
-def compare_department(name: str) -> DepartmentChanges:
-    old, new = (_department_side(version, name) for version in _VERSIONS)
+def compare_department(opened: list[tuple], name: str) -> DepartmentChanges:
+    """One department compared between the two versions `opened` (_open_versions)."""
+    old, new = (_department_side(version, name) for version in opened)
     added = _years(new.source) - _years(old.source)
     checks, passing = compare_checks(old, new, added)
     problems = tuple([d for d in side.diagnostics.items if d.level != "note"] for side in (old, new))
@@ -359,14 +357,14 @@ def compare_department(name: str) -> DepartmentChanges:
     )  # fmt: skip
 
 
-def _compared(versions: list[tuple[str, Path]], names: list[str], jobs: int):
-    """compare_department for each department, in order; on `jobs` processes where there are several."""
+def _compared(opened: list[tuple], versions: list[tuple[str, Path]], names: list[str], jobs: int):
+    """compare_department for each department, in order; on `jobs` processes (each opening `versions` itself)
+    where there are several, else with `opened`, the versions as this process opened them."""
     if jobs <= 1 or len(names) < 2:
-        yield from map(compare_department, names)
+        yield from (compare_department(opened, name) for name in names)
         return
-    context = pool_context()
-    with context.Pool(min(jobs, len(names)), initializer=_start_worker, initargs=(versions,)) as pool:
-        yield from pool.imap(compare_department, names, chunksize=max(1, min(16, len(names) // (jobs * 8))))
+    chunk = max(1, min(16, len(names) // (jobs * 8)))
+    yield from in_workers(compare_department, names, jobs, _open_versions, (versions,), in_order=True, chunk=chunk)
 
 
 # ------------------------------------------------------------------------------------------ figures
@@ -625,26 +623,20 @@ def compare(old_spec: str, new_spec: str, site: Path, jobs: int | None = None) -
         versions = [Version(tree.label, Diagnostics()) for tree in trees]
         result = Comparison(*versions, compared=len(names), same=same)
         named: tuple[list, list] = ([], [])
-        try:
-            # Each version's own problems (formats, glossary, content pages, what data/departments/ holds) are
-            # read here: where they differ, every department is compared.
-            _VERSIONS[:] = [
-                _open_version(v.label, root, v.diagnostics) for v, root in zip(versions, roots, strict=True)
-            ]
-            for version, (_, config, _) in zip(versions, _VERSIONS, strict=True):
-                department_names(config, version.diagnostics)
-            for part in _compared(
-                [(v.label, root) for v, root in zip(versions, roots, strict=True)], names, jobs or default_jobs()
-            ):
-                result.figures += part.figures
-                result.checks += part.checks
-                result.new_passing += part.new_passing
-                result.new_years += part.new_years
-                for version, problems, codes, found in zip(versions, part.problems, named, part.named, strict=True):
-                    version.diagnostics.extend(problems)
-                    codes += found
-        finally:
-            _VERSIONS.clear()
+        # Each version's own problems (formats, glossary, content pages, what data/departments/ holds) are
+        # read here: where they differ, every department is compared.
+        opened = [_open_version(v.label, root, v.diagnostics) for v, root in zip(versions, roots, strict=True)]
+        for version, (_, config, _) in zip(versions, opened, strict=True):
+            department_names(config, version.diagnostics)
+        labelled = [(v.label, root) for v, root in zip(versions, roots, strict=True)]
+        for part in _compared(opened, labelled, names, jobs or default_jobs()):
+            result.figures += part.figures
+            result.checks += part.checks
+            result.new_passing += part.new_passing
+            result.new_years += part.new_years
+            for version, problems, codes, found in zip(versions, part.problems, named, part.named, strict=True):
+                version.diagnostics.extend(problems)
+                codes += found
     for version, codes in zip(versions, named, strict=True):
         consistent_names(codes, version.diagnostics)  # across the departments compared, in the loader's order
     result.errors_new, result.errors_gone = compare_errors(versions[0].diagnostics, versions[1].diagnostics)
