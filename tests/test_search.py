@@ -268,10 +268,8 @@ def test_a_result_leads_to_the_exact_place_by_keyboard_alone(browser, public: Pa
 def test_after_a_search_one_tab_from_the_result_count_reaches_the_first_result(browser, public: Path):
     visit = Visit(browser)
     page = visit.open(public / "search.html")
-    for _ in range(20):  # to the page's own search box, by Tab
-        page.keyboard.press("Tab")
-        if page.evaluate("document.activeElement.id") == "search-page-q":
-            break
+    page.wait_for_function("() => document.getElementById('search-status').textContent.startsWith('请输入')")  # ready
+    page.focus("#search-page-q")
     page.keyboard.type("档案管理")
     page.keyboard.press("Enter")
     page.wait_for_function("() => document.activeElement.id === 'search-status'")  # the count is read out first
