@@ -329,45 +329,51 @@ def outside(tmp_path) -> Path:
     return folder
 
 
-def assert_refused(site: TinySite, rel: str, capsys) -> None:
-    """validate and build both name the link and stop; nothing of the outside file is printed or published."""
+def built(site: TinySite, tables, capsys) -> dict[str, bytes]:
+    """The tiny year built: public/ as it is before the link is made."""
+    site.write_tables(tables)
+    code, text = run(site, "build", capsys=capsys)
+    assert code == 0, text
+    return tree(site.root / "public")
+
+
+def assert_refused(site: TinySite, rel: str, capsys, before: dict[str, bytes]) -> None:
+    """validate and build both name the link and stop; nothing of the outside file is printed or published, and
+    the site built before is still there, byte for byte."""
     for command in ("validate", "build"):
         code, text = run(site, command, capsys=capsys)
         assert code == 1, text
         assert f"{rel}: 错误：{rel} 是指向站点文件夹以外" in text, text
         assert SECRET not in text
-    public = site.root / "public"
-    assert not public.exists() or SECRET not in "".join(
-        p.read_text(encoding="utf-8", errors="replace") for p in public.rglob("*") if p.is_file()
-    )
+    assert tree(site.root / "public") == before
 
 
 def test_a_narrative_linked_out_of_the_site_is_refused(site: TinySite, tables, outside, capsys):
-    site.write_tables(tables)
+    before = built(site, tables, capsys)
     rel = f"data/departments/{DEPT}/{YEAR}/情况说明.md"
     (site.root / rel).symlink_to(outside / "secret.txt")
-    assert_refused(site, rel, capsys)
+    assert_refused(site, rel, capsys, before)
 
 
 def test_the_processes_environment_is_never_published(site: TinySite, tables, capsys, monkeypatch):
     monkeypatch.setenv("JUESUAN_PROBE", SECRET)
-    site.write_tables(tables)
+    before = built(site, tables, capsys)
     rel = f"data/departments/{DEPT}/{YEAR}/情况说明.md"
     (site.root / rel).symlink_to("/proc/self/environ")
-    assert_refused(site, rel, capsys)
+    assert_refused(site, rel, capsys, before)
 
 
 def test_a_table_linked_out_of_the_site_is_refused_without_quoting_it(site: TinySite, tables, outside, capsys):
-    site.write_tables(tables)
+    before = built(site, tables, capsys)
     rel = site.table_rel(1)
     (site.root / rel).unlink()
     (site.root / rel).symlink_to(outside / "secret.txt")
-    assert_refused(site, rel, capsys)
+    assert_refused(site, rel, capsys, before)
 
 
 @pytest.mark.parametrize("what", ["department", "year", "projects"])
 def test_a_folder_linked_out_of_the_site_is_refused(site: TinySite, tables, outside, capsys, what):
-    site.write_tables(tables)
+    before = built(site, tables, capsys)
     year = site.year_dir()
     if what == "department":
         shutil.copytree(site.dept_dir(DEPT), outside / "dept")
@@ -382,7 +388,7 @@ def test_a_folder_linked_out_of_the_site_is_refused(site: TinySite, tables, outs
         (outside / "projects" / "secret.yaml").write_text(f"项目名称: {SECRET}\n", encoding="utf-8")
         link = year / "项目"
         link.symlink_to(outside / "projects")
-    assert_refused(site, link.relative_to(site.root).as_posix(), capsys)
+    assert_refused(site, link.relative_to(site.root).as_posix(), capsys, before)
 
 
 def test_a_link_that_stays_inside_the_site_is_read(site: TinySite, tables, capsys):
@@ -482,3 +488,32 @@ def test_a_template_asset_linked_out_of_the_templates_is_refused(site: TinySite,
     assert code == 1
     assert "templates/static/leak.txt 是指向站点文件夹以外" in out, out
     assert not (site.root / "public").exists()
+
+
+def test_diff_names_a_link_out_of_the_site_and_never_reads_it(tmp_path, outside, capsys, monkeypatch):
+    """A reviewer's diff of a change that adds such a link: the new error is listed; the linked file is not read,
+    not even to hash it (a folder's files are hashed as git hashes them: a link as the text of its target)."""
+    repo = Path(__file__).resolve().parent.parent
+    old, new = tmp_path / "old", tmp_path / "new"
+    for site in (old, new):
+        for part in ("data", "content"):
+            shutil.copytree(repo / part, site / part)
+        shutil.copy(repo / "site.toml", site / "site.toml")
+    rel = "data/departments/luohu-quweiban/2023/情况说明.md"
+    (new / rel).unlink()
+    (new / rel).symlink_to(outside / "secret.txt")
+    opened = []
+    real_open = open
+
+    def watching(file, *args, **kwargs):
+        opened.append(os.path.realpath(file) if isinstance(file, str | os.PathLike) else file)
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr("builtins.open", watching)
+    monkeypatch.setattr("io.open", watching)
+    code = main(["diff", str(old), str(new), "--site", str(old), "--jobs", "1"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert f"{rel}: 错误：{rel} 是指向站点文件夹以外" in out, out
+    assert str(outside / "secret.txt") not in [str(p) for p in opened]
+    assert SECRET not in out

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 from generator.build.pool import pool_context
+from generator.core.files import leaves_site
 from generator.sources.folders import DEPARTMENT_FILE, department_folders
 
 if TYPE_CHECKING:
@@ -59,17 +60,22 @@ def _stat(path: str) -> tuple[int, int] | None:
     return st.st_size, st.st_mtime_ns
 
 
-def _walk(fd: int, prefix: str, out: list) -> None:
-    """Every file under the folder open as `fd`, as (path from the site folder, size, mtime), in name order.
-    Entries are stat'ed relative to their folder (scandir on a descriptor), not by their full path."""
+OUTSIDE = (-1, -1)  # the size and time of a symbolic link out of the site: not followed (the loader says where)
+
+
+def _walk(fd: int, prefix: str, out: list, root: str) -> None:
+    """Every file under the folder open as `fd`, as (path from the site folder `root`, size, mtime), in name
+    order. Entries are stat'ed relative to their folder (scandir on a descriptor), not by their full path."""
     with os.scandir(fd) as it:
         entries = sorted(it, key=lambda e: e.name)
     for e in entries:
         try:
-            if e.is_dir():
+            if e.is_symlink() and leaves_site(root, os.path.join(root, prefix, e.name)):
+                out.append((prefix + e.name, *OUTSIDE))
+            elif e.is_dir():
                 sub = os.open(e.name, _DIR, dir_fd=fd)
                 try:
-                    _walk(sub, f"{prefix}{e.name}/", out)
+                    _walk(sub, f"{prefix}{e.name}/", out, root)
                 finally:
                     os.close(sub)
             else:
@@ -79,7 +85,7 @@ def _walk(fd: int, prefix: str, out: list) -> None:
             continue
 
 
-def _files(folder: str, prefix: str) -> list[tuple[str, int, int]]:
+def _files(folder: str, prefix: str, root: str) -> list[tuple[str, int, int]]:
     out: list = []
     if os.supports_fd and os.scandir in os.supports_fd:
         try:
@@ -87,7 +93,7 @@ def _files(folder: str, prefix: str) -> list[tuple[str, int, int]]:
         except OSError:
             return out
         try:
-            _walk(fd, prefix, out)
+            _walk(fd, prefix, out, root)
         finally:
             os.close(fd)
     else:  # pragma: no cover - platforms whose scandir takes no descriptor
@@ -112,7 +118,7 @@ def _hash(text: str) -> str:
 
 def unit_stats(root: Path, folder: str) -> list[tuple[str, int, int]]:
     """A year folder's files (paths from the site folder), then its department's 部门.yaml."""
-    files = _files(str(root / folder), f"{folder}/")
+    files = _files(str(root / folder), f"{folder}/", str(root))
     info = f"{folder.rsplit('/', 1)[0]}/{DEPARTMENT_FILE}"
     stat = _stat(str(root / info))
     if stat is not None:
@@ -130,16 +136,22 @@ def scan_department(root: str, rel: str, outputs: tuple | None = None) -> Scanne
     """The department folder `rel`'s signatures, and whether its pages are in the output folder. `outputs` is
     (output folder, the department's own files, each year's)."""
     folder = os.path.join(root, rel)
+    if os.path.islink(folder) and leaves_site(root, folder):
+        return Scanned(_digest(("outside", rel)), {}, False)  # not looked into: the loader says where it leads
     try:
         with os.scandir(folder) as it:
-            names = sorted((e.name, e.is_dir()) for e in it)
+            names = sorted((e.name, e.is_dir(), e.is_symlink()) for e in it)
     except OSError:
         return Scanned(_digest(None), {}, False)
     info = _stat(os.path.join(folder, DEPARTMENT_FILE))
     years = {}
-    for name, is_dir in names:
-        if is_dir and len(name) == 4 and name.isdigit():
-            files = _files(os.path.join(folder, name), f"{rel}/{name}/")
+    for name, is_dir, link in names:
+        if not (is_dir and len(name) == 4 and name.isdigit()):
+            continue
+        if link and leaves_site(root, os.path.join(folder, name)):
+            years[name] = _digest(("outside", name))  # not looked into
+        else:
+            files = _files(os.path.join(folder, name), f"{rel}/{name}/", root)
             if info is not None:
                 files.append((f"{rel}/{DEPARTMENT_FILE}", *info))
             years[name] = unit_signature(files)

@@ -202,8 +202,9 @@ def _department_of(path: str) -> str | None:
 
 
 def _blob_id(path: Path) -> str:
-    """The id git gives a file's bytes, so a folder's files compare with a revision's."""
-    data = path.read_bytes()
+    """The id git gives a file's bytes, so a folder's files compare with a revision's. A symbolic link is, as in
+    git, the text of where it points: what it points to is never read."""
+    data = os.readlink(path).encode("utf-8", "surrogateescape") if path.is_symlink() else path.read_bytes()
     return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
 
 
