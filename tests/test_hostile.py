@@ -517,3 +517,34 @@ def test_diff_names_a_link_out_of_the_site_and_never_reads_it(tmp_path, outside,
     assert f"{rel}: 错误：{rel} 是指向站点文件夹以外" in out, out
     assert str(outside / "secret.txt") not in [str(p) for p in opened]
     assert SECRET not in out
+
+
+@pytest.mark.parametrize("damaged", ["search", "units"])
+def test_a_damaged_cache_file_the_index_counts_on_means_a_build_from_the_sources(
+    site: TinySite, tables, capsys, damaged
+):
+    """One flipped byte in a search part or an unchanged department-year's record: the next build is neither an
+    internal error nor a site with words missing from its search; it is the site a clean build makes."""
+    site.write_tables(tables)
+    other = "other-dept"
+    site.write(f"data/departments/{other}/部门.yaml", "名称: 另一个部门\n地区: 测试区\n")
+    site.write_tables(tables, other)
+    assert run(site, "build", capsys=capsys)[0] == 0
+    cache = next(p for p in (site.root / ".build-cache").iterdir() if (p / "index.pickle").exists())
+    # Every search part (the edit below touches some of them), or the unchanged department-year's record.
+    victims = (
+        sorted((cache / "search").glob("*.pickle"))
+        if damaged == "search"
+        else [cache / "units" / f"{other}-{YEAR}.pickle"]
+    )
+    for victim in victims:
+        data = bytearray(victim.read_bytes())
+        data[len(data) // 2] ^= 0xFF
+        victim.write_bytes(bytes(data))
+    site.write(f"data/departments/{DEPT}/部门.yaml", "名称: 测试部门（改名）\n地区: 测试区\n")  # the other is unchanged
+    code, text = run(site, "build", capsys=capsys)
+    assert code == 0, text
+    expected = site.root.parent / "expected"
+    assert run(site, "build", "--clean", "--out", str(expected), capsys=capsys)[0] == 0
+    assert tree(site.root / "public") == tree(expected)
+    assert "测试部门（改名）" in (site.root / "public" / "index.html").read_text(encoding="utf-8")

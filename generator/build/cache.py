@@ -179,6 +179,11 @@ class Quick:
     home: str  # sha256 of index.html: a public/ changed by hand is rebuilt
 
 
+class CacheDamaged(Exception):
+    """A file of the build cache that the last build's index counts on (a department-year's record, a part of
+    the search index) cannot be read: the build starts again without the cache (pipeline.build)."""
+
+
 class BuildCache:
     def __init__(self, root: Path, out: Path) -> None:
         # Keyed by where the output is: relative to the site when inside it, so a moved or copied site folder
@@ -289,7 +294,10 @@ class BuildCache:
         a rebuild of every unit (a template changed) must not hold a province's records at once."""
         from generator.build.records import load_record
 
-        return load_record(self.stage / "units" if fresh else self.records, key)
+        found = load_record(self.stage / "units" if fresh else self.records, key)
+        if found is None and not fresh:
+            raise CacheDamaged(key)
+        return found
 
     def staged(self) -> bool:
         """Has this build staged anything for the cache (records of department-years, search parts)?"""
@@ -305,8 +313,13 @@ class BuildCache:
         save_record(self.stage / "units", key, record)
 
     def search_part(self, i: int) -> dict:
-        found = load_pickle(self.folder / "search" / f"{i:02x}.pickle")
-        return found if isinstance(found, dict) else {}
+        path = self.folder / "search" / f"{i:02x}.pickle"
+        found = load_pickle(path)
+        if isinstance(found, dict):
+            return found
+        if path.exists():  # there, but not what this build wrote: its tokens would be missing from the search
+            raise CacheDamaged(path.name)
+        return {}  # a part no department-year had a token in
 
     def stage_search_part(self, i: int, rows: dict) -> None:
         dump_pickle(self.stage / "search" / f"{i:02x}.pickle", rows)

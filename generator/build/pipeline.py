@@ -251,7 +251,7 @@ def build(root: Path, out: Path | None = None, options: BuildOptions = BuildOpti
     changed since the last build (cache.py). Where the checks fail, nothing is written unless
     options.allow_errors. One build at a time writes an output folder and its cache (lock.py): another one waits
     for it to finish, after calling options.waiting with its process id (or None)."""
-    from generator.build.cache import BuildCache
+    from generator.build.cache import BuildCache, CacheDamaged
 
     config = load_config(root)
     out = out or root / "public"
@@ -262,7 +262,10 @@ def build(root: Path, out: Path | None = None, options: BuildOptions = BuildOpti
         remove_leftovers(cache.folder)
         # Where another build ran meanwhile, what serve saw before it (the pages in public/) may be out of date.
         scanned = None if waited else options.scanned
-        return _build(root, out, config, cache, options, scanned)
+        try:
+            return _build(root, out, config, cache, options, scanned)
+        except CacheDamaged:  # public/ is as it was (stage.py): made again from the sources alone
+            return _build(root, out, config, cache, dataclasses.replace(options, clean=True, scanned=None), None)
 
 
 class _Build(NamedTuple):
