@@ -372,7 +372,7 @@ SPOILED = {
 def test_a_cache_file_cut_short_garbled_or_of_another_version_is_a_miss(base: Path, tmp_path: Path, spoil):
     """What the cache holds cannot be read (a full disk cut it short, another version of the code wrote it): the
     build takes it for no cache and gives a clean build's bytes; a record or a search part cannot be read: none."""
-    from generator.build.cache import BuildCache, summary_part
+    from generator.build.cache import BuildCache, CacheDamaged, summary_part
     from generator.build.records import Record, load_record
 
     site = copy(base, tmp_path)
@@ -392,10 +392,16 @@ def test_a_cache_file_cut_short_garbled_or_of_another_version_is_a_miss(base: Pa
     assert isinstance(load_record(folder / "units", "dept-00001-2023"), Record)
     record.write_bytes(SPOILED[spoil](record.read_bytes()))
     assert load_record(folder / "units", "dept-00001-2023") is None
+    with pytest.raises(CacheDamaged):  # the last build's record of an unchanged department-year: no build from it
+        BuildCache(site, site / "public").record("dept-00001-2023")
+    edit_figure(site, "dept-00002")  # another department changed: a build reads dept-00001's record
+    assert build(site, options=BuildOptions(jobs=1)).rebuilt == units  # ...and makes the site from the sources
+    assert_as_clean(site, tmp_path)
     if spoil != "of another version":  # (a search part holds no class of ours: strings and bytes)
         search = next((folder / "search").iterdir())
         search.write_bytes(SPOILED[spoil](search.read_bytes()))
-        assert BuildCache(site, site / "public").search_part(int(search.stem, 16)) == {}
+        with pytest.raises(CacheDamaged):  # its words would be missing from the search
+            BuildCache(site, site / "public").search_part(int(search.stem, 16))
 
 
 def test_a_bug_in_the_code_that_uses_what_the_cache_held_is_raised_not_taken_for_a_miss(
