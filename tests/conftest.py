@@ -226,6 +226,17 @@ class TinySite:
         raise AssertionError(f"{needle!r} not in {rel}")
 
 
+def run_command(site: TinySite, *args: str, capsys) -> tuple[int, str]:
+    """A command of the generator on `site`, as a user runs it: (exit code, all it printed), never a traceback."""
+    from generator.commands.cli import main
+
+    code = main([*args, "--site", str(site.root)])
+    out = capsys.readouterr()
+    text = out.out + out.err
+    assert "Traceback" not in text
+    return code, text
+
+
 @pytest.fixture
 def site(tmp_path: Path) -> TinySite:
     return TinySite(tmp_path / "site")

@@ -13,17 +13,11 @@ import types
 from pathlib import Path
 
 import pytest
-from conftest import DEPT, REPO, YEAR, TinySite
+from conftest import DEPT, REPO, YEAR, TinySite, run_command
 
 from generator.commands.cli import main
 
-
-def run(site: TinySite, *args: str, capsys) -> tuple[int, str]:
-    code = main([*args, "--site", str(site.root)])
-    out = capsys.readouterr()
-    text = out.out + out.err
-    assert "Traceback" not in text
-    return code, text
+run = run_command
 
 
 def lines(text: str) -> list[str]:

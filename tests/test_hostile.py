@@ -13,17 +13,11 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import DEPT, YEAR, TinySite
+from conftest import DEPT, YEAR, TinySite, run_command
 
 from generator.commands.cli import main
 
-
-def run(site: TinySite, *args: str, capsys) -> tuple[int, str]:
-    code = main([*args, "--site", str(site.root)])
-    out = capsys.readouterr()
-    text = out.out + out.err
-    assert "Traceback" not in text
-    return code, text
+run = run_command
 
 
 def set_in_toml(site: TinySite, line: str, section: str | None = None) -> int:
@@ -474,7 +468,8 @@ def test_a_file_with_thousands_of_problems_lists_the_first_and_counts_the_rest(s
     assert "1000 个错误" in text.splitlines()[-1]  # the count is of every one
 
 
-def test_a_template_asset_linked_out_of_the_templates_is_refused(site: TinySite, tables, outside, capsys):
+@pytest.mark.parametrize("linked", ["static/leak.txt", "page.html"])
+def test_a_template_linked_out_of_the_templates_is_refused(site: TinySite, tables, outside, capsys, linked):
     templates = site.root / "templates"
     shutil.copytree(Path(__file__).resolve().parent.parent / "templates", templates)
     toml = site.root / "site.toml"
@@ -482,11 +477,13 @@ def test_a_template_asset_linked_out_of_the_templates_is_refused(site: TinySite,
     toml.write_text(
         "\n".join(line for line in text.splitlines() if not line.startswith("templates")) + "\n", encoding="utf-8"
     )
-    (templates / "static" / "leak.txt").symlink_to(outside / "secret.txt")
+    if linked == "page.html":  # a template Jinja would read: the page template itself
+        (templates / "page.html").unlink()
+    (templates / linked).symlink_to(outside / "secret.txt")
     site.write_tables(tables)
     code, out = run(site, "build", capsys=capsys)
     assert code == 1
-    assert "templates/static/leak.txt 是指向站点文件夹以外" in out, out
+    assert f"templates/{linked} 是指向站点文件夹以外" in out, out
     assert not (site.root / "public").exists()
 
 

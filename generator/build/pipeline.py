@@ -332,7 +332,9 @@ def _build(
 
     from generator.build.sitefiles import search_matrix
     from generator.build.units import Machinery, discover
+    from generator.core.files import refuse_links_out
 
+    refuse_links_out(config.templates_dir, root)  # Jinja and the assets read them: nothing from elsewhere
     machinery = Machinery.make(config.templates_dir, cache.folder.parent / "templates", warm and warm.shapes)
     diags = Diagnostics()
     shared, loaded = _shared(b, diags)

@@ -16,7 +16,6 @@ from generator.build.stage import Stage, department_files
 from generator.build.units import Machinery, Shared, Unit
 from generator.checks.tables import consistent_names
 from generator.core.diagnostics import Diagnostics
-from generator.core.files import leaves_site, outside_error
 from generator.sources.formats import norm
 from generator.sources.load import RESERVED_SLUGS
 
@@ -51,18 +50,12 @@ def site_names(units: list[Unit], ordered: list[Summary], record_of, diags: Diag
         consistent_names(named, diags)
 
 
-def asset_files(folder: Path, root: Path) -> dict[str, Path]:
-    """templates/static/ as the site's assets/: its address in the site → the file. A symbolic link that leads
-    out of the templates folder is an error naming it: nothing from elsewhere on the machine is published."""
+def asset_files(folder: Path) -> dict[str, Path]:
+    """templates/static/ as the site's assets/: its address in the site → the file (the build has refused any
+    that a symbolic link takes out of the templates folder: core.files.refuse_links_out)."""
     if not folder.is_dir():
         return {}
-    files = {f"assets/{p.relative_to(folder).as_posix()}": p for p in sorted(folder.rglob("*")) if p.is_file()}
-    for p in files.values():
-        real = leaves_site(folder.parent, p)
-        if real is not None:
-            shown = p.relative_to(root).as_posix() if root in p.parents else str(p)
-            raise outside_error(shown, real)
-    return files
+    return {f"assets/{p.relative_to(folder).as_posix()}": p for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -262,7 +255,7 @@ def _assets(work: SiteWork, kept: dict[str, str]) -> dict[str, bytes]:
     build they are its bytes, added to `kept`; read (returned) only where public/ has lost one or there is none."""
     made: dict[str, bytes] = {}
     old = work.old
-    for path, file in asset_files(work.config.templates_dir / "static", work.config.root).items():
+    for path, file in asset_files(work.config.templates_dir / "static").items():
         if old is not None and path in old.site_files and (work.stage.out / path).is_file():
             kept[path] = old.site_files[path]
         else:

@@ -26,6 +26,15 @@ def outside_error(rel: str, real: str) -> UserError:
     return UserError("站点文件夹以外的文件", [Diagnostic("error", Loc(rel), message, "outside")])
 
 
+def refuse_links_out(folder: Path, root: Path) -> None:
+    """Every file under `folder` (the templates) stays inside it, or an error names the first that does not (the
+    path from the site folder `root` where it is inside it)."""
+    for path in sorted(folder.rglob("*")):
+        real = leaves_site(folder, path) if path.is_symlink() or path.is_file() else None
+        if real is not None:
+            raise outside_error(path.relative_to(root).as_posix() if root in path.parents else str(path), real)
+
+
 def read_source(root: Path | str, path: Path | str, rel: str) -> bytes:
     """A source file's bytes, unless a symbolic link takes it out of the site folder (an error naming it)."""
     real = leaves_site(root, path)
