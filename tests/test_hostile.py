@@ -5,6 +5,7 @@ and what to do, no traceback, and nothing published lost."""
 from __future__ import annotations
 
 import copy
+import json
 import os
 import shutil
 import subprocess
@@ -545,3 +546,24 @@ def test_a_damaged_cache_file_the_index_counts_on_means_a_build_from_the_sources
     assert run(site, "build", "--clean", "--out", str(expected), capsys=capsys)[0] == 0
     assert tree(site.root / "public") == tree(expected)
     assert "测试部门（改名）" in (site.root / "public" / "index.html").read_text(encoding="utf-8")
+
+
+def test_validate_after_a_damaged_record_checks_everything_again(site: TinySite, tables, capsys):
+    """validate reads an unchanged department-year's record where its codes' names clash with another's: that
+    record damaged, everything is checked again, with the same result, instead of an internal error."""
+    other = "other-dept"
+    site.write(f"data/departments/{other}/部门.yaml", "名称: 另一个部门\n地区: 测试区\n")
+    for slug, name in ((DEPT, "测试科目"), (other, "另一个名字")):  # a code the catalogue lacks, named two ways
+        text = json.dumps(tables, ensure_ascii=False).replace("2120801 征地和拆迁补偿支出", f"2120899 {name}")
+        site.write_tables({int(no): body for no, body in json.loads(text).items()}, slug)
+    assert run(site, "build", "--allow-errors", capsys=capsys)[0] == 1  # published, its cache kept
+    code, clean = run(site, "validate", capsys=capsys)
+    assert code == 1 and "2120899" in clean, clean
+    cache = next(p for p in (site.root / ".build-cache").iterdir() if (p / "index.pickle").exists())
+    for record in (cache / "units").glob("*.pickle"):
+        record.write_bytes(b"")
+    site.write(f"data/departments/{DEPT}/部门.yaml", "名称: 测试部门\n地区: 测试区\n\n")  # a change, same meaning
+    code, text = run(site, "validate", capsys=capsys)
+    assert code == 1
+    assert text.splitlines()[-1] == clean.splitlines()[-1]
+    assert [x for x in text.splitlines() if "2120899" in x] == [x for x in clean.splitlines() if "2120899" in x]

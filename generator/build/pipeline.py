@@ -176,7 +176,17 @@ def check_site(
     after one edit a province's validate checks one department-year, not 10,000. `only` as BuildOptions.only
     says: only these departments' files are looked at, the others taken as the last build checked them (where
     there is one to go by); the report is of the named departments (and of files no department owns), the
-    others' problems only counted (`elsewhere`)."""
+    others' problems only counted (`elsewhere`). A file of that cache which its index counts on and which cannot
+    be read (CacheDamaged): everything checked again."""
+    from generator.build.cache import CacheDamaged
+
+    try:
+        return _check_site(root, jobs, progress, notes, only, out, use_cache=not notes)
+    except CacheDamaged:
+        return _check_site(root, jobs, progress, notes, only, out, use_cache=False)
+
+
+def _check_site(root, jobs, progress, notes, only, out, use_cache: bool) -> BuildReport:
     from generator.build.cache import BuildCache, global_fingerprint
     from generator.build.sitefiles import site_names
     from generator.build.units import Task, discover, load_shared, run_units
@@ -190,7 +200,7 @@ def check_site(
         _known(only, department_folders(entries), "未核对")
     cache = BuildCache(root, out or root / "public")
     fingerprint = global_fingerprint(root, config.templates_dir)
-    old = None if notes else cache.load(fingerprint)
+    old = cache.load(fingerprint) if use_cache else None
     signatures = limited = None
     if old is not None:
         quick = cache.load_quick(fingerprint) if only is not None else None
