@@ -22,7 +22,7 @@ from run import HERE, synthetic_site
 
 sys.path.insert(0, str(HERE.parent))
 
-from generator.build import units
+from generator.builder import units
 from generator.core.config import load_config
 from generator.core.diagnostics import Diagnostics
 from generator.output import charts, opendata, render, search

@@ -113,7 +113,7 @@ def edit_one_department(site: Path) -> str:
 SERVE_PROBE = """
 import sys, time
 from pathlib import Path
-from generator.build.pipeline import Warm, default_jobs
+from generator.builder.pipeline import Warm, default_jobs
 from generator.commands.serve import rebuild, refresh, snapshot, start_watcher
 sys.path.insert(0, sys.argv[1])
 from run import edit_one_department

@@ -270,7 +270,7 @@ def browser():
 @pytest.fixture(scope="session")
 def public(tmp_path_factory) -> Path:
     """The bundled site, built once for the session's browser and output tests."""
-    from generator.build.pipeline import build
+    from generator.builder.pipeline import build
 
     out = tmp_path_factory.mktemp("bundled") / "public"
     build(REPO, out)

@@ -8,7 +8,7 @@ import pytest
 from browsing import Visit, site_pages
 from conftest import DEPT, YEAR, TinySite, to_yaml
 
-from generator.build.pipeline import BuildOptions, build
+from generator.builder.pipeline import BuildOptions, build
 
 pytestmark = pytest.mark.browser
 
@@ -68,7 +68,7 @@ def test_a_year_list_grouped_by_region_has_no_violations_and_its_index_reaches_e
     the regions' index brings its region's heading to the top of the screen. The open data page likewise."""
     from synthetic import make_site
 
-    monkeypatch.setattr("generator.build.sitefiles.INLINE_LIMIT", 3)
+    monkeypatch.setattr("generator.builder.sitefiles.INLINE_LIMIT", 3)
     site = make_site(tmp_path / "site", departments=6, years=[2023], seed=5)
     build(site, options=BuildOptions(jobs=1))
     visit = Visit(browser, 375)

@@ -12,7 +12,7 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parent.parent / "generator"
 
 # Lowest first. A module may import from its own stage and the stages before it in this list.
-STAGES = ["core", "sources", "checks", "model", "output", "build", "commands"]
+STAGES = ["core", "sources", "checks", "model", "output", "builder", "commands"]
 
 
 def module_name(path: Path) -> str:
@@ -125,13 +125,13 @@ print("loaded", *sorted(m for m in sys.modules if m.startswith("generator")))
 # quick check. Checks, models, pages, charts, search and their libraries stay unloaded.
 NOTHING_CHANGED_NEEDS = {
     "generator",
-    "generator.build",
-    "generator.build.cache",
-    "generator.build.lock",
-    "generator.build.pipeline",
-    "generator.build.pool",
-    "generator.build.scan",
-    "generator.build.stage",
+    "generator.builder",
+    "generator.builder.cache",
+    "generator.builder.lock",
+    "generator.builder.pipeline",
+    "generator.builder.pool",
+    "generator.builder.scan",
+    "generator.builder.stage",
     "generator.commands",
     "generator.commands.cli",
     "generator.commands.progress",
@@ -167,13 +167,13 @@ def test_a_build_with_nothing_changed_imports_only_what_it_needs(tmp_path):
     loaded = said["loaded"].split()
     extra = set(loaded) - NOTHING_CHANGED_NEEDS
     assert not extra, f"a build with nothing changed imported {sorted(extra)}"
-    assert "generator.build.pipeline" in loaded  # the probe really ran a build
+    assert "generator.builder.pipeline" in loaded  # the probe really ran a build
 
 
 def test_every_stage_of_the_code_is_in_the_build_fingerprint(tmp_path):
     """A change to any module, in any stage's folder, makes every page again: the build cache's fingerprint
     covers the whole package, not only the folder the cache code is in."""
-    from generator.build.cache import global_fingerprint
+    from generator.builder.cache import global_fingerprint
 
     package = tmp_path / "generator"
     shutil.copytree(PACKAGE, package, ignore=shutil.ignore_patterns("__pycache__"))

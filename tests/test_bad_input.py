@@ -364,7 +364,7 @@ def test_internal_error_is_reported_without_traceback_unless_verbose(site: TinyS
     def boom(*args, **kwargs):
         raise RuntimeError("simulated bug")
 
-    monkeypatch.setattr("generator.build.sitefiles.site_names", boom)
+    monkeypatch.setattr("generator.builder.sitefiles.site_names", boom)
     assert main(["validate", "--site", str(site.root)]) == 3
     err = capsys.readouterr().err
     assert "内部错误" in err and "Traceback" not in err

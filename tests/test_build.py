@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from conftest import DEPT, REPO, YEAR, TinySite
 
-from generator.build.pipeline import BuildOptions, build
+from generator.builder.pipeline import BuildOptions, build
 from generator.commands.cli import main
 from generator.core.diagnostics import UserError
 
@@ -294,7 +294,7 @@ def test_a_department_year_leaves_nothing_for_the_garbage_collector():
     collector has to find piles up over a province's units, and a worker goes through it every few of them."""
     import gc
 
-    from generator.build import units
+    from generator.builder import units
     from generator.core.config import load_config
     from generator.core.diagnostics import Diagnostics
 
@@ -319,7 +319,7 @@ def test_the_collector_is_frozen_until_the_outermost_freeze_is_thawed():
     inner thaw must leave the build's freeze in place, the outer one undo it."""
     import gc
 
-    from generator.build.cache import GcFreeze
+    from generator.builder.cache import GcFreeze
 
     freezer, held = GcFreeze(), [object() for _ in range(10)]
     freezer.freeze()
@@ -338,7 +338,7 @@ def _plus(state: int, item: int) -> tuple[int, int]:
 
 def test_workers_run_each_item_with_the_state_their_set_up_made():
     """pool.in_workers: `setup` runs once in each worker, and each item is worked on with what it returned."""
-    from generator.build.pool import in_workers
+    from generator.builder.pool import in_workers
 
     done = list(in_workers(_plus, list(range(20)), 2, int, ("100",)))
     assert sorted(n for _, n in done) == list(range(100, 120))
@@ -350,7 +350,7 @@ def test_a_long_year_list_is_grouped_by_region_with_an_index_of_the_regions(tmp_
     the regions at the top, each linking to its own heading: every department once, under its own region."""
     from synthetic import make_site
 
-    from generator.build.pipeline import BuildOptions, build
+    from generator.builder.pipeline import BuildOptions, build
 
     site = make_site(tmp_path / "site", departments=4, years=[2023], seed=5)
     regions = {}  # slug → region, as each department's 部门.yaml says
@@ -362,7 +362,7 @@ def test_a_long_year_list_is_grouped_by_region_with_an_index_of_the_regions(tmp_
     assert 'class="regions"' not in short and short.count('class="dept-name"') == 4  # a short list: as it was
     assert all(f"<span>{r}</span>" in short for r in regions.values())
 
-    monkeypatch.setattr("generator.build.sitefiles.INLINE_LIMIT", 3)
+    monkeypatch.setattr("generator.builder.sitefiles.INLINE_LIMIT", 3)
     build(site, tmp_path / "grouped", BuildOptions(jobs=1))
     html = (tmp_path / "grouped" / "years" / "2023.html").read_text(encoding="utf-8")
     assert "共 4 个部门，分属 4 个地区" in html

@@ -19,7 +19,7 @@ from conftest import DEPT, REPO, YEAR, TinySite, tiny_year
 from test_projects import project
 from test_projects import write as write_project
 
-from generator.build.pipeline import BuildOptions, build
+from generator.builder.pipeline import BuildOptions, build
 from generator.output import charts
 
 SPEC = re.compile(r'<script type="application/json" class="chart-spec" data-canvas="([^"]+)">(.*?)</script>', re.S)
@@ -90,7 +90,7 @@ def test_a_long_list_keeps_earlier_years_comparisons_on_their_year_pages(tmp_pat
     list page draws its own (a province's archive would otherwise put every year's charts on the home page)."""
     from synthetic import make_site
 
-    monkeypatch.setattr("generator.build.sitefiles.INLINE_LIMIT", 1)
+    monkeypatch.setattr("generator.builder.sitefiles.INLINE_LIMIT", 1)
     site = make_site(tmp_path / "site", departments=2, years=[2021, 2022, 2023], seed=5)
     build(site, options=BuildOptions(jobs=1))
     out = site / "public"

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from conftest import DEPT, REPO, YEAR, TinySite
 
-from generator.build.pipeline import validate
+from generator.builder.pipeline import validate
 
 
 def messages(report, level=None):

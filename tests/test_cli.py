@@ -115,7 +115,7 @@ def _templates_elsewhere(site: TinySite, tmp_path) -> Path:
 def test_serve_sees_every_kind_of_source_change(site: TinySite, tables, tmp_path):
     """What serve compares each second changes with a department's file, a new year, the glossary, and templates
     kept outside the site folder (site.toml's `templates`); it stays the same when nothing changed."""
-    from generator.build.pipeline import build
+    from generator.builder.pipeline import build
     from generator.commands.serve import snapshot, sources
 
     site.write_tables(tables)
@@ -142,7 +142,7 @@ def test_serve_notified_looks_again_only_at_what_changed(site: TinySite, tables,
     folder scanned again, or everything) equals a whole new look; a department's edit names only that
     department, so a province is not looked at whole for it. Building (reading data/, writing public/ and
     .build-cache/) is not a change."""
-    from generator.build.pipeline import build
+    from generator.builder.pipeline import build
     from generator.commands.serve import refresh, snapshot, start_watcher
 
     site.write_tables(tables)

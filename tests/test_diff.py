@@ -18,7 +18,7 @@ import pytest
 from conftest import git
 from synthetic import make_site
 
-from generator.build.pipeline import run_checks
+from generator.builder.pipeline import run_checks
 from generator.commands import diff
 from generator.core.config import load_config
 from generator.core.diagnostics import Diagnostics

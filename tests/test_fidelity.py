@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from conftest import REPO, SEEDS
 
-from generator.build.pipeline import build
+from generator.builder.pipeline import build
 
 SEED = (SEEDS / "000_c223c4face9ba8c5.txt").read_text(encoding="utf-8").splitlines()
 FIGURE = re.compile(r"^-?\d{1,3}(,\d{3})*\.\d{2}$")

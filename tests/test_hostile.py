@@ -144,7 +144,7 @@ def test_a_killed_archives_half_written_zip_is_removed_by_the_next(site: TinySit
 
 KILLER = """
 import os, sys
-from generator.build import stage
+from generator.builder import stage
 from generator.commands.cli import main
 
 step, stop = [0], int(sys.argv[1])

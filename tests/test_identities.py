@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from conftest import REPO, TinySite
 
-from generator.build.pipeline import validate
+from generator.builder.pipeline import validate
 from generator.sources.formats import CellRef, Format, load_format
 
 FMT: Format = load_format(REPO / "data", REPO, "shenzhen-2023")

@@ -17,7 +17,7 @@ import pytest
 from conftest import REPO, load_script
 from synthetic import make_site
 
-from generator.build.pipeline import BuildOptions, Warm, build
+from generator.builder.pipeline import BuildOptions, Warm, build
 from generator.core.diagnostics import UserError
 
 
@@ -166,7 +166,7 @@ def test_the_glossarys_lists_of_pages_kept_from_the_last_build_only_where_no_edi
     whose list filled before the edited department-years, and makes the others again: here the titles of
     pages in those lists change, early in the site's order or late, with lists that fill at once (one page) or
     late."""
-    from generator.build import sitefiles as site_module
+    from generator.builder import sitefiles as site_module
 
     monkeypatch.setattr(site_module, "APPEARS_LIMIT", limit)
     site = copy(base, tmp_path)
@@ -296,7 +296,7 @@ def summary_parts(site: Path) -> dict[str, tuple[int, int]]:
 def test_an_edit_writes_again_only_its_departments_part_of_the_summaries(base: Path, tmp_path: Path):
     """The cache keeps the department-years' Summaries in parts by department: a build after one department's
     edit writes that part, not the others (on a province, a third of a second saved)."""
-    from generator.build.cache import summary_part
+    from generator.builder.cache import summary_part
 
     site = copy(base, tmp_path)
     mine, other = f"{summary_part('dept-00001'):02x}.pickle", f"{summary_part('dept-00002'):02x}.pickle"
@@ -312,8 +312,8 @@ def test_an_edit_writes_again_only_its_departments_part_of_the_summaries(base: P
 def test_touched_files_are_remembered_with_their_new_times(base: Path, tmp_path: Path):
     """After a `touch`, the department-year is not rebuilt, and the cache keeps its files' new times: the next
     build does not read them again to compare their bytes."""
-    from generator.build.cache import BuildCache, global_fingerprint
-    from generator.build.scan import unit_signature, unit_stats
+    from generator.builder.cache import BuildCache, global_fingerprint
+    from generator.builder.scan import unit_signature, unit_stats
     from generator.core.config import load_config
 
     site = copy(base, tmp_path)
@@ -335,7 +335,7 @@ def test_a_build_interrupted_before_its_index_was_written_is_followed_by_a_clean
     build's bytes, here after the edit was undone."""
     import os
 
-    import generator.build.cache
+    import generator.builder.cache
     from generator.core.config import load_config
 
     site = copy(base, tmp_path)
@@ -349,12 +349,12 @@ def test_a_build_interrupted_before_its_index_was_written_is_followed_by_a_clean
             raise KeyboardInterrupt
         return replace(src, dst, *args, **kwargs)
 
-    monkeypatch.setattr(generator.build.cache.os, "replace", stop_at_the_index)
+    monkeypatch.setattr(generator.builder.cache.os, "replace", stop_at_the_index)
     with pytest.raises(KeyboardInterrupt):
         build(site, options=BuildOptions(jobs=1))
-    monkeypatch.setattr(generator.build.cache.os, "replace", replace)
-    fingerprint = generator.build.cache.global_fingerprint(site, load_config(site).templates_dir)
-    assert generator.build.cache.BuildCache(site, site / "public").load(fingerprint) is None
+    monkeypatch.setattr(generator.builder.cache.os, "replace", replace)
+    fingerprint = generator.builder.cache.global_fingerprint(site, load_config(site).templates_dir)
+    assert generator.builder.cache.BuildCache(site, site / "public").load(fingerprint) is None
     overview.write_text(text, encoding="utf-8")
     build(site, options=BuildOptions(jobs=1))
     assert_as_clean(site, tmp_path)
@@ -372,8 +372,8 @@ SPOILED = {
 def test_a_cache_file_cut_short_garbled_or_of_another_version_is_a_miss(base: Path, tmp_path: Path, spoil):
     """What the cache holds cannot be read (a full disk cut it short, another version of the code wrote it): the
     build takes it for no cache and gives a clean build's bytes; a record or a search part cannot be read: none."""
-    from generator.build.cache import BuildCache, CacheDamaged, summary_part
-    from generator.build.records import Record, load_record
+    from generator.builder.cache import BuildCache, CacheDamaged, summary_part
+    from generator.builder.records import Record, load_record
 
     site = copy(base, tmp_path)
     folder = BuildCache(site, site / "public").folder
@@ -409,29 +409,29 @@ def test_a_bug_in_the_code_that_uses_what_the_cache_held_is_raised_not_taken_for
 ):
     """Only reading a cache file may fail quietly: a TypeError or an AttributeError once it has been read is a
     bug, which the build reports instead of building everything again as if there were no cache."""
-    import generator.build.cache
+    import generator.builder.cache
     from generator.core.config import load_config
 
     site = copy(base, tmp_path)
-    cache = generator.build.cache.BuildCache(site, site / "public")
-    fingerprint = generator.build.cache.global_fingerprint(site, load_config(site).templates_dir)
+    cache = generator.builder.cache.BuildCache(site, site / "public")
+    fingerprint = generator.builder.cache.global_fingerprint(site, load_config(site).templates_dir)
     assert cache.load(fingerprint) is not None and cache.load_outputs() is not None
 
     def bug(*args, **kwargs):
         raise TypeError("a bug")
 
-    monkeypatch.setattr(generator.build.cache.BuildCache, "_home_is", bug)
+    monkeypatch.setattr(generator.builder.cache.BuildCache, "_home_is", bug)
     with pytest.raises(TypeError, match="a bug"):
         build(site, options=BuildOptions(jobs=1))
     with pytest.raises(TypeError, match="a bug"):
-        generator.build.cache.BuildCache(site, site / "public").load_outputs()
+        generator.builder.cache.BuildCache(site, site / "public").load_outputs()
 
     def other_bug(self, index):
         raise AttributeError("another bug")
 
-    monkeypatch.setattr(generator.build.cache.BuildCache, "_describes_output", other_bug)
+    monkeypatch.setattr(generator.builder.cache.BuildCache, "_describes_output", other_bug)
     with pytest.raises(AttributeError, match="another bug"):
-        generator.build.cache.BuildCache(site, site / "public").load_outputs()
+        generator.builder.cache.BuildCache(site, site / "public").load_outputs()
 
 
 def test_jobs_change_nothing_but_speed(base: Path, tmp_path: Path):
@@ -604,7 +604,7 @@ def test_serve_rebuilds_from_the_index_it_kept_unless_another_build_wrote_one(ba
 HOLD_THE_LOCK = """
 import sys
 from pathlib import Path
-from generator.build.lock import output_lock
+from generator.builder.lock import output_lock
 site = Path(sys.argv[1])
 with output_lock(site / "public", lambda pid: print("waiting for", pid, flush=True)):
     print("held", flush=True)
@@ -684,7 +684,7 @@ def test_serves_build_looks_again_after_waiting_for_another(base: Path, tmp_path
 def test_a_process_may_take_its_own_lock_again(base: Path, tmp_path: Path):
     """archive holds the lock across its build and its zip: the build inside takes it again, without waiting
     for itself; the lock is free for another process only once the outermost holder lets go."""
-    from generator.build.lock import output_lock
+    from generator.builder.lock import output_lock
 
     site = copy(base, tmp_path)
     seen = []
@@ -725,7 +725,7 @@ def test_what_killed_builds_left_beside_public_and_its_cache_is_removed(base: Pa
     """A build killed (power cut, kill -9) leaves its staging folder, or the old public/ it was deleting, beside
     the output and the cache: on a province, gigabytes each time. The next build, which holds the lock and so
     knows no other build is using them, removes them, even when nothing else changed."""
-    from generator.build.cache import BuildCache
+    from generator.builder.cache import BuildCache
 
     site = copy(base, tmp_path)
     cache = BuildCache(site, site / "public")
@@ -764,7 +764,7 @@ def test_validate_takes_what_the_last_build_checked_and_says_the_same(base: Path
     """After a build, validate checks again only the department-years whose files changed (on a province, one
     instead of 10,000), and prints exactly what it prints with no build cache at all: the errors with their
     lines, the warnings, the number of checks and of rounding notes. --notes lists every note, so it checks all."""
-    from generator.build import units
+    from generator.builder import units
 
     site = copy(base, tmp_path)
     break_a_sum(site)
@@ -791,7 +791,7 @@ def test_validate_takes_what_the_last_build_checked_and_says_the_same(base: Path
 def test_validate_out_takes_what_a_build_into_that_folder_checked(base: Path, tmp_path: Path, capsys, monkeypatch):
     """A site built into another folder (`build --out`): `validate --out` that folder takes its build's checks,
     as validate does public/'s; without it, there is no build of public/ to go by and it checks everything."""
-    from generator.build import units
+    from generator.builder import units
 
     site = tmp_path / "site"
     shutil.copytree(base, site, ignore=shutil.ignore_patterns(".build-cache", "public"))
@@ -815,7 +815,7 @@ def test_validate_only_checks_the_named_departments_and_takes_the_rest_from_the_
     """`validate --only`: the named department's files are looked at and its edited year checked again, the
     others taken as the last build checked them; it lists the named department's problems and counts the
     others'. With a cache or without one (when it checks everything), it says the same."""
-    from generator.build import units
+    from generator.builder import units
     from generator.commands.cli import main
 
     site = copy(base, tmp_path)
@@ -864,7 +864,7 @@ def test_a_site_gets_its_own_glossary_even_where_a_freed_sites_memory_is_reused(
     Here every id() is the same, as in such a reuse."""
     import builtins
 
-    from generator.build import units
+    from generator.builder import units
     from generator.sources.records import GlossaryEntry
 
     def shared(term: str):

@@ -169,9 +169,9 @@ def test_a_large_site_lists_each_department_once_on_the_datasets_page(tmp_path: 
     each has, linking to the department's own index, instead of every file (a province has millions)."""
     from synthetic import make_site
 
-    from generator.build.pipeline import BuildOptions, build
+    from generator.builder.pipeline import BuildOptions, build
 
-    monkeypatch.setattr("generator.build.sitefiles.INLINE_LIMIT", 1)
+    monkeypatch.setattr("generator.builder.sitefiles.INLINE_LIMIT", 1)
     site = make_site(tmp_path / "site", departments=2, years=[2022, 2023], seed=5)
     build(site, options=BuildOptions(jobs=1))
     public = site / "public"

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from conftest import DEPT, REPO, SEEDS, YEAR, TinySite, to_yaml
 
-from generator.build.pipeline import build, validate
+from generator.builder.pipeline import build, validate
 
 CODE = "440303000000000000001"
 REL = f"data/departments/{DEPT}/{YEAR}/项目/{CODE}.yaml"

@@ -13,7 +13,7 @@ import pytest
 from browsing import Visit, site_pages
 from conftest import DEPT, YEAR, TinySite, load_script, to_yaml
 
-from generator.build.pipeline import BuildOptions, build
+from generator.builder.pipeline import BuildOptions, build
 from generator.output.search import Doc, TokenMatrix, encode, tokens, unit_tokens
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from synthetic import make_site
 
-from generator.build.pipeline import build, validate
+from generator.builder.pipeline import build, validate
 
 
 def digest(folder: Path) -> str:

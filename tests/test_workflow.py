@@ -17,7 +17,7 @@ import yaml
 from conftest import DEPT, FILES, REPO, YEAR, TinySite, git, in_ci, tiny_year, to_yaml
 from test_schema import schema_errors
 
-from generator.build.pipeline import validate
+from generator.builder.pipeline import validate
 from generator.commands.cli import main
 from generator.core.config import load_config
 from generator.core.diagnostics import Diagnostics, escape_data, escape_property

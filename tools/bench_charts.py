@@ -27,7 +27,7 @@ IMPORT_MS = (time.perf_counter() - started) * 1000
 
 from altair.utils.schemapi import debug_mode  # noqa: E402
 
-from generator.build.pipeline import build  # noqa: E402
+from generator.builder.pipeline import build  # noqa: E402
 from generator.output import charts  # noqa: E402
 
 
@@ -65,7 +65,7 @@ def channels() -> dict:
 
 def bundled_site():
     """The chart functions' inputs for the bundled site, from the model the build makes."""
-    from generator.build.pipeline import run_checks
+    from generator.builder.pipeline import run_checks
     from generator.core.config import load_config
     from generator.core.diagnostics import Diagnostics
     from generator.model.site import build_site

@@ -19,7 +19,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from generator.build.pipeline import build  # noqa: E402
+from generator.builder.pipeline import build  # noqa: E402
 
 PAGES = [
     "luohu-quweiban/2023/index.html",

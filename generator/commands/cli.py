@@ -209,7 +209,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run_validate(args: argparse.Namespace) -> int:
-    from generator.build.pipeline import check_site
+    from generator.builder.pipeline import check_site
 
     root = args.site
     changed = None
@@ -259,7 +259,7 @@ def _annotate(root: Path, diags, notes: bool, changed: set[str] | None, rev: str
 
 
 def _run_build(args: argparse.Namespace) -> int:
-    from generator.build.pipeline import BuildOptions, build
+    from generator.builder.pipeline import BuildOptions, build
 
     root = args.site
     out = args.out or root / "public"
@@ -306,8 +306,8 @@ def _run_build(args: argparse.Namespace) -> int:
 
 
 def _run_archive(args: argparse.Namespace) -> int:
-    from generator.build.lock import output_lock
-    from generator.build.pipeline import build
+    from generator.builder.lock import output_lock
+    from generator.builder.pipeline import build
     from generator.commands.archive import make_archive
 
     root = args.site

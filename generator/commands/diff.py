@@ -31,7 +31,7 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
 
-from generator.build.pool import in_workers
+from generator.builder.pool import in_workers
 from generator.checks.tables import CheckResult, consistent_names, explain
 from generator.core.config import SiteConfig, load_config
 from generator.core.diagnostics import Diagnostic, Diagnostics, Loc, UserError
@@ -302,7 +302,7 @@ def _export(tree: Tree, departments: list[str], stack: ExitStack) -> Path:
 
 
 def _open_version(label: str, root: Path, diags: Diagnostics | None = None) -> tuple:
-    from generator.build.units import load_shared
+    from generator.builder.units import load_shared
 
     try:
         config = load_config(root)
@@ -615,7 +615,7 @@ def new_years(old: Side, new: Side) -> list[NewYear]:
 
 
 def compare(old_spec: str, new_spec: str, site: Path, jobs: int | None = None) -> Comparison:
-    from generator.build.pipeline import default_jobs
+    from generator.builder.pipeline import default_jobs
 
     with ExitStack() as stack:
         trees = [list_side(spec, site) for spec in (old_spec, new_spec)]

@@ -18,13 +18,13 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from generator.build.scan import scan, scan_again, source_signatures
+from generator.builder.scan import scan, scan_again, source_signatures
 from generator.commands.preview import PreviewServer
 from generator.core.diagnostics import UserError
 from generator.sources.folders import department_folders, folder_entries
 
 if TYPE_CHECKING:
-    from generator.build.pipeline import Warm
+    from generator.builder.pipeline import Warm
 
 WATCHED = ("site.toml", "data", "content", "templates")
 DEPARTMENTS = "data/departments"
@@ -43,7 +43,7 @@ def _stamp(path: str) -> int | None:
 def _places(root: Path, out: Path | None) -> tuple[list[Path], tuple | None]:
     """Where the sources are (site.toml, data, content, templates, and the templates folder where site.toml puts
     it elsewhere), and the scan's `outputs` (build.page_outputs; None while site.toml is broken)."""
-    from generator.build.pipeline import page_outputs
+    from generator.builder.pipeline import page_outputs
     from generator.core.config import load_config
 
     places = [root / name for name in WATCHED]
@@ -216,7 +216,7 @@ def rebuild(root: Path, out: Path, state: dict | None = None, warm: Warm | None 
     """Build, from the department folders as `state` (a snapshot taken just before) saw them, so they are not
     scanned twice; `warm` carries the build cache's index and what every unit shares from one rebuild to the
     next (pipeline.Warm)."""
-    from generator.build.pipeline import BuildOptions, build
+    from generator.builder.pipeline import BuildOptions, build
     from generator.commands.report import os_error_message, print_diagnostics, summary, waiting_for
 
     try:
@@ -234,7 +234,7 @@ def rebuild(root: Path, out: Path, state: dict | None = None, warm: Warm | None 
 
 
 def serve(root: Path, out: Path, port: int) -> int:
-    from generator.build.pipeline import Warm, default_jobs
+    from generator.builder.pipeline import Warm, default_jobs
 
     jobs = default_jobs()
     # Watching starts before the first look, and the look before the build: a change made meanwhile is seen.

@@ -11,16 +11,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
-from generator.build.records import Record, Summary
-from generator.build.stage import Stage, department_files
-from generator.build.units import Machinery, Shared, Unit
+from generator.builder.records import Record, Summary
+from generator.builder.stage import Stage, department_files
+from generator.builder.units import Machinery, Shared, Unit
 from generator.checks.tables import consistent_names
 from generator.core.diagnostics import Diagnostics
 from generator.sources.formats import norm
 from generator.sources.load import RESERVED_SLUGS
 
 if TYPE_CHECKING:
-    from generator.build.cache import BuildCache, Index
+    from generator.builder.cache import BuildCache, Index
     from generator.core.config import SiteConfig
     from generator.model.site import Site
     from generator.output.render import Renderer

@@ -17,7 +17,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
-from generator.build.pool import pool_context
+from generator.builder.pool import pool_context
 from generator.core.files import leaves_site
 from generator.sources.folders import DEPARTMENT_FILE, department_folders
 

@@ -18,10 +18,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from generator.build.cache import GcFreeze
-from generator.build.pool import in_workers
-from generator.build.records import ProjectPoint, Projects, Record, Summary, load_record, save_record
-from generator.build.scan import KnownDepartment, unit_stats
+from generator.builder.cache import GcFreeze
+from generator.builder.pool import in_workers
+from generator.builder.records import ProjectPoint, Projects, Record, Summary, load_record, save_record
+from generator.builder.scan import KnownDepartment, unit_stats
 from generator.checks.year import check_loaded
 from generator.core.config import SiteConfig
 from generator.core.diagnostics import Diagnostics

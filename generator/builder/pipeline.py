@@ -29,17 +29,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
-from generator.build.lock import output_lock
-from generator.build.scan import Scanned, scan, scan_again, source_signatures
-from generator.build.stage import Stage, check_output_dir, department_files, remove_leftovers
+from generator.builder.lock import output_lock
+from generator.builder.scan import Scanned, scan, scan_again, source_signatures
+from generator.builder.stage import Stage, check_output_dir, department_files, remove_leftovers
 from generator.core.config import load_config
 from generator.core.diagnostics import CheckFailed, Diagnostics, UserError
 from generator.sources.folders import department_entries, department_folders
 
 if TYPE_CHECKING:
-    from generator.build.cache import BuildCache, Index, Quick
-    from generator.build.records import Summary
-    from generator.build.units import Discovered, Machinery, Shared, Task, Unit
+    from generator.builder.cache import BuildCache, Index, Quick
+    from generator.builder.records import Summary
+    from generator.builder.units import Discovered, Machinery, Shared, Task, Unit
     from generator.checks.tables import CheckResult
     from generator.core.config import SiteConfig
     from generator.core.diagnostics import Diagnostic
@@ -128,7 +128,7 @@ class BuildOptions:
 
 def run_checks(source: SiteSource, config: SiteConfig, diags: Diagnostics) -> tuple[list[CheckResult], dict]:
     """Every check of a site read whole (validate, diff); the build's workers run the same check_loaded."""
-    from generator.build.units import narrative_links
+    from generator.builder.units import narrative_links
     from generator.checks.tables import consistent_names
     from generator.checks.year import check_loaded
 
@@ -178,7 +178,7 @@ def check_site(
     there is one to go by); the report is of the named departments (and of files no department owns), the
     others' problems only counted (`elsewhere`). A file of that cache which its index counts on and which cannot
     be read (CacheDamaged): everything checked again."""
-    from generator.build.cache import CacheDamaged
+    from generator.builder.cache import CacheDamaged
 
     try:
         return _check_site(root, jobs, progress, notes, only, out, use_cache=not notes)
@@ -187,9 +187,9 @@ def check_site(
 
 
 def _check_site(root, jobs, progress, notes, only, out, use_cache: bool) -> BuildReport:
-    from generator.build.cache import BuildCache, global_fingerprint
-    from generator.build.sitefiles import site_names
-    from generator.build.units import Task, discover, load_shared, run_units
+    from generator.builder.cache import BuildCache, global_fingerprint
+    from generator.builder.sitefiles import site_names
+    from generator.builder.units import Task, discover, load_shared, run_units
 
     config = load_config(root)
     jobs = jobs or default_jobs()
@@ -261,7 +261,7 @@ def build(root: Path, out: Path | None = None, options: BuildOptions = BuildOpti
     changed since the last build (cache.py). Where the checks fail, nothing is written unless
     options.allow_errors. One build at a time writes an output folder and its cache (lock.py): another one waits
     for it to finish, after calling options.waiting with its process id (or None)."""
-    from generator.build.cache import BuildCache, CacheDamaged
+    from generator.builder.cache import BuildCache, CacheDamaged
 
     config = load_config(root)
     out = out or root / "public"
@@ -331,7 +331,7 @@ def _build(
     """The build's steps (see the module's docstring), with the output folder locked."""
     warm = options.warm
     kept = warm.take_index() if warm is not None else None
-    from generator.build.cache import global_fingerprint
+    from generator.builder.cache import global_fingerprint
 
     started = time.monotonic()
     jobs = options.jobs or default_jobs()
@@ -340,8 +340,8 @@ def _build(
     if looked.unchanged:
         return _unchanged(looked.quick, options, started, looked.limited)
 
-    from generator.build.sitefiles import search_matrix
-    from generator.build.units import Machinery, discover
+    from generator.builder.sitefiles import search_matrix
+    from generator.builder.units import Machinery, discover
     from generator.core.files import refuse_links_out
 
     refuse_links_out(config.templates_dir, root)  # Jinja and the assets read them: nothing from elsewhere
@@ -408,7 +408,7 @@ def _look(b: _Build, scanned: dict[str, Scanned] | None) -> _Looked:
 def _shared(b: _Build, diags: Diagnostics) -> tuple[Shared, list[Diagnostic]]:
     """What every unit shares, and what loading it reported (into `diags` too). It is made of what the global
     fingerprint covers: serve's last build's is taken while that holds."""
-    from generator.build.units import load_shared
+    from generator.builder.units import load_shared
 
     known = b.options.warm.take_shared(b.fingerprint) if b.options.warm is not None else None
     if known is not None:
@@ -438,7 +438,7 @@ def _last_build(b: _Build, kept: tuple | None) -> tuple[Index | None, Index | No
 def _site_checks(work: _Work, ordered: list[Summary], fresh: set[str], report: BuildReport) -> bool:
     """The checks across department-years, then every department-year's problems into the report. Returns
     whether the checks failed; raises CheckFailed where they did and the build does not publish despite errors."""
-    from generator.build.sitefiles import site_names
+    from generator.builder.sitefiles import site_names
 
     diags, cache = report.diagnostics, work.build.cache
     site_names(work.found.units, ordered, lambda key: cache.record(key, fresh=key in fresh), diags)
@@ -458,8 +458,8 @@ def _failed(diags: Diagnostics, options: BuildOptions) -> bool:
 def _site_level(work: _Work, done: _Processed, ordered: list[Summary], matrix: TokenMatrix, moved: bool) -> Index:
     """This build's index, with the site-level files: as the last build left them where nothing any of them is
     made of changed, else made again where they may have (sitefiles.site_files)."""
-    from generator.build.cache import Index
-    from generator.build.sitefiles import SiteWork, site_files
+    from generator.builder.cache import Index
+    from generator.builder.sitefiles import SiteWork, site_files
 
     b, old = work.build, work.old
     index = Index(b.fingerprint, work.found.departments, done.summaries)
@@ -515,8 +515,8 @@ def _counted(report: BuildReport, ordered: list[Summary], index: Index, failed: 
 
 def _quick(b: _Build, looked: _Looked, index: Index, report: BuildReport) -> Quick:
     """What the next build needs to tell that nothing changed, and to report this build's report then."""
-    from generator.build.cache import Quick
-    from generator.build.sitefiles import partitioned
+    from generator.builder.cache import Quick
+    from generator.builder.sitefiles import partitioned
 
     diags = report.diagnostics
     return Quick(
@@ -592,7 +592,7 @@ def _units(work: _Work, matrix: TokenMatrix, report: BuildReport) -> _Processed:
 
 def _to_process(work: _Work) -> tuple[dict[str, Summary], list[Task]]:
     """The Summaries that can be taken from the last build (_reused), and a Task for each other department-year."""
-    from generator.build.units import Task
+    from generator.builder.units import Task
 
     b, stage = work.build, work.stage
     summaries: dict[str, Summary] = {}
@@ -623,7 +623,7 @@ def _reused(work: _Work, unit: Unit) -> Summary | None:
     """The last build's Summary of `unit`, where it stands for this build's: it was published, or it failed its
     checks and this build does not publish despite errors; its page is still in public/; and its files are as
     they were, or have the same bytes with other times (then remembered with the new times)."""
-    from generator.build.scan import unit_signature
+    from generator.builder.scan import unit_signature
 
     b = work.build
     s = work.old.summaries.get(unit.key) if work.old else None
@@ -646,7 +646,7 @@ def _reused(work: _Work, unit: Unit) -> Summary | None:
 
 def _process(work: _Work, tasks: list[Task], summaries: dict[str, Summary], matrix: TokenMatrix) -> _Processed:
     """Run the tasks on the build's workers, each result's Summary into `summaries` as it finishes."""
-    from generator.build.units import run_units
+    from generator.builder.units import run_units
 
     b, units = work.build, work.found.units
     position = {u.key: i for i, u in enumerate(units)}
@@ -672,7 +672,7 @@ def _same_bytes(root: Path, unit: Unit, record) -> list[tuple[str, int, int]] | 
     """The unit's files now (scan.unit_stats), where they are the record's (no file came or went) and those whose
     sizes or times changed still have the bytes it says; else None. After a copy of the site folder, every file
     has a new time and this reads all of them (some 280,000 on a province), by path strings, not Path objects."""
-    from generator.build.scan import unit_stats
+    from generator.builder.scan import unit_stats
     from generator.core.files import read_plain
 
     if record is None:

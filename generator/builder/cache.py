@@ -38,8 +38,8 @@ from generator import HOME
 from generator.core.files import dump_pickle, load_pickle
 
 if TYPE_CHECKING:  # imported where a record is read: a build with nothing changed reads none
-    from generator.build.records import Record, Summary
-    from generator.build.scan import KnownDepartment
+    from generator.builder.records import Record, Summary
+    from generator.builder.scan import KnownDepartment
 
 CACHE_DIR = ".build-cache"
 FORMAT = 4  # bump when the cache's own layout changes
@@ -292,7 +292,7 @@ class BuildCache:
     def record(self, key: str, fresh: bool = False) -> Record | None:
         """A unit's record: the one this build made (`fresh`), or the last build's. Read from disk each time:
         a rebuild of every unit (a template changed) must not hold a province's records at once."""
-        from generator.build.records import load_record
+        from generator.builder.records import load_record
 
         found = load_record(self.stage / "units" if fresh else self.records, key)
         if found is None and not fresh:
@@ -308,7 +308,7 @@ class BuildCache:
         return False
 
     def stage_record(self, key: str, record: Record) -> None:
-        from generator.build.records import save_record
+        from generator.builder.records import save_record
 
         save_record(self.stage / "units", key, record)
 
@@ -341,7 +341,7 @@ class BuildCache:
             with _no_gc():
                 dump_pickle(self.stage / name, data)
         if full or not self.folder.is_dir():
-            from generator.build.stage import swap_in
+            from generator.builder.stage import swap_in
 
             swap_in(self.stage, self.folder)
             return
