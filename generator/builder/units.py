@@ -25,7 +25,7 @@ from generator.builder.scan import KnownDepartment, unit_stats
 from generator.checks.year import check_loaded
 from generator.core.config import SiteConfig
 from generator.core.diagnostics import Diagnostics
-from generator.core.files import Writer, leaves_site, read_plain
+from generator.core.files import Writer, read_plain
 from generator.model.site import Site, build_year, department, figure_links, glossary_terms
 from generator.sources.formats import Format, norm
 from generator.sources.load import department_names, load_formats, read_department, read_glossary, read_pages, read_year
@@ -153,12 +153,11 @@ def process(
     if task.render:
         stats = unit_stats(shared.config.root, unit.folder)
         record.stats = {rel: (size, mtime) for rel, size, mtime in stats}
-        # Each file read once: the bytes digested are the bytes parsed, even if the file changes meanwhile.
+        # Each file read once: the bytes digested are the bytes parsed, even if the file changes meanwhile. The
+        # scan does not go into a folder that a symbolic link takes out of the site (scan.OUTSIDE).
         base = str(shared.config.root)
-        folders = {rel.rsplit("/", 1)[0] for rel in record.stats}
-        away = {f for f in folders if leaves_site(base, os.path.join(base, f))}  # read_text says where they lead
         for rel in record.stats:
-            data = None if rel.rsplit("/", 1)[0] in away else read_plain(os.path.join(base, rel))
+            data = read_plain(os.path.join(base, rel))
             if data is None:  # a symbolic link: read_text reads it only if it stays inside the site
                 record.digests[rel] = ""
                 continue

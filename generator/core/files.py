@@ -30,7 +30,7 @@ def refuse_links_out(folder: Path, root: Path) -> None:
     """Every file under `folder` (the templates) stays inside it, or an error names the first that does not (the
     path from the site folder `root` where it is inside it)."""
     for path in sorted(folder.rglob("*")):
-        real = leaves_site(folder, path) if path.is_symlink() or path.is_file() else None
+        real = leaves_site(folder, path) if path.is_symlink() else None  # rglob goes into no linked folder
         if real is not None:
             raise outside_error(path.relative_to(root).as_posix() if root in path.parents else str(path), real)
 
@@ -53,7 +53,7 @@ def _no_link(path: str, flags: int) -> int:
 
 def read_plain(path: str) -> bytes | None:
     """A file's bytes, or None where the file itself is a symbolic link (read_source then decides): for a build
-    that reads every file of a department-year whose folders it has checked already (leaves_site)."""
+    that reads every file the scan listed (the scan goes into no folder that a link takes out of the site)."""
     if not _NOFOLLOW and os.path.islink(path):  # a system without O_NOFOLLOW (Windows)
         return None
     try:
