@@ -42,13 +42,21 @@ def remove_leftovers(target: Path) -> None:
     folder's lock held (lock.py), when no other build can be using them."""
     recover(target)
     pattern = re.compile(rf"\.{re.escape(target.name)}\.(stage|old|undo)-\d+")
+    journal = re.compile(rf"{re.escape(_journal(target).name)}\.tmp-\d+")  # never put in place: nothing changed
     try:
         with os.scandir(target.parent) as entries:
-            found = [e.path for e in entries if pattern.fullmatch(e.name) and e.is_dir(follow_symlinks=False)]
+            found = [
+                (e.path, e.is_dir(follow_symlinks=False))
+                for e in entries
+                if pattern.fullmatch(e.name) or journal.fullmatch(e.name)
+            ]
     except OSError:
         return
-    for path in found:
-        shutil.rmtree(path, ignore_errors=True)
+    for path, is_dir in found:
+        if is_dir:
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            os.unlink(path)
 
 
 _RENAME_EXCHANGE = 2  # renameat2(2): swap two paths in one step
@@ -113,8 +121,6 @@ def recover(out: Path) -> bool:
     becomes the site it was before, and the build cache, which may already describe the new one, is deleted
     (the next build makes everything again). Returns whether there was anything to undo."""
     path = _journal(out)
-    for tmp in out.parent.glob(f"{path.name}.tmp-*"):
-        tmp.unlink(missing_ok=True)  # a journal never put in place: nothing had been changed yet
     try:
         entry = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
